@@ -1,0 +1,33 @@
+"""The value that flows from the rule engine to delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Alert", "NotifyType"]
+
+# Apprise's notify types; the trigger kind picks one (milestone → success, ...).
+NotifyType = Literal["info", "success", "warning", "failure"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One notification decided by the rule engine, not yet delivered.
+
+    ``key`` is what the rule keeps state per: the tweet id or the conversation id.
+    ``targets`` are target names (or Apprise tags) from the rule file.
+    ``ts`` is the event time in epoch seconds (the replay clock in a replay).
+    """
+
+    rule: str
+    topic: str
+    key: str
+    title: str
+    message: str
+    targets: tuple[str, ...]
+    ts: float
+    kind: str = "when"
+    notify_type: NotifyType = "info"
+    urgent: bool = False
+    fields: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

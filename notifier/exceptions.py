@@ -1,0 +1,79 @@
+"""Exceptions raised by notifier.
+
+The tree::
+
+    NotifierError
+    ├── CredentialsError          cookies missing or unreadable
+    ├── StreamError               the live_pipeline stream failed
+    │   ├── AuthenticationError   401/403: the cookies were rejected
+    │   ├── SessionNotFoundError  error 392: the server forgot the session
+    │   └── ProtocolError         an answer we cannot use
+    ├── RuleFileError             the rule file does not load (every problem at once)
+    └── DeliveryError             a target cannot be used
+
+Library errors (httpx, yaml, apprise) are translated where they cross into
+notifier, so callers only ever catch these.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "CredentialsError",
+    "DeliveryError",
+    "NotifierError",
+    "ProtocolError",
+    "RuleFileError",
+    "SessionNotFoundError",
+    "StreamError",
+]
+
+
+class NotifierError(Exception):
+    """Base class of every error notifier raises on purpose."""
+
+
+class CredentialsError(NotifierError):
+    """The X session cookies are missing or cannot be read."""
+
+
+class StreamError(NotifierError):
+    """The live_pipeline stream could not be opened or kept."""
+
+
+class AuthenticationError(StreamError):
+    """X rejected the session cookies (401/403); retrying will not help."""
+
+    def __init__(self, status_code: int, detail: str = "") -> None:
+        self.status_code = status_code
+        message = (
+            f"X answered {status_code}: the session cookies were rejected. "
+            "Log in to x.com in a browser, export fresh auth_token and ct0 cookies "
+            "(cookies.json or cookies.txt, or NOTIFIER_AUTH_TOKEN and NOTIFIER_CT0) "
+            "and start again."
+        )
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
+
+
+class SessionNotFoundError(StreamError):
+    """The server answered error 392: it no longer knows this session."""
+
+
+class ProtocolError(StreamError):
+    """The server answered something the client cannot use."""
+
+
+class RuleFileError(NotifierError):
+    """The rule file does not load; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        header = f"{count} problem{'s' if count != 1 else ''} in the rule file"
+        super().__init__(header + ":\n" + "\n".join(self.problems))
+
+
+class DeliveryError(NotifierError):
+    """A notification target cannot be used."""
