@@ -1,0 +1,1 @@
+"""Delivery of alerts through Apprise, durable and concurrent."""
