@@ -1,0 +1,235 @@
+"""Log output of the daemon: one readable line per event of note, or JSON, never a secret.
+
+Modules log through ``logging.getLogger(__name__)``; only the commands call
+:func:`configure_logging`. Lines that matter to a person carry an ``event``
+extra (``connected``, ``reconnecting``, ``alert``, ``delivered``, ``failed``…)
+which the JSON format exposes for machines.
+
+Every record passes :class:`SecretFilter` on its way out: cookie values,
+bearer tokens, URL passwords and the secret parts of registered Apprise URLs
+are replaced whatever logger wrote them, including third-party ones and
+tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from typing import IO, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+__all__ = [
+    "JSONFormatter",
+    "SecretFilter",
+    "TextFormatter",
+    "add_secrets",
+    "add_url",
+    "configure_logging",
+    "secret_filter",
+]
+
+MASK = "***"
+# Shorter strings would mask ordinary words; real tokens and passwords are longer.
+_MIN_SECRET = 4
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName"}
+)
+
+_COOKIE_ASSIGNMENT = re.compile(
+    r"""(?P<name>\b(?:auth_token|ct0|twid|kdt|att|_twitter_sess)\b["']?\s*[=:]\s*["']?)"""
+    r"""(?P<value>[^\s;,"'}&]+)""",
+    re.IGNORECASE,
+)
+_CSRF_HEADER = re.compile(r"(?P<name>x-csrf-token[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s;,\"'}]+)", re.I)
+_BEARER = re.compile(r"(?P<name>\bBearer\s+)(?P<value>[A-Za-z0-9%._~+/=-]{8,})")
+# scheme://user:password@host — the password part, whatever the scheme.
+_URL_PASSWORD = re.compile(r"(?P<name>\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)(?P<value>[^\s@/]+)(?=@)", re.I)
+_PATTERNS = (_COOKIE_ASSIGNMENT, _CSRF_HEADER, _BEARER, _URL_PASSWORD)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    return match.group("name") + MASK
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites every record so that no registered secret or credential pattern survives.
+
+    Always returns True: it cleans records, it does not drop them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._replacements: dict[str, str] = {}
+        self._regex: re.Pattern[str] | None = None
+
+    def add(self, *secrets: str | None, replacement: str = MASK) -> None:
+        """Never print these strings (e.g. cookie values)."""
+        with self._lock:
+            for secret in secrets:
+                if isinstance(secret, str) and len(secret) >= _MIN_SECRET:
+                    self._replacements[secret] = replacement
+            self._compile()
+
+    def add_url(self, url: str) -> None:
+        """Never print this Apprise URL raw: show Apprise's privacy form, mask its secrets."""
+        if not isinstance(url, str) or "://" not in url:
+            return
+        masked = _privacy_url(url)
+        self.add(url, replacement=masked)
+        # Parts of the URL that Apprise itself hides (tokens in the path, passwords,
+        # API keys in the query) are secrets even where they appear alone.
+        self.add(*(part for part in _url_parts(url) if part not in masked))
+
+    def _compile(self) -> None:
+        if not self._replacements:
+            self._regex = None
+            return
+        # Longest first, so a whole URL is replaced before a token inside it.
+        ordered = sorted(self._replacements, key=len, reverse=True)
+        self._regex = re.compile("|".join(re.escape(item) for item in ordered))
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret replaced."""
+        regex = self._regex
+        if regex is not None:
+            replacements = self._replacements
+            text = regex.sub(lambda match: replacements.get(match.group(0), MASK), text)
+        for pattern in _PATTERNS:
+            text = pattern.sub(_mask_match, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not leak its raw args
+            message = f"{record.msg!s} (unformattable log arguments)"
+        record.msg = self.scrub(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, self.scrub(value))
+        return True
+
+
+def _privacy_url(url: str) -> str:
+    # Imported here: Apprise is heavy, and only a URL registration needs it.
+    from .delivery.targets import mask_url
+
+    try:
+        return mask_url(url)
+    except Exception:  # noqa: BLE001 - whatever Apprise does, fall back to hiding it all
+        return url.split("://", 1)[0] + "://" + MASK
+
+
+def _url_parts(url: str) -> Iterable[str]:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ()
+    found: list[str] = []
+    if parts.password:
+        found += [parts.password, unquote(parts.password)]
+    if parts.username:
+        found += [parts.username, unquote(parts.username)]
+    segments = [parts.netloc.rsplit("@", 1)[-1]] if "@" in parts.netloc else []
+    segments += [segment for segment in parts.path.split("/") if segment]
+    found += segments + [unquote(segment) for segment in segments]
+    found += [value for _, value in parse_qsl(parts.query) if value]
+    return found
+
+
+_filter = SecretFilter()
+
+
+def secret_filter() -> SecretFilter:
+    """The process-wide filter that :func:`configure_logging` installs."""
+    return _filter
+
+
+def add_secrets(*secrets: str | None) -> None:
+    """Never log these strings, from any logger."""
+    _filter.add(*secrets)
+
+
+def add_url(url: str) -> None:
+    """Never log this Apprise URL or its secret parts, from any logger."""
+    _filter.add_url(url)
+
+
+class TextFormatter(logging.Formatter):
+    """``2025-06-01 12:00:03 INFO alert fired: …`` — one line a person can read."""
+
+    def __init__(self, *, show_logger: bool = False) -> None:
+        fmt = "%(asctime)s %(levelname)s "
+        if show_logger:
+            fmt += "[%(name)s] "
+        super().__init__(fmt + "%(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: ``ts``, ``level``, ``logger``, ``message``, ``event`` and extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _iso(created: float) -> str:
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+    return f"{whole}.{int(created % 1 * 1000):03d}Z"
+
+
+def configure_logging(
+    *,
+    log_format: Literal["text", "json"] = "text",
+    verbose: int = 0,
+    stream: IO[str] | None = None,
+) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) through the secret filter.
+
+    ``verbose`` 0 shows events of note, 1 adds debug lines of notifier, 2 adds
+    debug lines of the libraries (httpx, Apprise).
+    """
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.addFilter(_filter)
+    handler.setFormatter(JSONFormatter() if log_format == "json" else TextFormatter(show_logger=verbose > 0))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_notifier_handler", False):
+            root.removeHandler(old)
+    handler._notifier_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
+    logging.getLogger("notifier").setLevel(logging.DEBUG if verbose >= 1 else logging.INFO)
+    # httpx logs every request at INFO: noise for a daemon that posts every ~100 s.
+    for name in ("httpx", "httpcore", "apprise", "asyncio"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    return handler

@@ -1,0 +1,235 @@
+"""Prometheus metrics and a health check for the daemon, served over HTTP.
+
+The metrics live in their own :class:`~prometheus_client.CollectorRegistry`
+(not the process-wide default), so tests and embedders can run several daemons
+in one process. The HTTP server runs on the daemon's event loop: values are read
+in the same thread that writes them (SQLite connections and the stream's
+counters are not shared across threads), and a blocked loop shows up as a
+failing health check, which is the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+__all__ = ["Health", "Metrics", "MetricsServer", "StreamCounts"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCounts:
+    """What the stream client counted, summed over every session of this run."""
+
+    connected: bool = False
+    reconnects: int = 0
+    malformed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The answer of ``/healthz``: ``ok`` gives 200, otherwise 503; ``reason`` is the body."""
+
+    ok: bool
+    reason: str
+
+
+class _StreamCollector(Collector):
+    """Reads the stream's own counters at scrape time instead of mirroring them."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        counts = self._metrics.stream_counts()
+        yield CounterMetricFamily(
+            "notifier_malformed_lines",
+            "Stream lines that could not be parsed (keep-alives not counted).",
+            value=counts.malformed,
+        )
+        yield CounterMetricFamily(
+            "notifier_reconnects",
+            "Times the stream was reopened after a drop, a stall or an error.",
+            value=counts.reconnects,
+        )
+        yield GaugeMetricFamily(
+            "notifier_stream_connected",
+            "1 while the stream is connected, else 0.",
+            value=1.0 if counts.connected else 0.0,
+        )
+        last = self._metrics.last_event_at
+        since = self._metrics.clock() - last if last is not None else math.nan
+        yield GaugeMetricFamily(
+            "notifier_seconds_since_last_event",
+            "Seconds since the last stream event (NaN before the first).",
+            value=since,
+        )
+        yield GaugeMetricFamily(
+            "notifier_outbox_depth",
+            "Deliveries waiting in the outbox (pending or retrying).",
+            value=self._metrics.outbox_depth(),
+        )
+
+
+class Metrics:
+    """Every number the daemon exports.
+
+    The daemon counts events, alerts and deliveries here, and gives two callables
+    for values read at scrape time: ``stream_counts`` and ``outbox_depth``.
+    """
+
+    def __init__(
+        self,
+        *,
+        stream_counts: Callable[[], StreamCounts] | None = None,
+        outbox_depth: Callable[[], int] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
+        self.stream_counts: Callable[[], StreamCounts] = stream_counts or StreamCounts
+        self.outbox_depth: Callable[[], int] = outbox_depth or (lambda: 0)
+        self.last_event_at: float | None = None
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.events = Counter(
+            "notifier_events", "Stream events processed, by kind.", ["kind"], registry=self.registry
+        )
+        self.alerts = Counter(
+            "notifier_alerts", "Alerts fired, by rule.", ["rule"], registry=self.registry
+        )
+        self.deliveries = Counter(
+            "notifier_deliveries",
+            "Delivery attempts, by target and outcome (sent, failed, dead).",
+            ["target", "outcome"],
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "notifier_rule_reloads",
+            "Rule file reloads, by result (ok, failed).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.rules = Gauge("notifier_rules", "Enabled rules.", registry=self.registry)
+        self.registry.register(_StreamCollector(self))
+
+    def event(self, kind: str) -> None:
+        """Count one stream event of ``kind`` and remember when it came."""
+        self.events.labels(kind).inc()
+        self.last_event_at = self.clock()
+
+    def alert(self, rule: str) -> None:
+        self.alerts.labels(rule).inc()
+
+    def delivery(self, target: str, outcome: str) -> None:
+        self.deliveries.labels(target, outcome).inc()
+
+    def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The exposition body and its content type, chosen from an Accept header."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type
+
+
+_MAX_REQUEST = 16 * 1024
+
+
+class MetricsServer:
+    """``GET /metrics`` and ``GET /healthz`` on the running event loop.
+
+    A deliberately small HTTP/1.1 server (one request per connection): a
+    scraper and a health probe are all it ever talks to.
+    """
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        health: Callable[[], Health],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._metrics = metrics
+        self._health = health
+        self.host = host
+        self.port = port
+        self._server: asyncio.AbstractServer | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        try:
+            self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        except OSError as exc:
+            raise OSError(
+                f"cannot serve metrics on {self.host}:{self.port}: {exc.strerror or exc}; "
+                "choose another --metrics-port"
+            ) from exc
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> MetricsServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10.0)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
+            writer.close()
+            return
+        try:
+            status, content_type, body = self._respond(head[:_MAX_REQUEST])
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("latin-1")
+                + body
+            )
+            await writer.drain()
+        except ConnectionError:
+            pass
+        except Exception:  # noqa: BLE001 - one bad scrape must not take the daemon down
+            log.exception("metrics request failed")
+        finally:
+            writer.close()
+
+    def _respond(self, head: bytes) -> tuple[str, str, bytes]:
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3:
+            return "400 Bad Request", "text/plain", b"bad request\n"
+        method, target, _ = parts
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        path = target.split("?", 1)[0]
+        if method not in ("GET", "HEAD"):
+            return "405 Method Not Allowed", "text/plain", b"use GET\n"
+        if path == "/metrics":
+            body, content_type = self._metrics.render(headers.get("accept"))
+            return "200 OK", content_type, body if method == "GET" else b""
+        if path == "/healthz":
+            health = self._health()
+            status = "200 OK" if health.ok else "503 Service Unavailable"
+            body = (health.reason + "\n").encode()
+            return status, "text/plain; charset=utf-8", body if method == "GET" else b""
+        return "404 Not Found", "text/plain", b"not found: try /metrics or /healthz\n"

@@ -1,0 +1,131 @@
+"""Rule state on disk: the engine's entries in SQLite, next to the outbox.
+
+The daemon keeps one database file: the delivery outbox owns the tables named
+``outbox*``, this module owns ``rule_state``. Each event that changed the
+engine's state is saved at once, *after* its alerts were enqueued in the outbox:
+a crash between the two repeats an alert on restart instead of losing it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+from .exceptions import NotifierError
+
+__all__ = ["StateError", "StateStore"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rule_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+
+
+class StateError(NotifierError):
+    """The state database cannot be opened, read or written."""
+
+
+class StateStore:
+    """Rule-engine entries (``key -> JSON object``) in a SQLite file.
+
+    Not thread-safe: one daemon, one event loop, one connection.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we open our own transactions, so each save is one commit.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process crash; only a power loss may lose the
+            # last commits, which the outbox's at-least-once delivery tolerates.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(
+                f"cannot open the state database {self.path}: {exc}; check that the folder "
+                "exists and is writable, or choose another with --state or NOTIFIER_STATE"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"StateStore({str(self.path)!r})"
+
+    def load(self) -> dict[str, dict]:
+        """Every saved entry; an entry that no longer decodes is skipped with a warning."""
+        entries: dict[str, dict] = {}
+        try:
+            rows = self._db.execute("SELECT key, value FROM rule_state").fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot read the state database {self.path}: {exc}") from exc
+        for key, value in rows:
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                decoded = None
+            if not isinstance(decoded, dict):
+                log.warning("state entry %r in %s is unreadable; starting it afresh", key, self.path)
+                continue
+            entries[key] = decoded
+        return entries
+
+    def save(self, changes: Mapping[str, dict | None]) -> None:
+        """Write changed entries in one transaction; ``None`` deletes an entry."""
+        if not changes:
+            return
+        upserts = []
+        deletes = []
+        for key, value in changes.items():
+            if value is None:
+                deletes.append((key,))
+            else:
+                upserts.append((key, json.dumps(value, separators=(",", ":"), sort_keys=True)))
+        try:
+            with _transaction(self._db):
+                if upserts:
+                    self._db.executemany(
+                        "INSERT INTO rule_state (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        upserts,
+                    )
+                if deletes:
+                    self._db.executemany("DELETE FROM rule_state WHERE key = ?", deletes)
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write the state database {self.path}: {exc}") from exc
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM rule_state").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on error (the outbox writes the same file)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
