@@ -1,0 +1,82 @@
+"""``notifier run RULES``: the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from ..config import Config, duration_arg, port_arg
+from ..daemon import Daemon
+from ..logs import configure_logging
+
+__all__ = ["add_parser", "run"]
+
+_DESCRIPTION = """\
+Watch the tweets and conversations named in RULES on X's live stream and send
+an alert to the rule's targets whenever a rule fires. Runs until stopped
+(SIGTERM/SIGINT: drain deliveries for up to 10 s, save state, exit 0) or for
+--for DURATION. SIGHUP, or saving the rule file, reloads the rules.
+
+exit codes: 0 clean stop, 1 runtime failure, 2 bad rules or usage,
+3 authentication rejected by X."""
+
+
+def add_logging_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text",
+        help="text: one readable line per event (default); json: one JSON object per line",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0,
+        help="debug output (-vv adds the HTTP and Apprise libraries)",
+    )
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "run", help="run the daemon: stream → rules → alerts",
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
+    parser.add_argument(
+        "--state", metavar="PATH",
+        help="SQLite file for rule state and the outbox (default: $NOTIFIER_STATE, else "
+        "$XDG_STATE_HOME/notifier/state.db, else ~/.local/state/notifier/state.db)",
+    )
+    parser.add_argument(
+        "--cookies", metavar="PATH",
+        help="X session cookies (twikit JSON or Netscape cookies.txt); overrides the rule "
+        "file's account.cookies (else NOTIFIER_AUTH_TOKEN and NOTIFIER_CT0)",
+    )
+    parser.add_argument(
+        "--replay", metavar="FILE",
+        help="read events from a JSONL recording (notifier record) instead of the live stream; "
+        "no credentials or network needed",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="print alerts to standard output (console://) instead of sending them; "
+        "state is not saved",
+    )
+    parser.add_argument(
+        "--for", dest="duration", type=duration_arg, metavar="DURATION",
+        help="run this long (e.g. 9m50s), then drain deliveries and exit 0 (for cron)",
+    )
+    parser.add_argument(
+        "--metrics-port", type=port_arg, metavar="PORT",
+        help="serve Prometheus /metrics and /healthz on this port",
+    )
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="HOST",
+        help="address to serve metrics on (default 127.0.0.1; 0.0.0.0 in a container)",
+    )
+    add_logging_flags(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``notifier run``; returns the exit code."""
+    configure_logging(log_format=args.log_format, verbose=args.verbose)
+    config = Config.from_args(args)
+    return asyncio.run(Daemon(config).run())

@@ -1,0 +1,742 @@
+"""The daemon: the stream (or a recording) → the rule engine → the outbox, for weeks.
+
+Its life has three parts, like an ASGI server's: :meth:`Daemon.startup` loads
+everything that can be wrong before anything connects (rules, targets, state,
+cookies), the main loop feeds every event through the engine, and
+:meth:`Daemon.shutdown` stops the stream, drains deliveries and saves state.
+
+For each event the order is fixed: alerts are enqueued in the outbox (durable
+before ``enqueue`` returns), *then* the engine's changed state is saved. A crash
+between the two repeats an alert after restart rather than losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .alert import Alert
+from .config import Config
+from .exceptions import (
+    AuthenticationError,
+    CredentialsError,
+    DeliveryError,
+    NotifierError,
+    RuleFileError,
+    StreamError,
+)
+from .metrics import Health, Metrics, MetricsServer, StreamCounts
+from .state import StateError, StateStore
+from .stream.events import Payload
+from .stream.parse import parse_message
+from .stream.topics import Topic
+
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Daemon",
+    "ExitCode",
+    "resolve_cookies",
+    "payload_kind",
+]
+
+log = logging.getLogger(__name__)
+
+ExitCode = int
+EXIT_OK: ExitCode = 0
+EXIT_FAILURE: ExitCode = 1
+EXIT_USAGE: ExitCode = 2
+EXIT_AUTH: ExitCode = 3
+
+# A backoff that is this late is not "retrying within its backoff" any more.
+_RETRY_GRACE = 5.0
+# Replay yields to the event loop this often, so signals and /healthz are served.
+_REPLAY_YIELD_EVERY = 200
+
+
+def payload_kind(payload: Payload) -> str:
+    """The name of the one event a payload carries (``tweet_engagement``, ``dm_update``…)."""
+    for name, value in zip(payload._fields, payload):
+        if value is not None:
+            return name
+    return "empty"
+
+
+def resolve_cookies(config: Config, account_cookies: str | None, env: Mapping[str, str]):
+    """The X session cookies for a live run.
+
+    ``--cookies`` wins; then the rule file's ``account.cookies``; then
+    ``NOTIFIER_AUTH_TOKEN``/``NOTIFIER_CT0``. A rule-file path that does not
+    exist gives way to the environment when that is set, so one rule file works
+    on a laptop (cookies.json) and in a container (env).
+    """
+    from .stream.auth import load_cookies
+
+    if config.cookies is not None:
+        return load_cookies(config.cookies)
+    env_set = bool(env.get("NOTIFIER_AUTH_TOKEN") and env.get("NOTIFIER_CT0"))
+    if account_cookies and (Path(account_cookies).exists() or not env_set):
+        return load_cookies(account_cookies)
+    return load_cookies(None)
+
+
+class Daemon:
+    """One ``notifier run``: construct with a :class:`Config`, then ``await run()``.
+
+    ``run`` returns the exit code (``EXIT_OK``, ``EXIT_FAILURE``, ``EXIT_USAGE``,
+    ``EXIT_AUTH``); it never raises for anything the user can cause.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        install_signals: bool = True,
+    ) -> None:
+        self.config = config
+        self._env = os.environ if env is None else env
+        self._clock = clock
+        self._install_signals = install_signals
+
+        self.ruleset: Any = None
+        self.engine: Any = None
+        self.store: StateStore | None = None
+        self.outbox: Any = None
+        self.deliverer: Any = None
+        self.client: Any = None
+        self.session: Any = None
+        self.metrics = Metrics(
+            stream_counts=self._stream_counts, outbox_depth=self._outbox_depth, clock=clock
+        )
+        self.metrics_server: MetricsServer | None = None
+
+        self._stop = asyncio.Event()
+        self._stop_reason = ""
+        self._exit_code: ExitCode = EXIT_OK
+        self._signals_seen = 0
+        self._reload_wanted = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._consumer: asyncio.Task[Any] | None = None
+        self._rules_stamp: tuple[int, int] | None = None
+        self._own_user_id: str | None = None
+        self._scratch: Path | None = None
+        # Counters of sessions already closed (a DM topic change replaces the session).
+        self._closed_counts = StreamCounts()
+        self._replaying = False
+        self._replay_malformed = 0
+        self._seen_keys: set[str] = set()
+        self.alerts_fired = 0
+        self.events_seen = 0
+
+    # ----------------------------------------------------------------- public
+
+    async def run(self) -> ExitCode:
+        """Start, serve until told to stop (or the recording ends), stop; the exit code."""
+        try:
+            code = await self.startup()
+            if code != EXIT_OK:
+                return code
+            return await self.main_loop()
+        finally:
+            await self.shutdown()
+
+    def stop(self, reason: str, exit_code: ExitCode = EXIT_OK) -> None:
+        """Ask for an orderly stop; the first reason (and a failure's exit code) wins."""
+        if exit_code != EXIT_OK and self._exit_code == EXIT_OK:
+            self._exit_code = exit_code
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            self._stop.set()
+
+    def reload(self) -> None:
+        """Ask for the rule file to be read again (what SIGHUP does)."""
+        self._reload_wanted.set()
+
+    # ---------------------------------------------------------------- startup
+
+    async def startup(self) -> ExitCode:
+        """Load and open everything; a non-zero exit code when the run cannot start.
+
+        Rules, targets and cookies are checked before any connection is made.
+        """
+        from .delivery import Deliverer, Outbox
+        from .rules import Engine, EngineState, load_rules
+
+        config = self.config
+        try:
+            self.ruleset = load_rules(config.rules, env=self._env)
+        except RuleFileError as exc:
+            log.error("%s", exc, extra={"event": "rules_invalid"})
+            return EXIT_USAGE
+        except OSError as exc:
+            log.error(
+                "cannot read the rule file %s: %s", config.rules, exc.strerror or exc,
+                extra={"event": "rules_invalid"},
+            )
+            return EXIT_USAGE
+        self._rules_stamp = _stamp(config.rules)
+        self.metrics.rules.set(len(self.ruleset.rules))
+
+        try:
+            targets = self._build_targets(self.ruleset)
+        except DeliveryError as exc:
+            log.error("%s", exc, extra={"event": "targets_invalid"})
+            return EXIT_USAGE
+
+        cookies = None
+        if config.replay is None:
+            try:
+                cookies = resolve_cookies(config, self.ruleset.account_cookies, self._env)
+            except CredentialsError as exc:
+                log.error("%s", exc, extra={"event": "credentials_missing"})
+                return EXIT_USAGE
+            self._own_user_id = cookies.user_id
+        else:
+            if not config.replay.is_file():
+                log.error(
+                    "cannot replay %s: no such file; give the path of a JSONL file written by "
+                    "`notifier record`", config.replay, extra={"event": "usage"},
+                )
+                return EXIT_USAGE
+            self._own_user_id = self._quiet_own_user_id()
+
+        state_path = config.state
+        if config.dry_run:
+            # A dry run must not mark milestones as announced for the real run.
+            self._scratch = Path(tempfile.mkdtemp(prefix="notifier-dry-run-"))
+            state_path = self._scratch / "state.db"
+        try:
+            self.store = StateStore(state_path)
+            entries = self.store.load()
+        except StateError as exc:
+            log.error("%s", exc, extra={"event": "state_error"})
+            return EXIT_FAILURE
+        self.engine = Engine(
+            self.ruleset, EngineState.from_entries(entries), own_user_id=self._own_user_id
+        )
+        log.debug("state: %d entries from %s", len(entries), state_path)
+
+        try:
+            self.outbox = Outbox(state_path)
+        except NotifierError as exc:
+            log.error("%s", exc, extra={"event": "state_error"})
+            return EXIT_FAILURE
+        self.deliverer = Deliverer(self.outbox, targets, on_result=self._on_delivery)
+        await self.deliverer.start()
+
+        if self._install_signals:
+            self._add_signal_handlers()
+
+        if config.metrics_port is not None:
+            self.metrics_server = MetricsServer(
+                self.metrics, self.health, host=config.metrics_host, port=config.metrics_port
+            )
+            try:
+                await self.metrics_server.start()
+            except OSError as exc:
+                log.error("%s", exc, extra={"event": "usage"})
+                return EXIT_USAGE
+            log.info(
+                "metrics on %s/metrics, health on %s/healthz",
+                self.metrics_server.url, self.metrics_server.url,
+                extra={"event": "metrics", "port": self.metrics_server.port},
+            )
+
+        if config.replay is None:
+            from .stream.client import StreamClient
+
+            self.client = StreamClient(cookies, api_base=config.api_base)
+            if self._own_user_id is None:
+                self._own_user_id = getattr(self.client, "user_id", None)
+        return EXIT_OK
+
+    def _build_targets(self, ruleset: Any):
+        from .delivery import build_targets
+
+        if self.config.dry_run:
+            import notifier.delivery.console  # noqa: F401 - registers console://
+
+            names = set(ruleset.targets)
+            for rule in ruleset.rules:
+                names.update(getattr(rule, "notify", ()) or ())
+            return build_targets({name: "console://" for name in sorted(names)})
+        from . import logs
+
+        for spec in ruleset.targets.values():
+            logs.add_url(spec.url)
+        return build_targets({name: spec.url for name, spec in ruleset.targets.items()}, ruleset.targets_from)
+
+    def _quiet_own_user_id(self) -> str | None:
+        """In a replay the cookies are optional; use them only to know our own DMs."""
+        try:
+            return resolve_cookies(self.config, self.ruleset.account_cookies, self._env).user_id
+        except (NotifierError, OSError, ImportError):
+            return None
+
+    def _add_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+    def _on_stop_signal(self, sig: signal.Signals) -> None:
+        self._signals_seen += 1
+        name = signal.Signals(sig).name
+        if self._signals_seen > 1:
+            depth = self._outbox_depth()
+            log.warning(
+                "%s again: exiting now; %d deliveries stay in the outbox for the next start",
+                name, depth, extra={"event": "exit_now"},
+            )
+            logging.shutdown()
+            os._exit(EXIT_FAILURE)
+        log.info(
+            "%s: stopping (send it again to exit at once)", name, extra={"event": "stopping"}
+        )
+        self.stop(name)
+
+    def _on_hup(self) -> None:
+        log.info("SIGHUP: reloading the rules", extra={"event": "reload_requested"})
+        self.reload()
+
+    # -------------------------------------------------------------- main loop
+
+    async def main_loop(self) -> ExitCode:
+        """Run the source until a stop is asked for; the exit code."""
+        config = self.config
+        if config.duration is not None:
+            self._spawn(self._stop_after(config.duration), "duration")
+        self._spawn(self._reloader(), "reloader")
+        if config.watch_interval > 0:
+            self._spawn(self._watch_rules(config.watch_interval), "rule-watch")
+        if config.replay is not None:
+            self._replaying = True
+            self._spawn(self._replay(config.replay), "replay")
+        else:
+            self._spawn(self._start_stream(), "stream-start")
+        await self._stop.wait()
+        log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
+        return self._exit_code
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"notifier-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if isinstance(exc, AuthenticationError):
+            log.error("%s", exc, extra={"event": "auth_rejected"})
+            self.stop("authentication rejected", EXIT_AUTH)
+        elif isinstance(exc, (StateError, NotifierError)):
+            log.error("%s", exc, extra={"event": "failure"})
+            self.stop("runtime failure", EXIT_FAILURE)
+        else:
+            log.error(
+                "internal error in %s; stopping", task.get_name(),
+                exc_info=exc, extra={"event": "failure"},
+            )
+            self.stop("runtime failure", EXIT_FAILURE)
+
+    async def _stop_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.stop(f"--for {_human_seconds(seconds)} elapsed")
+
+    # ----------------------------------------------------------- the pipeline
+
+    def handle(self, topic: str, payload: Payload, now: float) -> list[Alert]:
+        """One event through the engine into the outbox; state saved after the alerts."""
+        self.events_seen += 1
+        kind = payload_kind(payload)
+        self.metrics.event(kind)
+        if kind == "config":
+            return []
+        explain: list[Any] | None = None
+        if topic not in self._seen_keys:
+            # Only a topic's first event since start (or reload) can be an initial-state
+            # decision; explaining every event would cost for nothing.
+            self._seen_keys.add(topic)
+            explain = []
+        alerts = self.engine.process(topic, payload, now, explain)
+        if explain:
+            self._log_initial(explain)
+        if alerts:
+            self.deliverer.enqueue(alerts)
+            for alert in alerts:
+                self.alerts_fired += 1
+                self.metrics.alert(alert.rule)
+                log.info(
+                    "alert fired: %s — %s → %s", alert.rule, alert.title, ", ".join(alert.targets),
+                    extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
+                )
+        dirty = self.engine.state.take_dirty()
+        if dirty:
+            self.store.save(dirty)  # type: ignore[union-attr]
+        return alerts
+
+    def _log_initial(self, decisions: Iterable[Any]) -> None:
+        for decision in decisions:
+            if not _is_initial_met(decision):
+                continue
+            rule = getattr(decision, "rule", "?")
+            key = getattr(decision, "key", "?")
+            detail = getattr(decision, "detail", None) or getattr(decision, "reason", None) or ""
+            log.info(
+                "rule already met at start, not announced: %s (%s)%s", rule, key,
+                f": {detail}" if detail else "",
+                extra={"event": "initial_met", "rule": str(rule), "key": str(key)},
+            )
+
+    async def _replay(self, path: Path) -> None:
+        """Feed a recorded JSONL file through :meth:`handle`, its ``ts`` as the clock."""
+        malformed = 0
+        count = 0
+        with path.open("r", encoding="utf-8", errors="replace") as lines:
+            log.info("replaying %s", path, extra={"event": "replay"})
+            for number, line in enumerate(lines, 1):
+                if self._stop.is_set():
+                    return
+                if number % _REPLAY_YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                if not line.strip():
+                    continue
+                parsed = parse_message(line)
+                if parsed is None:
+                    malformed += 1
+                    self._replay_malformed = malformed
+                    log.debug("%s:%d: not a stream message, skipped", path, number)
+                    continue
+                topic, payload = parsed
+                self.handle(topic, payload, _line_ts(line, self._clock))
+                count += 1
+        log.info(
+            "replay finished: %d events, %d alerts, %d malformed lines",
+            count, self.alerts_fired, malformed, extra={"event": "replay_done"},
+        )
+        self.stop("end of the recording")
+
+    # ----------------------------------------------------------------- stream
+
+    async def _start_stream(self) -> None:
+        topics = set(self.ruleset.topics)
+        if not topics:
+            log.warning(
+                "no enabled rule watches a tweet or a conversation; waiting for a rule change",
+                extra={"event": "idle"},
+            )
+            return
+        await self._open_session(topics)
+
+    async def _open_session(self, topics: set[str]) -> None:
+        """Open a session on ``topics`` and consume it; replaces any current session."""
+        log.info("connecting: %d topics", len(topics), extra={"event": "connecting", "topics": len(topics)})
+        session = await self.client.get_streaming_session(sorted(topics), auto_reconnect=True)
+        old_session, old_consumer = self.session, self._consumer
+        self.session = session
+        self._consumer = self._spawn(self._consume(session), "stream")
+        if old_session is not None:
+            await self._close_session(old_session, old_consumer)
+
+    async def _close_session(self, session: Any, consumer: asyncio.Task[Any] | None) -> None:
+        if consumer is not None and not consumer.done():
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await consumer
+        stats = getattr(session, "stats", None)
+        if stats is not None:
+            self._closed_counts = StreamCounts(
+                connected=False,
+                reconnects=self._closed_counts.reconnects + stats.reconnects,
+                malformed=self._closed_counts.malformed + stats.malformed,
+            )
+        with contextlib.suppress(Exception):
+            await session.aclose()
+
+    async def _consume(self, session: Any) -> None:
+        async for topic, payload in session:
+            if payload.config is not None:
+                log.info(
+                    "connected: session %s, %d topics", payload.config.session_id, len(session.topics),
+                    extra={"event": "connected", "topics": len(session.topics)},
+                )
+            elif payload.subscriptions is not None and payload.subscriptions.errors:
+                for error in payload.subscriptions.errors:
+                    log.warning(
+                        "subscription refused: %s (%s)", error.topic, error.message or error.code,
+                        extra={"event": "subscription_error", "topic": error.topic},
+                    )
+            self.handle(topic, payload, self._clock())
+        # auto_reconnect sessions end only when closed; anything else is a failure.
+        if not self._stop.is_set() and session is self.session:
+            raise StreamError("the stream ended and did not reconnect")
+
+    # ----------------------------------------------------------------- reload
+
+    async def _watch_rules(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            stamp = _stamp(self.config.rules)
+            if stamp is not None and stamp != self._rules_stamp:
+                log.info("the rule file changed: reloading", extra={"event": "reload_requested"})
+                self.reload()
+
+    async def _reloader(self) -> None:
+        while True:
+            await self._reload_wanted.wait()
+            self._reload_wanted.clear()
+            await self._apply_reload()
+
+    async def _apply_reload(self) -> None:
+        from .rules import load_rules
+
+        # Taken before reading, so an edit during the read triggers another reload.
+        self._rules_stamp = _stamp(self.config.rules)
+        try:
+            ruleset = load_rules(self.config.rules, env=self._env)
+            targets = self._build_targets(ruleset)
+        except (RuleFileError, DeliveryError, OSError) as exc:
+            self.metrics.reloads.labels("failed").inc()
+            log.error(
+                "the rule file does not load; the previous rules stay in force:\n%s", exc,
+                extra={"event": "reload_failed"},
+            )
+            return
+        replace_targets = getattr(self.deliverer, "replace_targets", None)
+        if replace_targets is not None:
+            replace_targets(targets)
+        self.engine.replace_rules(ruleset)
+        old_topics = set(self.ruleset.topics)
+        self.ruleset = ruleset
+        self._seen_keys.clear()
+        self.metrics.rules.set(len(ruleset.rules))
+        self.metrics.reloads.labels("ok").inc()
+        new_topics = set(ruleset.topics)
+        log.info(
+            "rules reloaded: %d rules, %d topics (+%d −%d)",
+            len(ruleset.rules), len(new_topics), len(new_topics - old_topics), len(old_topics - new_topics),
+            extra={"event": "reloaded"},
+        )
+        if not self._replaying:
+            await self._apply_topics(new_topics)
+
+    async def _apply_topics(self, wanted: set[str]) -> None:
+        session = self.session
+        if not wanted:
+            if session is not None:
+                log.warning("no topics left to watch: closing the stream", extra={"event": "idle"})
+                self.session, consumer, self._consumer = None, self._consumer, None
+                await self._close_session(session, consumer)
+            return
+        if session is None:
+            await self._open_session(wanted)
+            return
+        current = set(session.topics)
+        if {t for t in current if Topic.is_dm(t)} != {t for t in wanted if Topic.is_dm(t)}:
+            # The API cannot add DM topics to a running session: open a new one.
+            log.info("the DM topics changed: opening a new session", extra={"event": "resubscribe"})
+            await self._open_session(wanted)
+            return
+        subscribe = sorted(wanted - current)
+        unsubscribe = sorted(current - wanted)
+        if not subscribe and not unsubscribe:
+            return
+        try:
+            await session.update_subscriptions(subscribe=subscribe or None, unsubscribe=unsubscribe or None)
+        except AuthenticationError:
+            raise
+        except (StreamError, ValueError) as exc:
+            log.warning(
+                "updating subscriptions failed (%s): opening a new session", exc,
+                extra={"event": "resubscribe"},
+            )
+            await self._open_session(wanted)
+            return
+        log.info(
+            "subscriptions updated: +%d −%d", len(subscribe), len(unsubscribe),
+            extra={"event": "subscriptions_updated", "added": len(subscribe), "removed": len(unsubscribe)},
+        )
+
+    # --------------------------------------------------------------- delivery
+
+    def _on_delivery(self, result: Any) -> None:
+        target = getattr(result, "target", "?")
+        outcome = getattr(result, "outcome", "?")
+        self.metrics.delivery(str(target), str(outcome))
+        rule = getattr(result, "rule", "")
+        url = getattr(result, "url", "")
+        if outcome == "sent":
+            level = logging.DEBUG if self.config.dry_run else logging.INFO
+            log.log(
+                level, "delivered: %s → %s (%s)", rule, target, url,
+                extra={"event": "delivered", "rule": rule, "target": target},
+            )
+        elif outcome == "dead":
+            log.error(
+                "delivery abandoned: %s → %s (%s): %s", rule, target, url, getattr(result, "reason", ""),
+                extra={"event": "dead", "rule": rule, "target": target},
+            )
+        else:
+            retry_at = getattr(result, "next_retry", None) or getattr(result, "retry_at", None)
+            when = f"; retrying in {max(0.0, retry_at - self._clock()):.0f} s" if retry_at else ""
+            log.warning(
+                "delivery failed: %s → %s (%s): %s%s", rule, target, url, getattr(result, "reason", ""), when,
+                extra={"event": "failed", "rule": rule, "target": target},
+            )
+
+    # ------------------------------------------------------- health & metrics
+
+    def _stream_counts(self) -> StreamCounts:
+        closed = self._closed_counts
+        stats = getattr(self.session, "stats", None)
+        if stats is None:
+            return StreamCounts(False, closed.reconnects, closed.malformed + self._replay_malformed)
+        return StreamCounts(
+            connected=bool(stats.connected),
+            reconnects=closed.reconnects + stats.reconnects,
+            malformed=closed.malformed + stats.malformed,
+        )
+
+    def _outbox_depth(self) -> int:
+        if self.outbox is None:
+            return 0
+        try:
+            return int(self.outbox.depth())
+        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+            return 0
+
+    def health(self) -> Health:
+        """200 while connected or retrying within the backoff; 503 otherwise."""
+        if self._stop.is_set():
+            return Health(False, f"stopping: {self._stop_reason}")
+        if self._replaying:
+            return Health(True, "replaying a recording")
+        stats = getattr(self.session, "stats", None)
+        if stats is None:
+            return Health(False, "the stream is not open")
+        if stats.connected:
+            return Health(True, "connected")
+        retry_at = stats.retry_at
+        if retry_at is not None:
+            wait = retry_at - self._clock()
+            if wait >= -_RETRY_GRACE:
+                return Health(True, f"reconnecting in {max(wait, 0):.0f} s")
+            return Health(False, f"reconnect overdue by {-wait:.0f} s")
+        return Health(False, "the stream is not connected")
+
+    # --------------------------------------------------------------- shutdown
+
+    async def shutdown(self) -> None:
+        """Stop the stream, drain deliveries (bounded), save state, close everything."""
+        consumer, session = self._consumer, self.session
+        self._consumer = None
+        if session is not None:
+            await self._close_session(session, consumer)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+        if self.deliverer is not None:
+            timeout = self.config.drain_timeout
+            try:
+                drained = await self.deliverer.drain(timeout)
+            except Exception:  # noqa: BLE001 - shutdown goes on; rows stay in the outbox
+                log.exception("draining deliveries failed")
+                drained = False
+            if not drained:
+                log.warning(
+                    "deliveries still pending after %s; they stay in the outbox and are "
+                    "sent at the next start", _human_seconds(timeout), extra={"event": "undrained"},
+                )
+        if self.engine is not None and self.store is not None:
+            try:
+                self.store.save(self.engine.state.take_dirty())
+            except StateError as exc:
+                log.error("%s", exc, extra={"event": "state_error"})
+                self._exit_code = self._exit_code or EXIT_FAILURE
+        if self.deliverer is not None:
+            with contextlib.suppress(Exception):
+                await self.deliverer.aclose()
+        if self.outbox is not None:
+            close = getattr(self.outbox, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+        if self.store is not None:
+            self.store.close()
+        if self.metrics_server is not None:
+            await self.metrics_server.aclose()
+        if self._install_signals:
+            self._remove_signal_handlers()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._forget()
+
+    def _forget(self) -> None:
+        # shutdown() runs once; later calls find nothing to close.
+        self.client = self.session = self.deliverer = self.outbox = self.store = None
+        self.metrics_server = None
+        self._scratch = None
+
+
+def _is_initial_met(decision: Any) -> bool:
+    """An engine decision saying the condition already holds at the first observation."""
+    if isinstance(decision, Mapping):
+        outcome = decision.get("outcome") or decision.get("status")
+        matched = decision.get("matched")
+    else:
+        outcome = getattr(decision, "outcome", None) or getattr(decision, "status", None)
+        matched = getattr(decision, "matched", None)
+    return outcome in ("initial", "initial_state", "initial state only") and matched is not False
+
+
+def _line_ts(line: str, clock: Callable[[], float]) -> float:
+    try:
+        value = json.loads(line).get("ts")
+    except (ValueError, AttributeError):
+        value = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return clock()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _human_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
