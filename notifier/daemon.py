@@ -35,6 +35,7 @@ from .exceptions import (
     RuleFileError,
     StreamError,
 )
+from .logs import add_secrets
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
 from .state import StateError, StateStore
 from .stream.events import Payload
@@ -85,11 +86,17 @@ def resolve_cookies(config: Config, account_cookies: str | None, env: Mapping[st
     from .stream.auth import load_cookies
 
     if config.cookies is not None:
-        return load_cookies(config.cookies)
-    env_set = bool(env.get("NOTIFIER_AUTH_TOKEN") and env.get("NOTIFIER_CT0"))
-    if account_cookies and (Path(account_cookies).exists() or not env_set):
-        return load_cookies(account_cookies)
-    return load_cookies(None)
+        cookies = load_cookies(config.cookies)
+    else:
+        env_set = bool(env.get("NOTIFIER_AUTH_TOKEN") and env.get("NOTIFIER_CT0"))
+        if account_cookies and (Path(account_cookies).exists() or not env_set):
+            cookies = load_cookies(account_cookies)
+        else:
+            cookies = load_cookies(None, env=env)
+    # From here on no log line, from any library, can print them. (Short values such
+    # as lang=en are not secrets, and masking them would garble ordinary words.)
+    add_secrets(*(value for _, value in cookies.items if len(value) >= 8))
+    return cookies
 
 
 class Daemon:
