@@ -245,6 +245,9 @@ class Daemon:
         self.deliverer = Deliverer(self.outbox, targets, on_result=self._on_delivery)
         await self.deliverer.start()
 
+        if config.dry_run and config.verbose == 0:
+            # "delivered to console://" after each printed alert says nothing new.
+            logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
         if self._install_signals:
             self._add_signal_handlers()
 
@@ -267,25 +270,18 @@ class Daemon:
             from .stream.client import StreamClient
 
             self.client = StreamClient(cookies, api_base=config.api_base)
-            if self._own_user_id is None:
-                self._own_user_id = getattr(self.client, "user_id", None)
         return EXIT_OK
 
     def _build_targets(self, ruleset: Any):
         from .delivery import build_targets
 
         if self.config.dry_run:
-            import notifier.delivery.console  # noqa: F401 - registers console://
-
-            names = set(ruleset.targets)
+            names = set(ruleset.targets) | set(ruleset.tags)
             for rule in ruleset.rules:
-                names.update(getattr(rule, "notify", ()) or ())
+                names.update(rule.notify)
             return build_targets({name: "console://" for name in sorted(names)})
-        from . import logs
-
-        for spec in ruleset.targets.values():
-            logs.add_url(spec.url)
-        return build_targets({name: spec.url for name, spec in ruleset.targets.items()}, ruleset.targets_from)
+        # build_targets registers every URL with the log filter before anything can print it.
+        return build_targets(ruleset.targets, ruleset.targets_from)
 
     def _quiet_own_user_id(self) -> str | None:
         """In a replay the cookies are optional; use them only to know our own DMs."""
@@ -592,29 +588,8 @@ class Daemon:
     # --------------------------------------------------------------- delivery
 
     def _on_delivery(self, result: Any) -> None:
-        target = getattr(result, "target", "?")
-        outcome = getattr(result, "outcome", "?")
-        self.metrics.delivery(str(target), str(outcome))
-        rule = getattr(result, "rule", "")
-        url = getattr(result, "url", "")
-        if outcome == "sent":
-            level = logging.DEBUG if self.config.dry_run else logging.INFO
-            log.log(
-                level, "delivered: %s → %s (%s)", rule, target, url,
-                extra={"event": "delivered", "rule": rule, "target": target},
-            )
-        elif outcome == "dead":
-            log.error(
-                "delivery abandoned: %s → %s (%s): %s", rule, target, url, getattr(result, "reason", ""),
-                extra={"event": "dead", "rule": rule, "target": target},
-            )
-        else:
-            retry_at = getattr(result, "next_retry", None) or getattr(result, "retry_at", None)
-            when = f"; retrying in {max(0.0, retry_at - self._clock()):.0f} s" if retry_at else ""
-            log.warning(
-                "delivery failed: %s → %s (%s): %s%s", rule, target, url, getattr(result, "reason", ""), when,
-                extra={"event": "failed", "rule": rule, "target": target},
-            )
+        # The deliverer logs each outcome itself (masked URL, retry time); count it here.
+        self.metrics.delivery(result.target, result.outcome)
 
     # ------------------------------------------------------- health & metrics
 
