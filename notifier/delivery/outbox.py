@@ -1,0 +1,402 @@
+"""The outbox: every alert on disk before anything is sent, one row per (alert, target).
+
+A SQLite file in WAL mode, shared with the daemon's rule state (this module
+owns the tables whose names start with ``outbox``). An alert and all its rows
+are written in one transaction, committed before :meth:`Outbox.add` returns,
+so a process killed at any moment (SIGKILL included) finds every alert it
+accepted when it starts again, and sends what was not sent.
+
+A row's life::
+
+    pending --send ok--> sent
+       |  ^
+       |  '--failure: attempts += 1, next_at = now + backoff
+       '--failure past max_age, or its target is gone--> dead
+
+A row is due when it is pending and both ``next_at`` and ``not_before`` (when
+set) have passed. ``next_at`` is the retry schedule; ``not_before`` is for
+policies that hold a row back (quiet hours, budgets), and ``digest_id`` links
+a row that was folded into a digest to the digest's own row. Times are epoch
+seconds from the caller's clock: this module never reads a clock itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..alert import Alert
+from ..exceptions import DeliveryError
+
+__all__ = ["Outbox", "OutboxRow", "RowState"]
+
+RowState = Literal["pending", "sent", "dead"]
+
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_alerts (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    message TEXT NOT NULL,
+    targets TEXT NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    notify_type TEXT NOT NULL,
+    urgent INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES outbox_alerts(id),
+    target TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    next_at REAL NOT NULL,
+    not_before REAL,
+    updated_at REAL NOT NULL,
+    last_error TEXT,
+    digest_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, next_at);
+CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
+"""
+
+_ROW_COLUMNS = (
+    "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
+    "o.updated_at, o.last_error, o.digest_id, a.id, a.rule, a.topic, a.key, a.title, "
+    "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields"
+)
+
+# The moment a pending row may be sent: its retry time, or later if it is held back.
+_DUE_AT = "MAX(o.next_at, COALESCE(o.not_before, o.next_at))"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One (alert, target) pair and where its delivery stands."""
+
+    id: int
+    alert_id: int
+    alert: Alert
+    target: str
+    state: RowState
+    attempts: int
+    created_at: float
+    next_at: float
+    not_before: float | None
+    updated_at: float
+    last_error: str | None
+    digest_id: int | None
+
+    @property
+    def due_at(self) -> float:
+        """When the row may be sent next (if pending)."""
+        return max(self.next_at, self.not_before if self.not_before is not None else self.next_at)
+
+
+class Outbox:
+    """Durable (alert, target) rows in a SQLite file.
+
+    Safe to call from several threads (one lock around one connection); meant
+    for one delivering process per file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE ... COMMIT).
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10.0, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an alert the outbox accepted survives a power loss too, not only a
+            # crash. Alerts are rare, so one fsync each costs nothing that matters.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            with self._transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO outbox_meta (name, value) VALUES ('schema', ?)",
+                    (str(_SCHEMA_VERSION),),
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise DeliveryError(
+                f"cannot open the outbox database {self.path}: {exc}; check that its folder "
+                "exists and is writable"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"Outbox({str(self.path)!r})"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        alert: Alert,
+        targets: Iterable[str],
+        *,
+        now: float,
+        dead: dict[str, str] | None = None,
+    ) -> list[OutboxRow]:
+        """Store ``alert`` with one pending row per target key, durably, in one transaction.
+
+        ``dead`` maps target keys that cannot be sent to (unknown names) to the
+        reason; their rows are stored already dead, so the loss stays visible.
+        """
+        keys = list(dict.fromkeys(targets))
+        dead = dict(dead or {})
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
+                "notify_type, urgent, fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    alert.rule,
+                    alert.topic,
+                    alert.key,
+                    alert.title,
+                    alert.message,
+                    json.dumps(list(alert.targets)),
+                    alert.ts,
+                    alert.kind,
+                    alert.notify_type,
+                    int(alert.urgent),
+                    json.dumps(alert.fields, default=str, sort_keys=True),
+                    now,
+                ),
+            )
+            alert_id = cursor.lastrowid
+            rows = [(alert_id, key, "pending", now, now, now, None) for key in keys if key not in dead]
+            rows += [(alert_id, key, "dead", now, now, now, reason) for key, reason in dead.items()]
+            db.executemany(
+                "INSERT INTO outbox (alert_id, target, state, created_at, next_at, updated_at, "
+                "last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return self._select(db, "o.alert_id = ? ORDER BY o.id", (alert_id,))
+
+    def mark_sent(self, row_id: int, *, now: float) -> None:
+        """The target accepted the row's alert."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?, "
+                "last_error = NULL WHERE id = ?",
+                (now, row_id),
+            )
+
+    def mark_failed(self, row_id: int, *, now: float, next_at: float, reason: str) -> None:
+        """A send failed; try again at ``next_at``."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ?, updated_at = ?, "
+                "last_error = ? WHERE id = ? AND state = 'pending'",
+                (next_at, now, reason, row_id),
+            )
+
+    def mark_dead(self, row_id: int, *, now: float, reason: str, attempted: bool = True) -> None:
+        """Give up on a row; ``attempted`` counts the send that just failed."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + ?, updated_at = ?, "
+                "last_error = ? WHERE id = ? AND state = 'pending'",
+                (int(attempted), now, reason, row_id),
+            )
+
+    def hold(self, row_ids: Collection[int], *, not_before: float | None, now: float) -> None:
+        """Keep pending rows back until ``not_before`` (None releases them)."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE outbox SET not_before = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+                [(not_before, now, row_id) for row_id in row_ids],
+            )
+
+    def purge(self, *, before: float) -> int:
+        """Delete sent and dead rows last changed before ``before``; the count deleted."""
+        with self._write() as db:
+            deleted = db.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'dead') AND updated_at < ?", (before,)
+            ).rowcount
+            db.execute(
+                "DELETE FROM outbox_alerts WHERE NOT EXISTS "
+                "(SELECT 1 FROM outbox WHERE outbox.alert_id = outbox_alerts.id)"
+            )
+            return deleted
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def due(
+        self,
+        now: float,
+        *,
+        per_target: int = 1,
+        exclude: Collection[int] = (),
+        exclude_targets: Collection[str] = (),
+        limit: int = 1000,
+    ) -> list[OutboxRow]:
+        """Pending rows that may be sent at ``now``, at most ``per_target`` per target.
+
+        Ordered first row of every target, then second row of every target, and so
+        on, each round earliest due first: a target with a long queue cannot crowd
+        the others out. Rows in ``exclude`` (being sent) and rows for targets in
+        ``exclude_targets`` (busy) are skipped.
+        """
+        where, params = _pending_filter(exclude, exclude_targets)
+        query = f"""
+            SELECT * FROM (
+                SELECT {_ROW_COLUMNS}, {_DUE_AT} AS due_at,
+                       ROW_NUMBER() OVER (PARTITION BY o.target ORDER BY {_DUE_AT}, o.id) AS rank
+                FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id
+                WHERE {where} AND {_DUE_AT} <= ?
+            ) WHERE rank <= ? ORDER BY rank, due_at, 1 LIMIT ?
+        """
+        with self._read() as db:
+            found = db.execute(query, (*params, now, per_target, limit)).fetchall()
+        return [_row(values[:-2]) for values in found]
+
+    def next_due(self, *, exclude: Collection[int] = (), exclude_targets: Collection[str] = ()) -> float | None:
+        """When the earliest pending row becomes due (skipping as :meth:`due` does); None if none."""
+        where, params = _pending_filter(exclude, exclude_targets)
+        with self._read() as db:
+            (when,) = db.execute(f"SELECT MIN({_DUE_AT}) FROM outbox o WHERE {where}", params).fetchone()
+        return when
+
+    def depth(self) -> int:
+        """How many rows are pending (waiting, retrying or held back)."""
+        with self._read() as db:
+            return db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+    def count_due(self, now: float) -> int:
+        """How many pending rows may be sent at ``now``."""
+        with self._read() as db:
+            return db.execute(
+                f"SELECT COUNT(*) FROM outbox o WHERE o.state = 'pending' AND {_DUE_AT} <= ?",
+                (now,),
+            ).fetchone()[0]
+
+    def rows(self, state: RowState | None = None, *, target: str | None = None) -> list[OutboxRow]:
+        """Rows in insertion order, optionally only those in ``state`` / for ``target``."""
+        where = ["1 = 1"]
+        params: list[object] = []
+        if state is not None:
+            where.append("o.state = ?")
+            params.append(state)
+        if target is not None:
+            where.append("o.target = ?")
+            params.append(target)
+        with self._read() as db:
+            return self._select(db, " AND ".join(where) + " ORDER BY o.id", tuple(params))
+
+    def get(self, row_id: int) -> OutboxRow | None:
+        with self._read() as db:
+            found = self._select(db, "o.id = ?", (row_id,))
+        return found[0] if found else None
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _select(db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> list[OutboxRow]:
+        query = f"SELECT {_ROW_COLUMNS} FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id WHERE {where}"
+        return [_row(values) for values in db.execute(query, params).fetchall()]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE: the daemon's rule state writes the same file; take the write
+        # lock up front instead of failing half-way through.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self._transaction() as db:
+                    yield db
+            except sqlite3.Error as exc:
+                raise DeliveryError(f"cannot write the outbox database {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise DeliveryError(f"cannot read the outbox database {self.path}: {exc}") from exc
+
+
+def _pending_filter(exclude: Collection[int], exclude_targets: Collection[str]) -> tuple[str, tuple[object, ...]]:
+    where = "o.state = 'pending'"
+    if exclude:
+        where += f" AND o.id NOT IN ({','.join('?' * len(exclude))})"
+    if exclude_targets:
+        where += f" AND o.target NOT IN ({','.join('?' * len(exclude_targets))})"
+    return where, (*exclude, *exclude_targets)
+
+
+def _row(values: tuple) -> OutboxRow:
+    (
+        row_id, target, state, attempts, created_at, next_at, not_before, updated_at,
+        last_error, digest_id, alert_id, rule, topic, key, title, message, targets, ts,
+        kind, notify_type, urgent, fields,
+    ) = values  # fmt: skip
+    alert = Alert(
+        rule=rule,
+        topic=topic,
+        key=key,
+        title=title,
+        message=message,
+        targets=tuple(json.loads(targets)),
+        ts=ts,
+        kind=kind,
+        notify_type=notify_type,
+        urgent=bool(urgent),
+        fields=json.loads(fields),
+    )
+    return OutboxRow(
+        id=row_id,
+        alert_id=alert_id,
+        alert=alert,
+        target=target,
+        state=state,
+        attempts=attempts,
+        created_at=created_at,
+        next_at=next_at,
+        not_before=not_before,
+        updated_at=updated_at,
+        last_error=last_error,
+        digest_id=digest_id,
+    )
