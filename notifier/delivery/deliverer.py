@@ -1,0 +1,404 @@
+"""The Deliverer: sends what the outbox holds, concurrently, until every row is sent or dead.
+
+``enqueue`` writes alerts to the outbox (durably, before it returns) and wakes
+the scheduler. The scheduler, one asyncio task, picks due rows and starts one
+task per (alert, target) send, within two bounds: ``max_in_flight`` sends in
+all and ``per_target`` per target. A slow or failing target therefore only ever
+occupies its own few slots; the others keep going. Sends run through Apprise's
+async API, whose blocking plugin work happens in Apprise's worker threads, so
+the event loop never waits for a network.
+
+A failed send is retried with exponential backoff (1 s doubling, capped at
+5 min, with jitter) until ``max_age`` after the alert was enqueued; the row is
+then marked dead and an ERROR names the target (URL masked). Delivery is
+at-least-once: a send that was under way when the process died, or that timed
+out on our side but reached the service, is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ..alert import Alert
+from ..exceptions import DeliveryError
+from .outbox import Outbox, OutboxRow
+from .send import SendOutcome, retry_delay, send_once
+from .targets import Target, TargetSet
+
+__all__ = ["DeliveryResult", "Deliverer", "Outcome"]
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["sent", "failed", "dead"]
+
+# The scheduler looks at the outbox at least this often, so a clock that jumps
+# (or a row written by another connection) is noticed without a wake-up.
+_MAX_IDLE = 1.0
+# Never spin: even when something is due "now", wait at least this long.
+_MIN_IDLE = 0.01
+_PURGE_EVERY = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What happened to one (alert, target) send.
+
+    ``url`` is masked. ``next_at`` is when a failed send is tried again
+    (None when sent or dead). ``attempt`` counts sends of this row so far.
+    """
+
+    target: str
+    url: str
+    rule: str
+    key: str
+    title: str
+    outcome: Outcome
+    reason: str
+    attempt: int
+    next_at: float | None
+    row_id: int
+
+
+class Deliverer:
+    """Delivers the outbox's rows to their targets through Apprise.
+
+    ``clock`` gives epoch seconds for the outbox's times (inject a fake one in
+    tests), ``backoff(attempt) -> seconds`` the wait after the attempt-th
+    failure, ``send_timeout`` the longest one send may take, ``on_result`` is
+    called on the event loop with each :class:`DeliveryResult`, and sent or dead
+    rows are deleted ``keep`` seconds after they settled.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        targets: TargetSet,
+        *,
+        max_age: float = 86400.0,
+        max_in_flight: int = 16,
+        per_target: int = 4,
+        clock: Callable[[], float] = time.time,
+        backoff: Callable[[int], float] = retry_delay,
+        send_timeout: float = 30.0,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+        keep: float = 7 * 86400.0,
+    ) -> None:
+        if max_in_flight < 1 or per_target < 1:
+            raise ValueError("max_in_flight and per_target must be at least 1")
+        if max_age <= 0 or send_timeout <= 0:
+            raise ValueError("max_age and send_timeout must be positive numbers of seconds")
+        self._outbox = outbox
+        self._targets = targets
+        self._max_age = max_age
+        self._max_in_flight = max_in_flight
+        self._per_target = per_target
+        self._clock = clock
+        self._backoff = backoff
+        self._send_timeout = send_timeout
+        self._on_result = on_result
+        self._keep = keep
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._active: Counter[str] = Counter()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduler: asyncio.Task[None] | None = None
+        self._purged_at = float("-inf")
+
+    def __repr__(self) -> str:
+        return (
+            f"Deliverer({self._outbox!r}, {self._targets!r}, in_flight={len(self._in_flight)}, "
+            f"max_in_flight={self._max_in_flight}, per_target={self._per_target})"
+        )
+
+    @property
+    def in_flight(self) -> int:
+        """How many sends are under way."""
+        return len(self._in_flight)
+
+    @property
+    def targets(self) -> TargetSet:
+        return self._targets
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start sending; rows left pending by an earlier run (even a killed one) go first."""
+        if self._scheduler is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        pending = self._outbox.depth()
+        if pending:
+            log.info("resuming delivery of %d pending notification(s)", pending)
+        self._scheduler = asyncio.create_task(self._run(), name="notifier-delivery")
+
+    async def aclose(self, grace: float = 5.0) -> None:
+        """Stop: sends under way get ``grace`` seconds to finish; the rest stay pending."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.cancel()
+            await asyncio.gather(scheduler, return_exceptions=True)
+        tasks = list(self._in_flight.values())
+        if tasks:
+            _, unfinished = await asyncio.wait(tasks, timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> Deliverer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def replace_targets(self, targets: TargetSet) -> None:
+        """Use a new TargetSet (rule file reloaded); rows whose target is gone die."""
+        self._targets = targets
+        self.wake()
+
+    # -- intake ----------------------------------------------------------------------------
+
+    def enqueue(self, alerts: Iterable[Alert]) -> None:
+        """Write each alert to the outbox, one row per target, then wake the senders.
+
+        Synchronous and durable: when it returns, the alerts survive any crash.
+        A name that matches no target is stored as a dead row and logged as an
+        ERROR. Raises DeliveryError only if the outbox cannot be written.
+        """
+        for alert in alerts:
+            keys: list[str] = []
+            dead: dict[str, str] = {}
+            for name in alert.targets:
+                try:
+                    keys += [target.key for target in self._targets.resolve(name)]
+                except DeliveryError as exc:
+                    dead[name] = str(exc)
+            if not keys and not dead:
+                log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
+                continue
+            rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead)
+            for row in rows:
+                if row.state == "dead":
+                    log.error(
+                        "cannot deliver %r of rule %r: %s",
+                        alert.title,
+                        alert.rule,
+                        row.last_error,
+                        extra={"event": "dead", "target": row.target},
+                    )
+                    self._report(row, None, "dead", row.last_error or "", None)
+        self.wake()
+
+    def wake(self) -> None:
+        """Look at the outbox now (after enqueueing, or after moving a fake clock)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until no send is under way and no row is due; False if ``timeout`` passed first.
+
+        Rows waiting for a later retry do not count: drain is for "everything
+        that could be sent has been tried".
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if not self._in_flight and self._outbox.count_due(self._clock()) == 0:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            if self._scheduler is None:
+                # Nobody will send: waiting longer cannot change the answer.
+                return False
+            await asyncio.sleep(min(remaining, 0.02))
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = self._clock()
+            try:
+                self._purge(now)
+                self._dispatch(now)
+                idle = self._idle(now)
+            except DeliveryError as exc:
+                log.error("delivery paused: %s", exc)
+                idle = _MAX_IDLE
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+            except TimeoutError:
+                pass
+
+    def _dispatch(self, now: float) -> None:
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0:
+            return
+        rows = self._outbox.due(
+            now,
+            per_target=self._per_target,
+            exclude=tuple(self._in_flight),
+            exclude_targets=self._saturated(),
+        )
+        for row in rows:
+            if free <= 0:
+                break
+            if self._active[row.target] >= self._per_target:
+                continue
+            target = self._targets.get(row.target)
+            if target is None:
+                self._give_up(row, None, now, f"no target {row.target!r} is configured any more", attempted=False)
+                continue
+            self._active[row.target] += 1
+            task = asyncio.create_task(self._deliver(row, target), name=f"notifier-send-{row.id}")
+            self._in_flight[row.id] = task
+            task.add_done_callback(lambda _task, row=row: self._finished(row))
+            free -= 1
+
+    def _idle(self, now: float) -> float:
+        if len(self._in_flight) >= self._max_in_flight:
+            return _MAX_IDLE  # a finishing send wakes us
+        due = self._outbox.next_due(exclude=tuple(self._in_flight), exclude_targets=self._saturated())
+        if due is None:
+            return _MAX_IDLE
+        return min(_MAX_IDLE, max(_MIN_IDLE, due - now))
+
+    def _saturated(self) -> tuple[str, ...]:
+        return tuple(key for key, count in self._active.items() if count >= self._per_target)
+
+    def _finished(self, row: OutboxRow) -> None:
+        self._in_flight.pop(row.id, None)
+        self._active[row.target] -= 1
+        if self._active[row.target] <= 0:
+            del self._active[row.target]
+        self._wake.set()
+
+    def _purge(self, now: float) -> None:
+        if time.monotonic() - self._purged_at < _PURGE_EVERY:
+            return
+        self._purged_at = time.monotonic()
+        removed = self._outbox.purge(before=now - self._keep)
+        if removed:
+            log.debug("removed %d settled outbox row(s)", removed)
+
+    # -- one send --------------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxRow, target: Target) -> None:
+        alert = row.alert
+        try:
+            outcome = await send_once(
+                target.url,
+                title=alert.title,
+                body=alert.message,
+                notify_type=alert.notify_type,
+                timeout=self._send_timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
+            log.exception("sending to %s raised", target)
+            outcome = SendOutcome(False, f"internal error: {type(exc).__name__}", "FAILURE")
+        try:
+            self._settle(row, target, outcome)
+        except DeliveryError as exc:
+            # The row stays pending and is sent again: at-least-once.
+            log.error("cannot record the delivery to %s: %s", target, exc)
+
+    def _settle(self, row: OutboxRow, target: Target, outcome: SendOutcome) -> None:
+        now = self._clock()
+        attempt = row.attempts + 1
+        title = row.alert.title
+        if outcome.ok:
+            self._outbox.mark_sent(row.id, now=now)
+            log.info(
+                "delivered %r to %s",
+                title,
+                target,
+                extra={"event": "delivered", "target": target.name, "rule": row.alert.rule},
+            )
+            self._report(row, target, "sent", "", None, attempt)
+            return
+        deadline = row.created_at + self._max_age
+        if now >= deadline:
+            self._give_up(row, target, now, outcome.reason, attempted=True)
+            return
+        next_at = min(now + max(0.0, self._backoff(attempt)), deadline)
+        self._outbox.mark_failed(row.id, now=now, next_at=next_at, reason=outcome.reason)
+        log.warning(
+            "delivery of %r to %s failed (attempt %d), retrying in %s: %s",
+            title,
+            target,
+            attempt,
+            _duration(next_at - now),
+            outcome.reason,
+            extra={"event": "failed", "target": target.name, "rule": row.alert.rule},
+        )
+        self._report(row, target, "failed", outcome.reason, next_at, attempt)
+
+    def _give_up(self, row: OutboxRow, target: Target | None, now: float, reason: str, *, attempted: bool) -> None:
+        self._outbox.mark_dead(row.id, now=now, reason=reason, attempted=attempted)
+        attempts = row.attempts + int(attempted)
+        log.error(
+            "giving up on %r of rule %r for %s after %d attempt(s) over %s: %s",
+            row.alert.title,
+            row.alert.rule,
+            target if target is not None else repr(row.target),
+            attempts,
+            _duration(now - row.created_at),
+            reason,
+            extra={"event": "dead", "target": target.name if target else row.target, "rule": row.alert.rule},
+        )
+        self._report(row, target, "dead", reason, None, attempts)
+
+    def _report(
+        self,
+        row: OutboxRow,
+        target: Target | None,
+        outcome: Outcome,
+        reason: str,
+        next_at: float | None,
+        attempt: int | None = None,
+    ) -> None:
+        if self._on_result is None:
+            return
+        result = DeliveryResult(
+            target=target.name if target is not None else row.target,
+            url=target.masked if target is not None else "",
+            rule=row.alert.rule,
+            key=row.alert.key,
+            title=row.alert.title,
+            outcome=outcome,
+            reason=reason,
+            attempt=row.attempts if attempt is None else attempt,
+            next_at=next_at,
+            row_id=row.id,
+        )
+        try:
+            self._on_result(result)
+        except Exception:  # noqa: BLE001 - a broken observer must not stop delivery
+            log.exception("the delivery result callback failed")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,126 @@
+"""One notification to one Apprise URL, and what Apprise said about it.
+
+Each call builds a fresh Apprise plugin from the URL. Apprise throttles per
+plugin object (5.5 s between requests for ntfy, email, Pushover and others):
+reusing one object would queue a burst of alerts behind that pause, while a
+fresh object has no previous request to wait for. Retries are the outbox's job,
+so Apprise's own (off unless the URL asks for ``retry=``) are left as they are.
+
+The outcome comes from Apprise's per-service result (``AppriseResult`` in
+Apprise 2.x): sent when the service reports SUCCESS, else failed with the
+warnings Apprise captured for that service as the reason, secrets masked.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Final
+
+import apprise
+from apprise.common import NotifyFormat, NotifyType
+from apprise.result import AppriseResult, AppriseResultStatus
+
+from ..logs import secret_filter
+
+__all__ = ["BODY_FORMAT", "SendOutcome", "retry_delay", "send_once"]
+
+# Alerts are written in Markdown: Apprise turns it into HTML for email, into
+# Slack's mrkdwn for Slack, and passes it to services that speak Markdown.
+BODY_FORMAT: Final = NotifyFormat.MARKDOWN
+
+_NOTIFY_TYPES = frozenset(t.value for t in NotifyType)
+_MAX_REASON = 500
+
+# One asset for every send: it only holds settings, and building one per send is waste.
+_asset = apprise.AppriseAsset()
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """Whether the service accepted the notification; if not, why (secrets masked)."""
+
+    ok: bool
+    reason: str = ""
+    status: str = "SUCCESS"
+
+
+async def send_once(
+    url: str,
+    *,
+    title: str,
+    body: str,
+    notify_type: str = "info",
+    timeout: float = 30.0,
+    body_format: str = BODY_FORMAT,
+) -> SendOutcome:
+    """Send one notification through Apprise's async API; never raises for a failed send.
+
+    ``timeout`` bounds the whole call: a service that hangs is reported as
+    failed after it (Apprise stops waiting; the URL's own ``cto``/``rto``
+    socket timeouts end the request itself).
+    """
+    plugin = apprise.Apprise.instantiate(url, asset=_asset)
+    if plugin is None:
+        return SendOutcome(False, "Apprise cannot load this URL (run notifier check on the rule file)", "FAILURE")
+    notifier = apprise.Apprise(asset=_asset)
+    notifier.add(plugin)
+    kind = notify_type if notify_type in _NOTIFY_TYPES else NotifyType.INFO.value
+    try:
+        result = await notifier.async_notify(
+            body=body or title,
+            title=title,
+            notify_type=kind,
+            body_format=body_format,
+            timeout=timeout,
+        )
+    except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
+        return SendOutcome(False, _clean(f"Apprise raised {type(exc).__name__}: {exc}"), "FAILURE")
+    with result:
+        return outcome_of(result)
+
+
+def outcome_of(result: AppriseResult) -> SendOutcome:
+    """Read one Apprise result: SUCCESS is sent, anything else failed with Apprise's words."""
+    if result.status == AppriseResultStatus.SUCCESS:
+        return SendOutcome(True, "", result.status.name)
+    messages: list[str] = []
+    for service in result:
+        for entry in service.logs():
+            if entry.level in ("WARNING", "ERROR", "CRITICAL") and entry.message not in messages:
+                messages.append(entry.message)
+        if not messages and not service:
+            messages.append(f"{service.name} reported {service.status.name.lower()}")
+    for entry in result.call_logs():
+        if entry.level in ("WARNING", "ERROR", "CRITICAL") and entry.message not in messages:
+            messages.append(entry.message)
+    if not messages:
+        messages.append(
+            "Apprise found nothing to notify"
+            if result.status == AppriseResultStatus.NOMATCH
+            else f"Apprise reported {result.status.name.lower()}"
+        )
+    return SendOutcome(False, _clean("; ".join(messages)), result.status.name)
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    first: float = 1.0,
+    cap: float = 300.0,
+    jitter: float = 0.2,
+    rand: random.Random | None = None,
+) -> float:
+    """Seconds to wait after the ``attempt``-th failure: 1 s doubling, at most 5 min.
+
+    Jitter takes up to ``jitter`` (20 %) off, so targets that failed together
+    do not all retry in the same instant; the cap is never exceeded.
+    """
+    delay = min(cap, first * 2.0 ** max(0, attempt - 1))
+    draw = (rand or random).random()
+    return delay * (1.0 - jitter * draw)
+
+
+def _clean(text: str) -> str:
+    text = " ".join(secret_filter().scrub(text).split())
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
