@@ -1,5 +1,8 @@
 """A client for X's live_pipeline Streaming API."""
 
+from .auth import Cookies, load_cookies
+from .backoff import Backoff, BackoffPolicy
+from .client import StreamClient
 from .events import (
     ConfigEvent,
     DMTypingEvent,
@@ -10,16 +13,25 @@ from .events import (
     TweetEngagementEvent,
 )
 from .parse import parse_message
+from .session import RateLimitedError, StreamingSession, StreamStats
 from .topics import Topic
 
 __all__ = [
+    "Backoff",
+    "BackoffPolicy",
     "ConfigEvent",
+    "Cookies",
     "DMTypingEvent",
     "DMUpdateEvent",
     "Payload",
+    "RateLimitedError",
+    "StreamClient",
+    "StreamStats",
+    "StreamingSession",
     "SubscriptionError",
     "SubscriptionsEvent",
     "Topic",
     "TweetEngagementEvent",
+    "load_cookies",
     "parse_message",
 ]

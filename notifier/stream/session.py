@@ -1,0 +1,659 @@
+"""One live_pipeline streaming session, kept alive for as long as it is open.
+
+A session owns one background task (the pump) that opens the stream, reads
+it and reopens it when it fails, and, per connection, a task that re-posts
+every topic before the subscriptions' time-to-live runs out. Readers take
+messages from a bounded queue, so a slow reader slows the pump instead of
+growing memory.
+
+Keeping the stream alive:
+
+* **Refresh.** X forgets subscriptions that are not re-posted within
+  ``subscription_ttl_millis``. Every ``refresh_interval(ttl)`` seconds all
+  topics are posted again: ``ttl − 20 s`` like X's web client, but never less
+  than half the TTL, so a short TTL still leaves half its length as margin.
+* **Watchdog.** The server writes at least every ``heartbeat_millis``. If no
+  byte arrives for twice that, the connection is dead and is reopened.
+* **Reconnect.** Connection errors, 5xx answers, a clean end of stream and
+  error 392 on an update reopen the stream after a backoff delay (see
+  :mod:`notifier.stream.backoff`); 429 waits for ``Retry-After``. Every new
+  connection's config event is yielded to the reader. 401/403 stop the
+  session with :class:`~notifier.exceptions.AuthenticationError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..exceptions import AuthenticationError, SessionNotFoundError, StreamError
+from .backoff import Backoff, BackoffPolicy
+from .events import ConfigEvent, Payload
+from .parse import parse_message
+from .topics import Topic
+
+__all__ = [
+    "CONFIG_TOPIC",
+    "URL_TOPIC_LIMIT",
+    "RateLimitedError",
+    "StreamConnection",
+    "StreamStats",
+    "StreamingSession",
+    "Transport",
+    "refresh_interval",
+]
+
+log = logging.getLogger(__name__)
+
+CONFIG_TOPIC = "/system/config"
+# X's web client puts at most this many topics in the stream URL.
+URL_TOPIC_LIMIT = 20
+_QUEUE_SIZE = 256
+# A line longer than this is not a message; drop it rather than buffer forever.
+_MAX_LINE = 1 << 20
+_SSE_FIELDS = ("event", "id", "retry")
+
+Message = tuple[str, str, Payload]
+"""``(raw, topic, payload)``: the message's JSON text and what it parsed to."""
+
+
+class RateLimitedError(StreamError):
+    """X answered 429; ``retry_after`` is the delay it asked for, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _Reopen(StreamError):
+    """Internal: reconnect() asked for a new connection."""
+
+
+class StreamConnection(Protocol):
+    """An open stream response."""
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives; raises StreamError when the connection fails."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Transport(Protocol):
+    """The two requests of the live_pipeline API, errors already translated."""
+
+    async def open_stream(self, topics: Sequence[str]) -> StreamConnection: ...
+
+    async def update(
+        self, session_id: str, subscribe: Sequence[str], unsubscribe: Sequence[str]
+    ) -> Payload: ...
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """Live numbers about a session, for health checks and metrics."""
+
+    connected: bool = False
+    reconnects: int = 0
+    malformed: int = 0
+    last_message_at: float | None = None
+    retry_at: float | None = None
+
+
+def refresh_interval(ttl_millis: int) -> float:
+    """Seconds between subscription refreshes for a subscription TTL."""
+    ttl = ttl_millis / 1000
+    return max(ttl - 20.0, ttl / 2, 0.05)
+
+
+class _End:
+    """Marks a stream that ended cleanly (auto_reconnect=False) or a closed session."""
+
+
+_END = _End()
+_WAKE = object()
+
+
+class _Lines:
+    """Split a byte stream into lines, tolerating any chunking and bad UTF-8."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._parts: list[str] = []
+        self._size = 0
+        self._skipping = False
+        self.overlong = 0
+
+    def feed(self, chunk: bytes) -> list[str]:
+        text = self._decoder.decode(chunk)
+        if "\n" not in text:
+            self._keep(text)
+            return []
+        pieces = text.split("\n")
+        first = "".join(self._parts) + pieces[0]
+        self._parts, self._size = [], 0
+        lines = [first, *pieces[1:-1]]
+        if self._skipping:
+            lines = lines[1:]  # the tail of a line already given up on
+            self._skipping = False
+        self._keep(pieces[-1])
+        # Only "\n" ends a line: JSON may hold U+2028 and friends unescaped.
+        return [line.rstrip("\r") for line in lines]
+
+    def _keep(self, text: str) -> None:
+        if self._skipping or not text:
+            return
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > _MAX_LINE:
+            self._parts, self._size = [], 0
+            self._skipping = True
+            self.overlong += 1
+
+
+@dataclass(slots=True)
+class _Live:
+    """The connection being read."""
+
+    connection: StreamConnection
+    chunks: AsyncIterator[bytes]
+    lines: _Lines
+    config: ConfigEvent
+    config_raw: str
+    early: list[Message]
+
+
+def _is_noise(line: str) -> bool:
+    """Keep-alives and SSE fields other than data: not messages, not malformed."""
+    text = line.strip()
+    return not text or text.startswith(":") or text.split(":", 1)[0].strip() in _SSE_FIELDS
+
+
+def _raw(line: str) -> str:
+    text = line.strip()
+    return text[5:].strip() if text.startswith("data:") else text
+
+
+def _topic_list(topics: Iterable[str] | None, what: str) -> list[str]:
+    if topics is None:
+        return []
+    if isinstance(topics, (str, bytes)):
+        raise TypeError(f"{what} takes a list of topics, not a single string: use [{topics!r}]")
+    checked: list[str] = []
+    for topic in topics:
+        Topic.parse(topic)  # raises ValueError saying what a topic looks like
+        if topic not in checked:
+            checked.append(topic)
+    return checked
+
+
+def _ordered(topics: Iterable[str]) -> list[str]:
+    # DM topics cannot be added later, so they must be among the URL's topics.
+    topics = list(topics)
+    return sorted(t for t in topics if Topic.is_dm(t)) + sorted(t for t in topics if not Topic.is_dm(t))
+
+
+class StreamingSession:
+    """A live_pipeline session that stays subscribed and connected until closed.
+
+    Create it with :meth:`StreamClient.get_streaming_session`. Iterate it for
+    ``(topic, payload)`` pairs, or :meth:`messages` for ``(raw, topic, payload)``;
+    iterate it from one task at a time.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        topics: Iterable[str],
+        *,
+        auto_reconnect: bool = True,
+        backoff: BackoffPolicy | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        checked = _topic_list(topics, "topics")
+        dm = [t for t in checked if Topic.is_dm(t)]
+        if len(dm) > URL_TOPIC_LIMIT:
+            raise ValueError(
+                f"{len(dm)} DM topics given, but at most {URL_TOPIC_LIMIT} fit in one session "
+                "(X accepts DM topics only when a stream opens): split them across sessions"
+            )
+        self.topics: set[str] = set(checked)
+        self.auto_reconnect = auto_reconnect
+        self.stats = StreamStats()
+        self.config: ConfigEvent | None = None
+        self._transport = transport
+        self._backoff: BackoffPolicy = backoff if backoff is not None else Backoff()
+        self._sleep = sleep if sleep is not None else asyncio.sleep
+        self._timeout = timeout
+        self._queue: asyncio.Queue[Message | object] = asyncio.Queue(_QUEUE_SIZE)
+        self._halt: BaseException | _End | None = None
+        self._waiters: list[asyncio.Future[tuple[str, Payload]]] = []
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._live: _Live | None = None
+        self._interrupt: StreamError | None = None
+        self._timer: asyncio.Timeout | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._post_lock = asyncio.Lock()
+        self._failures = 0
+        self._connections = 0
+        self._closed = False
+
+    # -- public API ---------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The session id of the current connection (it changes on reconnect)."""
+        return self.config.session_id if self.config else None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "connected" if self.stats.connected else "connecting"
+        return f"<StreamingSession id={self.id!r} topics={len(self.topics)} {state}>"
+
+    async def reconnect(self) -> tuple[str, Payload]:
+        """Open a new connection now; return its ``(topic, Payload)`` config event.
+
+        With ``auto_reconnect`` a failed attempt is retried with backoff and
+        this waits for the connection that succeeds; without, the first
+        failure is raised.
+        """
+        self._check_open()
+        waiter = self._request_connection()
+        if self._live is not None:
+            self._interrupt_live(_Reopen("reconnect() was called"))
+        return await waiter
+
+    async def update_subscriptions(
+        self, subscribe: Iterable[str] | None = None, unsubscribe: Iterable[str] | None = None
+    ) -> Payload:
+        """Subscribe to and unsubscribe from topics; return X's confirmation.
+
+        ``topics`` changes at once, so the periodic refresh and any reconnect
+        use the new set even if this request fails. DM topics cannot be added
+        to a running session: this raises ValueError before sending anything;
+        open a new session with the new topic set instead. If X no longer
+        knows the session (error 392) the stream is reopened and, with
+        ``auto_reconnect``, the update is sent once more to the new session.
+        """
+        self._check_open()
+        sub = _topic_list(subscribe, "subscribe")
+        unsub = _topic_list(unsubscribe, "unsubscribe")
+        dm = [topic for topic in sub if Topic.is_dm(topic)]
+        if dm:
+            raise ValueError(
+                f"cannot subscribe to {', '.join(dm)} on a running session: X accepts "
+                "dm_update and dm_typing topics only when a stream opens. Open a new "
+                "session with client.get_streaming_session() including them, then "
+                "close this one"
+            )
+        self.topics.difference_update(unsub)
+        self.topics.update(sub)
+        stale: str | None = None
+        while True:
+            session_id = await self._wait_live(exclude=stale)
+            try:
+                return await self._post(session_id, sub, unsub)
+            except SessionNotFoundError as exc:
+                self._interrupt_live(exc, session_id)
+                if not self.auto_reconnect or stale is not None:
+                    raise
+                stale = session_id
+
+    async def messages(self) -> AsyncIterator[Message]:
+        """Yield ``(raw, topic, payload)`` for every message; ``raw`` is its JSON text."""
+        while (item := await self._next()) is not None:
+            yield item
+
+    async def __aiter__(self) -> AsyncIterator[tuple[str, Payload]]:
+        async for _, topic, payload in self.messages():
+            yield topic, payload
+
+    async def aclose(self) -> None:
+        """Close the stream and stop every task of this session."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [task for task in (self._pump, self._refresher) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._live is not None:  # the pump was cancelled before it could close it
+            await self._drop_live()
+        self._fail_waiters(StreamError("the streaming session was closed"))
+        self._stop(_END)
+        log.debug("streaming session %s closed", self.id)
+
+    async def __aenter__(self) -> StreamingSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- start, used by StreamClient -----------------------------------------
+
+    async def _start(self) -> None:
+        """Open the first connection (retrying per auto_reconnect)."""
+        waiter = self._request_connection()
+        try:
+            await waiter
+        except BaseException:
+            await self.aclose()
+            raise
+
+    # -- the reader's side ---------------------------------------------------
+
+    async def _next(self) -> Message | None:
+        while True:
+            if self._queue.empty() and self._halt is not None:
+                if isinstance(self._halt, _End):
+                    return None
+                raise self._halt
+            item = await self._queue.get()
+            if item is not _WAKE:
+                return item  # type: ignore[return-value]
+
+    def _stop(self, reason: BaseException | _End) -> None:
+        """Deliver the end (or a failure) to readers once queued messages are read."""
+        self._halt = reason
+        try:
+            self._queue.put_nowait(_WAKE)
+        except asyncio.QueueFull:
+            pass  # the reader is not waiting; it will see _halt once the queue drains
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StreamError("the streaming session is closed; open a new one")
+
+    # -- the pump ------------------------------------------------------------
+
+    def _request_connection(self) -> asyncio.Future[tuple[str, Payload]]:
+        waiter: asyncio.Future[tuple[str, Payload]] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._halt = None  # a new connection resumes iteration
+        self._wake.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._run(), name="notifier-stream-pump")
+        return waiter
+
+    async def _run(self) -> None:
+        try:
+            await self._pump_forever()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must reach the reader, not die silently
+            log.exception("the stream pump failed")
+            error = StreamError(f"the stream pump failed: {exc!r}")
+            self._fail_waiters(error)
+            self._stop(error)
+
+    async def _pump_forever(self) -> None:
+        while True:
+            if not self.auto_reconnect and not self._waiters:
+                self._wake.clear()
+                await self._wake.wait()  # idle until reconnect()
+                continue
+            self._wake.clear()
+            try:
+                live = await self._connect()
+            except AuthenticationError as exc:
+                log.error("stream refused: %s", exc)
+                self._fail_waiters(exc)
+                self._stop(exc)
+                return
+            except StreamError as exc:
+                if not self.auto_reconnect:
+                    self._fail_waiters(exc)
+                    continue
+                await self._pause(exc)
+                continue
+            outcome = await self._serve(live)
+            if isinstance(outcome, AuthenticationError):
+                log.error("stream refused: %s", outcome)
+                self._stop(outcome)
+                return
+            if isinstance(outcome, _Reopen):
+                continue
+            if not self.auto_reconnect:
+                self._stop(outcome if outcome is not None else _END)
+                continue
+            await self._pause(outcome)
+
+    async def _pause(self, cause: StreamError | None) -> None:
+        """Back off before the next attempt; reconnect() cuts the wait short."""
+        if isinstance(cause, RateLimitedError) and cause.retry_after is not None:
+            delay = cause.retry_after
+        else:
+            delay = self._backoff.delay(self._failures)
+        self._failures += 1
+        reason = str(cause) if cause is not None else "the server ended the stream"
+        log.warning("stream interrupted: %s; reconnecting in %.1f s", reason, delay)
+        self.stats.retry_at = time.time() + delay
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+            self.stats.retry_at = None
+
+    async def _connect(self) -> _Live:
+        topics = _ordered(self.topics)
+        in_url, rest = topics[:URL_TOPIC_LIMIT], topics[URL_TOPIC_LIMIT:]
+        connection: StreamConnection | None = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                connection = await self._transport.open_stream(in_url)
+                live = await self._await_config(connection)
+                if rest:
+                    payload = await self._post(live.config.session_id, rest, ())
+                    self._log_refused(payload)
+        except TimeoutError as exc:
+            if connection is not None:
+                await _close_quietly(connection)
+            raise StreamError(
+                f"the stream did not send its config within {self._timeout:g} s of connecting"
+            ) from exc
+        except BaseException:
+            if connection is not None:
+                await _close_quietly(connection)
+            raise
+        self._failures = 0
+        return live
+
+    async def _await_config(self, connection: StreamConnection) -> _Live:
+        chunks = aiter(connection.chunks())
+        lines = _Lines()
+        early: list[Message] = []
+        async for chunk in chunks:
+            for line in lines.feed(chunk):
+                message = self._parse(line)
+                if message is None:
+                    continue
+                raw, _, payload = message
+                if payload.config is not None:
+                    return _Live(connection, chunks, lines, payload.config, raw, early)
+                early.append(message)  # liberal: keep what came before the config
+        raise StreamError("the stream ended before sending its config event")
+
+    async def _serve(self, live: _Live) -> StreamError | None:
+        """Announce, read and finally close one connection; return why it ended."""
+        self._live = live
+        self._interrupt = None
+        self.config = live.config
+        self.stats.connected = True
+        self._connections += 1
+        if self._connections > 1:
+            self.stats.reconnects += 1
+        self._notify()
+        log.info(
+            "stream connected: session %s, %d topics, subscription TTL %d ms, heartbeat %d ms",
+            live.config.session_id,
+            len(self.topics),
+            live.config.subscription_ttl_millis,
+            live.config.heartbeat_millis,
+        )
+        self._refresher = asyncio.create_task(
+            self._refresh(live.config), name=f"notifier-stream-refresh-{live.config.session_id}"
+        )
+        try:
+            event = (CONFIG_TOPIC, Payload(config=live.config))
+            if self._waiters:
+                waiters, self._waiters = self._waiters, []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(event)
+            else:
+                await self._queue.put((live.config_raw, *event))
+            for message in live.early:
+                await self._queue.put(message)
+            await self._read(live)
+            return None
+        except StreamError as exc:
+            return exc
+        finally:
+            await self._drop_live()
+
+    async def _drop_live(self) -> None:
+        live, self._live = self._live, None
+        refresher, self._refresher = self._refresher, None
+        self.stats.connected = False
+        self._notify()
+        if refresher is not None:
+            refresher.cancel()
+        if live is not None:
+            await _close_quietly(live.connection)
+
+    async def _read(self, live: _Live) -> None:
+        silence = 2 * live.config.heartbeat_millis / 1000
+        while True:
+            if self._interrupt is not None:
+                raise self._interrupt
+            try:
+                async with asyncio.timeout(silence) as timer:
+                    self._timer = timer
+                    try:
+                        chunk = await anext(live.chunks, None)
+                    finally:
+                        self._timer = None
+            except TimeoutError:
+                if self._interrupt is not None:
+                    raise self._interrupt from None
+                raise StreamError(
+                    f"no data for {silence:g} s (twice the {live.config.heartbeat_millis} ms "
+                    "heartbeat): the connection is dead"
+                ) from None
+            if chunk is None:
+                return
+            for line in live.lines.feed(chunk):
+                message = self._parse(line)
+                if message is not None:
+                    if message[2].config is not None:
+                        self.config = message[2].config
+                    await self._queue.put(message)
+            self.stats.malformed += live.lines.overlong
+            live.lines.overlong = 0
+
+    def _parse(self, line: str) -> Message | None:
+        if _is_noise(line):
+            return None
+        parsed = parse_message(line)
+        if parsed is None:
+            self.stats.malformed += 1
+            log.debug("skipping a stream line that is not a usable message: %.200r", line)
+            return None
+        self.stats.last_message_at = time.time()
+        topic, payload = parsed
+        return _raw(line), topic, payload
+
+    def _interrupt_live(self, reason: StreamError, session_id: str | None = None) -> None:
+        """Make the pump drop the current connection (if it is ``session_id``)."""
+        live = self._live
+        if live is None or (session_id is not None and live.config.session_id != session_id):
+            return
+        self._interrupt = reason
+        timer = self._timer
+        if timer is not None and not timer.expired():
+            timer.reschedule(asyncio.get_running_loop().time())
+
+    def _fail_waiters(self, exc: BaseException) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    # -- subscriptions -------------------------------------------------------
+
+    async def _refresh(self, config: ConfigEvent) -> None:
+        """Re-post every topic before X lets the subscriptions lapse."""
+        interval = refresh_interval(config.subscription_ttl_millis)
+        delay = interval
+        while True:
+            await asyncio.sleep(delay)
+            topics = _ordered(self.topics)
+            if not topics:
+                continue
+            try:
+                payload = await self._post(config.session_id, topics, ())
+            except (SessionNotFoundError, AuthenticationError) as exc:
+                log.warning("refreshing subscriptions failed: %s; reopening the stream", exc)
+                self._interrupt_live(exc, config.session_id)
+                return
+            except StreamError as exc:
+                delay = max(0.05, min(5.0, interval / 4))
+                log.warning("refreshing subscriptions failed: %s; retrying in %.1f s", exc, delay)
+            else:
+                self._log_refused(payload)
+                delay = interval
+
+    async def _post(self, session_id: str, subscribe: Sequence[str], unsubscribe: Sequence[str]) -> Payload:
+        # One update at a time, so a refresh cannot re-add a topic just unsubscribed.
+        async with self._post_lock:
+            return await self._transport.update(session_id, subscribe, unsubscribe)
+
+    async def _wait_live(self, exclude: str | None = None) -> str:
+        """The id of a live connection other than ``exclude``, waiting for one if needed."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                while True:
+                    self._check_open()
+                    changed = self._changed
+                    live = self._live
+                    if live is not None and live.config.session_id != exclude:
+                        return live.config.session_id
+                    if isinstance(self._halt, BaseException):
+                        raise self._halt
+                    if not self.auto_reconnect and live is None and not self._waiters:
+                        raise StreamError("the stream is not connected: call reconnect() first")
+                    await changed.wait()
+        except TimeoutError as exc:
+            raise StreamError(
+                f"the stream did not reconnect within {self._timeout:g} s; the new topics "
+                "will be subscribed when it does"
+            ) from exc
+
+    @staticmethod
+    def _log_refused(payload: Payload) -> None:
+        subscriptions = payload.subscriptions
+        for error in subscriptions.errors if subscriptions else ():
+            log.warning(
+                "X refused topic %s: %s (code %s)", error.topic or "?", error.message or "no reason given", error.code
+            )
+
+
+async def _close_quietly(connection: StreamConnection) -> None:
+    try:
+        await connection.aclose()
+    except Exception:  # noqa: BLE001 - the connection is being discarded anyway
+        log.debug("error while closing a stream connection", exc_info=True)
