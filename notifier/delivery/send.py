@@ -116,7 +116,8 @@ def retry_delay(
     Jitter takes up to ``jitter`` (20 %) off, so targets that failed together
     do not all retry in the same instant; the cap is never exceeded.
     """
-    delay = min(cap, first * 2.0 ** max(0, attempt - 1))
+    # The exponent is bounded: a row retried for a day must not overflow a float.
+    delay = min(cap, first * 2.0 ** min(max(0, attempt - 1), 64))
     draw = (rand or random).random()
     return delay * (1.0 - jitter * draw)
 

@@ -14,6 +14,9 @@ subprocesses alike::
         assert receiver.wait_for(lambda r: len(r.received) == 3, timeout=5.0)
         [d.title for d in receiver.received]
 
+In async tests use ``await receiver.wait_for_async(...)``: ``wait_for`` blocks
+the thread, and with it an event loop that has sends to make.
+
 ``received`` holds the requests it accepted (answered 2xx) in arrival order:
 what a real service would have delivered. ``requests`` holds every request
 that reached it, answered or not. Each :class:`Delivery` has its arrival time
@@ -24,6 +27,7 @@ in ``received``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -161,6 +165,16 @@ class Receiver:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
+
+    async def wait_for_async(self, predicate: Callable[[Receiver], bool], timeout: float = 5.0) -> bool:
+        """:meth:`wait_for` for async tests: polls without blocking the event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if predicate(self):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
 
     @property
     def titles(self) -> list[str | None]:

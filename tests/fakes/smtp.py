@@ -10,6 +10,8 @@
         mail = smtp.mails[0]
         mail.subject, mail.text, mail.html, mail.recipients, mail.login
 
+(``await smtp.wait_for_async(...)`` in async tests, so the event loop keeps running.)
+
 It listens on a free port picked by the OS, accepts any login (without TLS,
 as a local relay would) and records who logged in. ``mailto://`` URLs use
 plain SMTP, which is what this server speaks.
@@ -17,6 +19,7 @@ plain SMTP, which is what this server speaks.
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import logging
 import time
@@ -127,6 +130,16 @@ class FakeSMTP:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
+
+    async def wait_for_async(self, predicate: Callable[[FakeSMTP], bool], timeout: float = 5.0) -> bool:
+        """:meth:`wait_for` for async tests: polls without blocking the event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if predicate(self):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
 
 
 def _accept_any_login(
