@@ -1,0 +1,96 @@
+"""``notifier check RULES``: load a rule file and say what it does, or everything wrong with it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..delivery.targets import mask_url
+from ..exceptions import RuleFileError
+from ..rules import RuleSet, load_rules
+
+__all__ = ["add_parser", "check", "summary"]
+
+_DESCRIPTION = """\
+Load RULES and print a summary: its rules, the topics they subscribe and the
+targets they notify (URLs shown with secrets masked). If the file does not
+load, print every problem as file:line:column: what — how to fix.
+
+exit codes: 0 the file loads, 2 it does not."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "check", help="check a rule file and summarise it",
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
+    parser.set_defaults(func=check)
+    return parser
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        ruleset = load_rules(args.rules)
+    except RuleFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(summary(ruleset, os.fspath(args.rules)))
+    return 0
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(ruleset: RuleSet, shown: str) -> str:
+    """The text ``notifier check`` prints for a rule file that loads."""
+    rules, disabled = ruleset.rules, ruleset.disabled
+    head = f"{shown}: OK — {_plural(len(rules), 'rule')}"
+    if disabled:
+        head += f" (+{len(disabled)} disabled)"
+    head += f", {_plural(len(ruleset.topics), 'topic')}, {_plural(len(ruleset.targets), 'target')}"
+    if ruleset.tags:
+        head += f", {_plural(len(ruleset.tags), 'tag')} from {ruleset.targets_from}"
+    lines = [head, ""]
+
+    if ruleset.account_cookies:
+        found = "" if os.path.exists(ruleset.account_cookies) else "  (not found)"
+        lines += [f"Account cookies: {ruleset.account_cookies}{found}", ""]
+
+    lines.append("Targets")
+    width = max((len(name) for name in ruleset.targets), default=0)
+    for name, spec in ruleset.targets.items():
+        lines.append(f"  {name:<{width}}  {mask_url(spec.url)}")
+    if ruleset.tags:
+        lines.append(f"  tags from {ruleset.targets_from}: {', '.join(sorted(ruleset.tags))}")
+    if not ruleset.targets and not ruleset.tags:
+        lines.append("  (none)")
+    lines.append("")
+
+    lines.append("Rules")
+    for rule in (*rules, *disabled):
+        watched = (
+            f"tweets {', '.join(rule.tweets)}" if rule.tweets else f"dms {', '.join(rule.dms)}"
+        )
+        options = [rule.trigger.describe(), watched, f"notify {', '.join(rule.notify)}"]
+        if rule.cooldown:
+            from ..rules.templates import human_duration
+
+            options.append(f"cooldown {human_duration(rule.cooldown)}")
+        if rule.once:
+            options.append("once")
+        if rule.initial_fire:
+            options.append("initial: fire")
+        if rule.rearm_when is not None:
+            options.append(f"rearm_when {rule.rearm_when.source}")
+        state = "" if rule.enabled else "  (disabled)"
+        lines.append(f"  {rule.name}{state}")
+        lines.append(f"      {' · '.join(options)}")
+    lines.append("")
+
+    lines.append("Topics")
+    for topic in sorted(ruleset.topics):
+        lines.append(f"  {topic}")
+    return "\n".join(lines)

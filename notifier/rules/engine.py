@@ -1,0 +1,745 @@
+"""The rule engine: events in, alerts out, nothing else.
+
+``Engine.process(topic, payload, now)`` is pure: no I/O and no clock (``now`` is
+passed in). Everything it remembers lives in an :class:`EngineState` that the
+daemon saves and restores.
+
+Rules are indexed by topic when the engine is built, so an event only reaches
+the rules watching its topic; and a rule whose fields did not change in an
+event is not evaluated at all (its answer cannot have changed), which keeps
+the cost per event flat however many rules there are.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..alert import Alert
+from ..stream.events import Payload
+from ..stream.topics import Topic
+from .model import COUNT_FIELDS, FIELDS, Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
+from .state import EngineState
+from .templates import Template, compile_template, event_time, human_duration
+
+__all__ = ["GAIN_BUCKETS", "Decision", "Engine"]
+
+# Gain samples are kept at this many buckets per window (two samples per
+# bucket at most, the first and the last), whatever the event rate.
+GAIN_BUCKETS = 32
+
+# Bit per snapshot field, to skip rules whose fields an event did not change.
+# Engine._engagement spells these out as literals (1, 2, 4, ...) in this order.
+_BITS = {name: 1 << index for index, name in enumerate(FIELDS)}
+if list(_BITS) != ["likes", "retweets", "replies", "quotes", "views", "view_state"]:  # pragma: no cover
+    raise ImportError("notifier.rules.model.FIELDS changed order; update Engine._engagement")
+
+_SINGULAR = {"likes": "like", "reposts": "repost", "replies": "reply", "quotes": "quote", "views": "view"}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why a rule did or did not fire for one event (``explain``).
+
+    ``outcome`` is one of ``fired``, ``no_match``, ``unknown`` (a value is not
+    known yet), ``initial`` (first observation: state set, nothing announced),
+    ``waiting`` (still true since it last fired; waits to re-arm), ``rearmed``,
+    ``cooldown`` (matched, held back by the cooldown), ``once`` (fired once
+    already), ``announced`` (no milestone above the ones announced) or ``own``
+    (a DM event from the account itself). ``matched`` says whether the trigger's
+    condition held (None when unknown).
+    """
+
+    rule: str
+    topic: str
+    key: str
+    outcome: str
+    matched: bool | None
+    detail: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.rule} [{self.key}]: {self.outcome} — {self.detail}"
+
+
+def _counts_line(snapshot: Mapping[str, object]) -> str:
+    parts = []
+    for name in COUNT_FIELDS:
+        value = snapshot.get(name)
+        if value is not None:
+            label = field_label(name)
+            parts.append(f"{value:,} {_SINGULAR[label] if value == 1 else label}")
+    return " · ".join(parts) if parts else "no counts known yet"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return repr(value)
+
+
+def _values_text(values: Mapping[str, object]) -> str:
+    return ", ".join(f"{name}={_show(value)}" for name, value in values.items())
+
+
+# ------------------------------------------------------------ default texts
+
+_TWEET = {"rule": "text", "tweet_id": "text", "url": "text", "time": "time", "counts": "text"}
+_DM = {"rule": "text", "conversation_id": "text", "user_id": "text", "url": "text", "time": "time"}
+_DEFAULTS: dict[str, tuple[Template, Template]] = {
+    "when": (
+        compile_template("{rule}", _TWEET),
+        compile_template("Now {counts} ({condition}).\n{url}", {**_TWEET, "condition": "text"}),
+    ),
+    "milestone": (
+        compile_template("Tweet passed {milestone:,} {field}", {"milestone": "int", "field": "text"}),
+        compile_template("Now {counts}.\n{url}", _TWEET),
+    ),
+    "gain": (
+        compile_template("Tweet gained {gain:,} {field} in {within}",
+                         {"gain": "int", "field": "text", "within": "text"}),
+        compile_template("Now {counts}.\n{url}", _TWEET),
+    ),
+    "message": (
+        compile_template("New direct message", _DM),
+        compile_template("User {user_id} wrote in conversation {conversation_id}.\n{url}", _DM),
+    ),
+    "typing": (
+        compile_template("Someone is typing a direct message", _DM),
+        compile_template("User {user_id} is typing in conversation {conversation_id}.\n{url}", _DM),
+    ),
+}
+
+
+# -------------------------------------------------------------- rule logic
+
+
+class _Compiled:
+    """A rule ready to run: its trigger logic, templates and identity."""
+
+    __slots__ = (
+        "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
+        "once", "rid", "rule", "title", "message",
+    )
+    def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
+        self.rule = rule
+        self.name = rule.name
+        self.rid = rule.identity
+        self.kind = rule.kind
+        self.cooldown = rule.cooldown
+        self.once = rule.once
+        self.initial = rule.initial_fire
+        self.notify = rule.notify
+        self.notify_type = notify_type
+        default_title, default_message = _DEFAULTS[texts]
+        self.title = rule.title or default_title
+        self.message = rule.message or default_message
+        self.mask = 0
+        self.always = False
+
+    def decide(
+        self, explain: list | None, topic: str, key: str, outcome: str, matched: bool | None,
+        detail: str, values: Mapping[str, object],
+    ) -> None:
+        if explain is not None:
+            explain.append(Decision(self.name, topic, key, outcome, matched, detail, dict(values)))
+
+    def cooling(self, state: dict, now: float) -> bool:
+        last = state.get("f")
+        return last is not None and self.cooldown > 0 and now - last < self.cooldown
+
+    def hold_back(self, state: dict, now: float) -> str:
+        """Count a match the cooldown suppressed; the detail for explanations."""
+        state["n"] = state.get("n", 0) + 1
+        state.setdefault("ns", now)
+        left = self.cooldown - (now - state["f"])
+        return f"matched, held back by the cooldown ({human_duration(left)} left)"
+
+    def fire(
+        self, state: dict | None, topic: str, key: str, now: float, values: dict[str, Any],
+    ) -> Alert:
+        suppressed, since = 0, None
+        if state is not None:
+            state["f"] = now
+            if self.once:
+                state["o"] = 1
+            suppressed = state.pop("n", 0)
+            since = state.pop("ns", None)
+        values["time"] = event_time(now)
+        title = self.title.render(values)
+        message = self.message.render(values)
+        fields = {name: value for name, value in values.items() if name != "time"}
+        fields["time"] = values["time"].isoformat()
+        if suppressed:
+            fields["suppressed"] = suppressed
+            fields["suppressed_since"] = since
+        return Alert(
+            rule=self.name, topic=topic, key=key, title=title, message=message,
+            targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
+            fields=fields,
+        )
+
+    def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:
+        values: dict[str, Any] = dict(snapshot)
+        values["rule"] = self.name
+        values["tweet_id"] = key
+        values["url"] = f"https://x.com/i/status/{key}"
+        values["counts"] = _counts_line(snapshot)
+        return values
+
+    @staticmethod
+    def valid(entry: dict) -> bool:
+        """Whether a saved entry has the shape this rule kind writes."""
+        return _common_ok(entry)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _common_ok(entry: dict) -> bool:
+    return (
+        ("f" not in entry or _number(entry["f"]))
+        and ("n" not in entry or (isinstance(entry["n"], int) and not isinstance(entry["n"], bool)))
+        and ("ns" not in entry or _number(entry["ns"]))
+    )
+
+
+class _WhenRule(_Compiled):
+    __slots__ = ("condition", "rearm")
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule, "when", "info")
+        assert isinstance(rule.trigger, When)
+        self.condition = rule.trigger.condition
+        self.rearm = rule.rearm_when
+        names = set(self.condition.names) | (set(self.rearm.names) if self.rearm else set())
+        self.mask = sum(_BITS[name] for name in names)
+
+    def run(
+        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        condition = self.condition
+        try:
+            value = condition.fast(snap)
+        except KeyError:
+            value = condition.kleene(snap)
+        entries = engine._state._entries
+        state = entries.get(rkey)
+        if state is None:
+            if value is None:
+                if explain is not None:
+                    self.decide(explain, topic, key, "unknown", None,
+                                f"{condition.source}: not known yet", condition.values(snap))
+                return None
+            state = entries[rkey] = {"a": not value}
+            engine._state._dirty.add(rkey)
+            if value and self.initial:
+                state["a"] = False
+                return self.fire(state, topic, key, now, self.values(key, snap))
+            if explain is not None:
+                detail = (
+                    f"first observation: {condition.source} already holds; not announced "
+                    "(initial: fire would)" if value else f"first observation: {condition.source} is false; armed"
+                )
+                self.decide(explain, topic, key, "initial", bool(value), detail, condition.values(snap))
+            return None
+        if state.get("o"):
+            if explain is not None:
+                self.decide(explain, topic, key, "once", value, "already fired once (once: true)",
+                            condition.values(snap))
+            return None
+        if state.get("a", True):
+            if value:
+                state["a"] = False
+                engine._state._dirty.add(rkey)
+                if self.cooling(state, now):
+                    detail = self.hold_back(state, now)
+                    self.decide(explain, topic, key, "cooldown", True, detail, condition.values(snap))
+                    return None
+                return self.fire(state, topic, key, now, self.values(key, snap))
+            if explain is not None:
+                detail = f"{condition.source} is {'unknown' if value is None else 'false'}"
+                self.decide(explain, topic, key, "no_match", value, detail, condition.values(snap))
+            return None
+        # Fired (or held back): re-arm once the condition is false, and, with
+        # rearm_when, only when that holds too.
+        if not value and (self.rearm is None or self.rearm(snap) is True):
+            state["a"] = True
+            engine._state._dirty.add(rkey)
+            if explain is not None:
+                self.decide(explain, topic, key, "rearmed", False,
+                            f"{condition.source} is false again; armed", condition.values(snap))
+        elif explain is not None:
+            if value:
+                detail = f"{condition.source} still holds since it fired; re-arms when it is false"
+            else:
+                detail = f"{condition.source} is false, but rearm_when ({self.rearm.source}) does not hold yet"
+            values = condition.values(snap)
+            if self.rearm is not None:
+                values.update(self.rearm.values(snap))
+            self.decide(explain, topic, key, "waiting", value, detail, values)
+        return None
+
+    def values(self, key: str, snap: Mapping[str, object]) -> dict[str, Any]:
+        values = self.tweet_values(key, snap)
+        values["condition"] = self.condition.source
+        return values
+
+    @staticmethod
+    def valid(entry: dict) -> bool:
+        return isinstance(entry.get("a"), bool) and _common_ok(entry)
+
+
+class _MilestoneRule(_Compiled):
+    __slots__ = ("field", "label", "marks", "step")
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule, "milestone", "success")
+        trigger = rule.trigger
+        assert isinstance(trigger, (Every, Milestones))
+        self.field = trigger.field
+        self.label = field_label(trigger.field)
+        self.mask = _BITS[trigger.field]
+        self.step = trigger.step if isinstance(trigger, Every) else 0
+        self.marks = trigger.values if isinstance(trigger, Milestones) else ()
+
+    def highest(self, value: int) -> int:
+        """The highest milestone at or below ``value`` (0 for none)."""
+        if self.step:
+            return value // self.step * self.step
+        index = bisect_right(self.marks, value)
+        return self.marks[index - 1] if index else 0
+
+    def run(
+        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        value = snap.get(self.field)
+        if value is None:
+            if explain is not None:
+                self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
+                            {self.field: None})
+            return None
+        reached = self.highest(value)
+        entries = engine._state._entries
+        state = entries.get(rkey)
+        if state is None:
+            state = entries[rkey] = {"m": reached}
+            engine._state._dirty.add(rkey)
+            if reached and self.initial:
+                return self.fire(state, topic, key, now, self.values(key, snap, reached))
+            if explain is not None:
+                detail = (
+                    f"first observation at {value:,} {self.label}: {reached:,} already reached, "
+                    "not announced (initial: fire would)" if reached
+                    else f"first observation at {value:,} {self.label}: no milestone reached yet"
+                )
+                self.decide(explain, topic, key, "initial", bool(reached), detail,
+                            {self.field: value, "milestone": reached})
+            return None
+        if state.get("o"):
+            if explain is not None:
+                self.decide(explain, topic, key, "once", None, "already fired once (once: true)",
+                            {self.field: value})
+            return None
+        mark = state.get("m", 0)
+        if reached <= mark:
+            if explain is not None:
+                detail = (
+                    f"{value:,} {self.label}: {mark:,} already announced, no milestone above it"
+                    if mark else f"{value:,} {self.label}: no milestone reached yet"
+                )
+                self.decide(explain, topic, key, "announced" if mark else "no_match", False, detail,
+                            {self.field: value, "announced": mark})
+            return None
+        state["m"] = reached
+        engine._state._dirty.add(rkey)
+        if self.cooling(state, now):
+            detail = self.hold_back(state, now)
+            self.decide(explain, topic, key, "cooldown", True, f"{reached:,} {self.label} {detail}",
+                        {self.field: value, "milestone": reached})
+            return None
+        return self.fire(state, topic, key, now, self.values(key, snap, reached))
+
+    def values(self, key: str, snap: Mapping[str, object], milestone: int) -> dict[str, Any]:
+        values = self.tweet_values(key, snap)
+        values["milestone"] = milestone
+        values["field"] = self.label
+        return values
+
+    @staticmethod
+    def valid(entry: dict) -> bool:
+        return _number(entry.get("m")) and _common_ok(entry)
+
+
+class _GainRule(_Compiled):
+    __slots__ = ("amount", "field", "label", "rearm", "width", "within", "within_text")
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule, "gain", "warning")
+        trigger = rule.trigger
+        assert isinstance(trigger, Gain)
+        self.field = trigger.field
+        self.label = field_label(trigger.field)
+        self.amount = trigger.amount
+        self.within = trigger.within
+        self.within_text = human_duration(trigger.within)
+        self.width = trigger.within / GAIN_BUCKETS
+        self.rearm = rule.rearm_when
+        # The rise depends on time as well as on the count: every event of the
+        # tweet is a sample, so gain rules always run.
+        self.always = True
+
+    def sample(self, samples: list, now: float, value: float) -> float:
+        """Add a sample, forget what the window no longer needs; the rise over the window."""
+        last = samples[-2]
+        if now < last:
+            now = last  # a clock that steps back (a replay) must not disorder the samples
+        width = self.width
+        bucket = now // width
+        count = len(samples)
+        if count >= 4 and samples[-2] // width == bucket and samples[-4] // width == bucket:
+            # Keep the first and the last sample of each bucket: memory is
+            # bounded by the window, not by the event rate.
+            samples[-2] = now
+            samples[-1] = value
+        else:
+            samples.append(now)
+            samples.append(value)
+        horizon = now - self.within
+        # Keep exactly one sample at or before the horizon: the left end for interpolation.
+        drop = 0
+        count = len(samples)
+        while drop + 2 < count and samples[drop + 2] <= horizon:
+            drop += 2
+        if drop:
+            del samples[:drop]
+        t0, v0 = samples[0], samples[1]
+        if t0 <= horizon and len(samples) >= 4:
+            t1, v1 = samples[2], samples[3]
+            baseline = v0 + (v1 - v0) * (horizon - t0) / (t1 - t0)
+        else:
+            # Nothing that old yet: the oldest sample is the baseline, so the
+            # rise is a lower bound and a firing is never wrong.
+            baseline = v0
+        return value - baseline
+
+    def run(
+        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        value = snap.get(self.field)
+        if value is None:
+            if explain is not None:
+                self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
+                            {self.field: None})
+            return None
+        entries = engine._state._entries
+        engine._state._dirty.add(rkey)
+        state = entries.get(rkey)
+        if state is None:
+            entries[rkey] = {"a": True, "p": [now, value]}
+            if explain is not None:
+                self.decide(explain, topic, key, "initial", False,
+                            f"first sample: {value:,} {self.label}", {self.field: value, "gain": 0})
+            return None
+        gain = self.sample(state["p"], now, value)
+        values = {self.field: value, "gain": gain}
+        if state.get("o"):
+            if explain is not None:
+                self.decide(explain, topic, key, "once", gain >= self.amount,
+                            "already fired once (once: true)", values)
+            return None
+        rose = gain >= self.amount
+        if state.get("a", True):
+            if rose:
+                state["a"] = False
+                if self.cooling(state, now):
+                    detail = self.hold_back(state, now)
+                    self.decide(explain, topic, key, "cooldown", True, detail, values)
+                    return None
+                return self.fire(state, topic, key, now, self.values(key, snap, gain))
+            if explain is not None:
+                self.decide(explain, topic, key, "no_match", False,
+                            f"{self.label} rose by {gain:,.0f} in {self.within_text}, "
+                            f"less than {self.amount:,g}", values)
+            return None
+        if not rose and (self.rearm is None or self.rearm({**snap, "gain": gain}) is True):
+            state["a"] = True
+            if explain is not None:
+                self.decide(explain, topic, key, "rearmed", False,
+                            f"{self.label} rose by {gain:,.0f} in {self.within_text}; armed again", values)
+        elif explain is not None:
+            detail = (
+                f"{self.label} still rising fast ({gain:,.0f} in {self.within_text}); re-arms below {self.amount:,g}"
+                if rose else f"rearm_when ({self.rearm.source}) does not hold yet"
+            )
+            self.decide(explain, topic, key, "waiting", rose, detail, values)
+        return None
+
+    def values(self, key: str, snap: Mapping[str, object], gain: float) -> dict[str, Any]:
+        values = self.tweet_values(key, snap)
+        values["gain"] = int(gain)
+        values["within"] = self.within_text
+        values["field"] = self.label
+        return values
+
+    @staticmethod
+    def valid(entry: dict) -> bool:
+        samples = entry.get("p")
+        return (
+            isinstance(entry.get("a"), bool)
+            and isinstance(samples, list)
+            and len(samples) >= 2
+            and len(samples) % 2 == 0
+            and all(_number(item) for item in samples)
+            and _common_ok(entry)
+        )
+
+
+class _DMRule(_Compiled):
+    __slots__ = ("typing",)
+
+    def __init__(self, rule: Rule) -> None:
+        trigger = rule.trigger
+        assert isinstance(trigger, On)
+        super().__init__(rule, trigger.event, "info")
+        self.typing = trigger.event == "typing"
+
+    def run_dm(
+        self, engine: Engine, topic: str, key: str, rkey: str, user_id: str, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        if engine.own_user_id and user_id == engine.own_user_id:
+            if explain is not None:
+                self.decide(explain, topic, key, "own", False, "sent by this account itself",
+                            {"user_id": user_id})
+            return None
+        entries = engine._state._entries
+        state = entries.get(rkey)
+        if state is not None:
+            if state.get("o"):
+                if explain is not None:
+                    self.decide(explain, topic, key, "once", True, "already fired once (once: true)",
+                                {"user_id": user_id})
+                return None
+            if self.cooling(state, now):
+                detail = self.hold_back(state, now)
+                engine._state._dirty.add(rkey)
+                self.decide(explain, topic, key, "cooldown", True, detail, {"user_id": user_id})
+                return None
+        elif self.cooldown > 0 or self.once:
+            # Only a cooldown or once needs memory; plain DM rules keep none.
+            state = entries[rkey] = {}
+        if state is not None:
+            engine._state._dirty.add(rkey)
+        values: dict[str, Any] = {
+            "rule": self.name, "conversation_id": key, "user_id": user_id,
+            "url": f"https://x.com/messages/{key}",
+        }
+        return self.fire(state, topic, key, now, values)
+
+
+def _compile(rule: Rule) -> _Compiled:
+    trigger = rule.trigger
+    if isinstance(trigger, When):
+        return _WhenRule(rule)
+    if isinstance(trigger, (Every, Milestones)):
+        return _MilestoneRule(rule)
+    if isinstance(trigger, Gain):
+        return _GainRule(rule)
+    return _DMRule(rule)
+
+
+# ------------------------------------------------------------------ plans
+
+
+class _TweetPlan:
+    """Everything an engagement event on one tweet's topic touches."""
+
+    __slots__ = ("has_gain", "key", "rules", "skey")
+
+    def __init__(self, tweet_id: str) -> None:
+        self.key = tweet_id
+        self.skey = f"s:{tweet_id}"
+        self.rules: Any = []
+        self.has_gain = False
+
+
+class _DMPlan:
+    __slots__ = ("key", "rules", "typing")
+
+    def __init__(self, conversation_id: str, typing: bool) -> None:
+        self.key = conversation_id
+        self.typing = typing
+        self.rules: Any = []
+
+
+_SNAPSHOT_FIELDS = set(FIELDS)
+
+
+def _snapshot_ok(entry: dict) -> bool:
+    for name, value in entry.items():
+        if name not in _SNAPSHOT_FIELDS:
+            return False
+        if name == "view_state":
+            if not isinstance(value, str):
+                return False
+        elif not (isinstance(value, int) and not isinstance(value, bool)):
+            return False
+    return True
+
+
+class Engine:
+    """Judge stream events against a rule set; see :meth:`process`."""
+
+    def __init__(
+        self, ruleset: RuleSet, state: EngineState | None = None, *, own_user_id: str | None = None,
+    ) -> None:
+        self._state = state if state is not None else EngineState()
+        self.own_user_id = own_user_id
+        self._ruleset = ruleset
+        self._plans: dict[str, _TweetPlan | _DMPlan] = {}
+        self._install(ruleset)
+
+    @property
+    def state(self) -> EngineState:
+        return self._state
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self._ruleset
+
+    def replace_rules(self, ruleset: RuleSet) -> None:
+        """Switch to new rules; rules with the same name and trigger keep their state.
+
+        State of removed or changed rules, of tweets and conversations no rule
+        watches any more, is deleted (and reported by ``take_dirty``).
+        """
+        self._ruleset = ruleset
+        self._install(ruleset)
+
+    def _install(self, ruleset: RuleSet) -> None:
+        plans: dict[str, _TweetPlan | _DMPlan] = {}
+        validators: dict[str, Callable[[dict], bool]] = {}
+        for rule in ruleset.rules:
+            compiled = _compile(rule)
+            for key in rule.keys:
+                rkey = f"r:{compiled.rid}:{key}"
+                validators[rkey] = compiled.valid
+                if isinstance(compiled, _DMRule):
+                    typing = compiled.typing
+                    topic = Topic.dm_typing(key) if typing else Topic.dm_update(key)
+                    plan = plans.get(topic)
+                    if plan is None:
+                        plan = plans[topic] = _DMPlan(key, typing)
+                else:
+                    topic = Topic.tweet_engagement(key)
+                    plan = plans.get(topic)
+                    if plan is None:
+                        plan = plans[topic] = _TweetPlan(key)
+                    plan.has_gain = plan.has_gain or compiled.always
+                plan.rules.append((compiled, rkey))
+        for plan in plans.values():
+            plan.rules = tuple(plan.rules)
+        snapshots = {plan.skey for plan in plans.values() if isinstance(plan, _TweetPlan)}
+        # Drop what no rule reads any more, or what does not have the shape its
+        # rule writes (state saved by another version, a damaged row).
+        entries = self._state._entries
+        for key in list(entries):
+            entry = entries[key]
+            if key.startswith("s:"):
+                keep = key in snapshots and _snapshot_ok(entry)
+            else:
+                valid = validators.get(key)
+                keep = valid is not None and valid(entry)
+            if not keep:
+                del entries[key]
+                self._state._dirty.add(key)
+        self._plans = plans
+
+    def process(
+        self, topic: str, payload: Payload, now: float, explain: list | None = None,
+    ) -> list[Alert]:
+        """The alerts one stream event causes, at time ``now`` (epoch seconds).
+
+        When ``explain`` is a list, one :class:`Decision` per rule watching the
+        topic is appended to it, saying what the rule made of the event.
+        """
+        plan = self._plans.get(topic)
+        if plan is None:
+            return []
+        if plan.__class__ is _TweetPlan:
+            engagement = payload.tweet_engagement
+            if engagement is None:
+                return []
+            return self._engagement(plan, topic, engagement, now, explain)  # type: ignore[arg-type]
+        event = payload.dm_typing if plan.typing else payload.dm_update  # type: ignore[union-attr]
+        if event is None:
+            return []
+        alerts = []
+        for compiled, rkey in plan.rules:
+            alert = compiled.run_dm(self, topic, plan.key, rkey, event.user_id, now, explain)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
+
+    def _engagement(
+        self, plan: _TweetPlan, topic: str, event: Any, now: float, explain: list | None,
+    ) -> list[Alert]:
+        entries = self._state._entries
+        skey = plan.skey
+        snap = entries.get(skey)
+        fresh = snap is None
+        if fresh:
+            snap = {}
+        # Merge the fields the message carried (the others are None) into the snapshot.
+        changed = 0
+        value = event.like_count
+        if value is not None and snap.get("likes") != value:
+            snap["likes"] = value
+            changed = 1
+        value = event.retweet_count
+        if value is not None and snap.get("retweets") != value:
+            snap["retweets"] = value
+            changed |= 2
+        value = event.reply_count
+        if value is not None and snap.get("replies") != value:
+            snap["replies"] = value
+            changed |= 4
+        value = event.quote_count
+        if value is not None and snap.get("quotes") != value:
+            snap["quotes"] = value
+            changed |= 8
+        value = event.view_count
+        if value is not None and snap.get("views") != value:
+            snap["views"] = value
+            changed |= 16
+        value = event.view_count_state
+        if value is not None and snap.get("view_state") != value:
+            snap["view_state"] = value
+            changed |= 32
+        if changed:
+            if fresh:
+                entries[skey] = snap
+            self._state._dirty.add(skey)
+        elif explain is None and not plan.has_gain:
+            return []
+        alerts = []
+        key = plan.key
+        for compiled, rkey in plan.rules:
+            if explain is None and not (changed & compiled.mask or compiled.always):
+                continue
+            alert = compiled.run(self, topic, key, rkey, snap, now, explain)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
+

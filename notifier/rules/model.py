@@ -1,0 +1,226 @@
+"""What a rule file means, as immutable values.
+
+:func:`notifier.rules.load_rules` builds these; the engine reads them. Nothing
+here touches the file system or the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .conditions import Condition
+    from .templates import Template
+
+__all__ = [
+    "ALIASES",
+    "COUNT_FIELDS",
+    "FIELDS",
+    "Every",
+    "Gain",
+    "Milestones",
+    "On",
+    "Rule",
+    "RuleSet",
+    "TargetSpec",
+    "Trigger",
+    "When",
+    "canonical_field",
+    "field_label",
+]
+
+# Snapshot field -> the TweetEngagementEvent attribute it comes from.
+FIELDS: Mapping[str, str] = {
+    "likes": "like_count",
+    "retweets": "retweet_count",
+    "replies": "reply_count",
+    "quotes": "quote_count",
+    "views": "view_count",
+    "view_state": "view_count_state",
+}
+# Fields that hold numbers; view_state is text (e.g. "EnabledWithCount").
+COUNT_FIELDS = ("likes", "retweets", "replies", "quotes", "views")
+# The wire names are accepted wherever a field is named.
+ALIASES: Mapping[str, str] = {wire: name for name, wire in FIELDS.items()}
+
+# How a count reads in a sentence: X calls retweets "reposts" now.
+_LABELS = {
+    "likes": "likes",
+    "retweets": "reposts",
+    "replies": "replies",
+    "quotes": "quotes",
+    "views": "views",
+    "view_state": "view state",
+}
+
+
+def canonical_field(name: str) -> str | None:
+    """``likes`` for ``likes`` or ``like_count``; None for anything else."""
+    if name in FIELDS:
+        return name
+    return ALIASES.get(name)
+
+
+def field_label(name: str) -> str:
+    """The word people use for a field: ``retweets`` -> ``reposts``."""
+    return _LABELS.get(name, name)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A named notification target of the rule file.
+
+    ``url`` holds secrets: it is left out of the repr; show ``mask_url(url)``.
+    """
+
+    name: str
+    url: str = field(repr=False)
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """``when: EXPR`` — fires when the condition becomes true."""
+
+    condition: Condition
+
+    kind = "when"
+
+    def describe(self) -> str:
+        return f"when {self.condition.source}"
+
+    def canonical(self) -> str:
+        return f"when:{self.condition.canonical}"
+
+
+@dataclass(frozen=True, slots=True)
+class Every:
+    """``every: {FIELD: N}`` — fires at each multiple of ``step``."""
+
+    field: str
+    step: int
+
+    kind = "every"
+
+    def describe(self) -> str:
+        return f"every {self.step:,} {field_label(self.field)}"
+
+    def canonical(self) -> str:
+        return f"every:{self.field}:{self.step}"
+
+
+@dataclass(frozen=True, slots=True)
+class Milestones:
+    """``milestones: {FIELD: [...]}`` — fires at each listed value (ascending)."""
+
+    field: str
+    values: tuple[int, ...]
+
+    kind = "milestones"
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{value:,}" for value in self.values)
+        return f"milestones of {field_label(self.field)}: {shown}"
+
+    def canonical(self) -> str:
+        return f"milestones:{self.field}:{','.join(map(str, self.values))}"
+
+
+@dataclass(frozen=True, slots=True)
+class Gain:
+    """``gain: {FIELD: N, within: D}`` — fires when FIELD rose by ``amount`` in ``within`` seconds."""
+
+    field: str
+    amount: float
+    within: float
+
+    kind = "gain"
+
+    def describe(self) -> str:
+        from .templates import human_duration
+
+        return f"gain of {self.amount:,g} {field_label(self.field)} within {human_duration(self.within)}"
+
+    def canonical(self) -> str:
+        return f"gain:{self.field}:{self.amount!r}:{self.within!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class On:
+    """``on: message`` / ``on: typing`` — fires per DM event."""
+
+    event: Literal["message", "typing"]
+
+    kind = "on"
+
+    def describe(self) -> str:
+        return "on every new message" if self.event == "message" else "on typing"
+
+    def canonical(self) -> str:
+        return f"on:{self.event}"
+
+
+Trigger = Union[When, Every, Milestones, Gain, On]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One enabled or disabled rule of the file, fully checked.
+
+    ``keys`` are what the rule keeps state per: tweet ids, or conversation ids
+    (``dms: ["*"]`` resolved to every conversation the file names).
+    """
+
+    name: str
+    trigger: Trigger
+    notify: tuple[str, ...]
+    tweets: tuple[str, ...] = ()
+    dms: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    topics: frozenset[str] = frozenset()
+    cooldown: float = 0.0
+    once: bool = False
+    initial_fire: bool = False
+    rearm_when: Condition | None = None
+    title: Template | None = None
+    message: Template | None = None
+    enabled: bool = True
+    line: int = 0
+
+    @property
+    def kind(self) -> str:
+        """``when``, ``every``, ``milestones``, ``gain``, ``message`` or ``typing``."""
+        trigger = self.trigger
+        return trigger.event if isinstance(trigger, On) else trigger.kind
+
+    @property
+    def watches_dms(self) -> bool:
+        return isinstance(self.trigger, On)
+
+    @property
+    def identity(self) -> str:
+        """A short stable id of name + trigger: the prefix of the rule's saved state.
+
+        Editing anything else (targets, cooldown, templates, the watched ids)
+        keeps the state; renaming the rule or changing its trigger starts afresh.
+        """
+        text = f"{self.name}\0{self.trigger.canonical()}"
+        return hashlib.blake2s(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A loaded rule file: only ever built by :func:`load_rules`, so always valid."""
+
+    path: Path
+    rules: tuple[Rule, ...]
+    targets: Mapping[str, TargetSpec]
+    account_cookies: str | None = None
+    targets_from: Path | None = None
+    disabled: tuple[Rule, ...] = ()
+    topics: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
