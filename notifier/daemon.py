@@ -21,7 +21,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,8 @@ class Daemon:
         self._closed_counts = StreamCounts()
         self._replaying = False
         self._replay_malformed = 0
-        self._seen_keys: set[str] = set()
+        # Topics whose rules all hold state: their events need no explanation.
+        self._settled: set[str] = set()
         self.alerts_fired = 0
         self.events_seen = 0
 
@@ -276,10 +277,7 @@ class Daemon:
         from .delivery import build_targets
 
         if self.config.dry_run:
-            names = set(ruleset.targets) | set(ruleset.tags)
-            for rule in ruleset.rules:
-                names.update(rule.notify)
-            return build_targets({name: "console://" for name in sorted(names)})
+            return _dry_run_targets(ruleset)
         # build_targets registers every URL with the log filter before anything can print it.
         return build_targets(ruleset.targets, ruleset.targets_from)
 
@@ -380,22 +378,22 @@ class Daemon:
         self.metrics.event(kind)
         if kind == "config":
             return []
-        explain: list[Any] | None = None
-        if topic not in self._seen_keys:
-            # Only a topic's first event since start (or reload) can be an initial-state
-            # decision; explaining every event would cost for nothing.
-            self._seen_keys.add(topic)
-            explain = []
+        # Until every rule on a topic has seen its first value, ask the engine why it
+        # decided what it did: that is where "already met at start" shows. Afterwards
+        # explaining would cost for nothing.
+        explain: list[Any] | None = None if topic in self._settled else []
         alerts = self.engine.process(topic, payload, now, explain)
-        if explain:
-            self._log_initial(explain)
+        if explain is not None:
+            self._log_initial(topic, explain)
         if alerts:
             self.deliverer.enqueue(alerts)
             for alert in alerts:
                 self.alerts_fired += 1
                 self.metrics.alert(alert.rule)
+                # In a replay the recording's clock is what a reader wants to see.
+                when = f" (recorded {_local_time(alert.ts)})" if self._replaying else ""
                 log.info(
-                    "alert fired: %s — %s → %s", alert.rule, alert.title, ", ".join(alert.targets),
+                    "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
                     extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
                 )
         dirty = self.engine.state.take_dirty()
@@ -403,18 +401,19 @@ class Daemon:
             self.store.save(dirty)  # type: ignore[union-attr]
         return alerts
 
-    def _log_initial(self, decisions: Iterable[Any]) -> None:
+    def _log_initial(self, topic: str, decisions: list[Any]) -> None:
+        unknown = False
         for decision in decisions:
-            if not _is_initial_met(decision):
-                continue
-            rule = getattr(decision, "rule", "?")
-            key = getattr(decision, "key", "?")
-            detail = getattr(decision, "detail", None) or getattr(decision, "reason", None) or ""
-            log.info(
-                "rule already met at start, not announced: %s (%s)%s", rule, key,
-                f": {detail}" if detail else "",
-                extra={"event": "initial_met", "rule": str(rule), "key": str(key)},
-            )
+            if decision.outcome == "unknown":
+                unknown = True
+            elif decision.outcome == "initial" and decision.matched:
+                log.info(
+                    "rule already met at start, not announced: %s (%s): %s",
+                    decision.rule, decision.key, decision.detail,
+                    extra={"event": "initial_met", "rule": decision.rule, "key": decision.key},
+                )
+        if not unknown:
+            self._settled.add(topic)
 
     async def _replay(self, path: Path) -> None:
         """Feed a recorded JSONL file through :meth:`handle`, its ``ts`` as the clock."""
@@ -436,8 +435,11 @@ class Daemon:
                     log.debug("%s:%d: not a stream message, skipped", path, number)
                     continue
                 topic, payload = parsed
-                self.handle(topic, payload, _line_ts(line, self._clock))
+                alerts = self.handle(topic, payload, _line_ts(line, self._clock))
                 count += 1
+                if alerts and self.config.dry_run:
+                    # Printed in the order they fired, each under its log line.
+                    await self.deliverer.drain(self.config.drain_timeout)
         log.info(
             "replay finished: %d events, %d alerts, %d malformed lines",
             count, self.alerts_fired, malformed, extra={"event": "replay_done"},
@@ -536,7 +538,7 @@ class Daemon:
         self.engine.replace_rules(ruleset)
         old_topics = set(self.ruleset.topics)
         self.ruleset = ruleset
-        self._seen_keys.clear()
+        self._settled.clear()
         self.metrics.rules.set(len(ruleset.rules))
         self.metrics.reloads.labels("ok").inc()
         new_topics = set(ruleset.topics)
@@ -689,15 +691,19 @@ class Daemon:
         self._scratch = None
 
 
-def _is_initial_met(decision: Any) -> bool:
-    """An engine decision saying the condition already holds at the first observation."""
-    if isinstance(decision, Mapping):
-        outcome = decision.get("outcome") or decision.get("status")
-        matched = decision.get("matched")
-    else:
-        outcome = getattr(decision, "outcome", None) or getattr(decision, "status", None)
-        matched = getattr(decision, "matched", None)
-    return outcome in ("initial", "initial_state", "initial state only") and matched is not False
+def _dry_run_targets(ruleset: Any):
+    """Every name a rule can notify, resolving to one console:// target.
+
+    One target, not one per name: an alert for [team, phone] prints once, and
+    the "alert fired" log line says where it would have gone.
+    """
+    from .delivery import Target, TargetSet
+
+    console = Target(key="dry-run", name="console", url="console://", masked="console://")
+    names = set(ruleset.targets) | set(ruleset.tags)
+    for rule in ruleset.rules:
+        names.update(rule.notify)
+    return TargetSet({name: console for name in sorted(names)})
 
 
 def _line_ts(line: str, clock: Callable[[], float]) -> float:
@@ -708,6 +714,10 @@ def _line_ts(line: str, clock: Callable[[], float]) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return clock()
+
+
+def _local_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -50,8 +50,18 @@ class _StreamCollector(Collector):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
 
+    def describe(self) -> Iterable[Metric]:
+        # Names only: the registry calls this at registration, before the daemon is up.
+        return self._families(StreamCounts(), math.nan, 0)
+
     def collect(self) -> Iterable[Metric]:
-        counts = self._metrics.stream_counts()
+        metrics = self._metrics
+        last = metrics.last_event_at
+        since = metrics.clock() - last if last is not None else math.nan
+        return self._families(metrics.stream_counts(), since, metrics.outbox_depth())
+
+    @staticmethod
+    def _families(counts: StreamCounts, since: float, depth: int) -> Iterable[Metric]:
         yield CounterMetricFamily(
             "notifier_malformed_lines",
             "Stream lines that could not be parsed (keep-alives not counted).",
@@ -67,8 +77,6 @@ class _StreamCollector(Collector):
             "1 while the stream is connected, else 0.",
             value=1.0 if counts.connected else 0.0,
         )
-        last = self._metrics.last_event_at
-        since = self._metrics.clock() - last if last is not None else math.nan
         yield GaugeMetricFamily(
             "notifier_seconds_since_last_event",
             "Seconds since the last stream event (NaN before the first).",
@@ -77,7 +85,7 @@ class _StreamCollector(Collector):
         yield GaugeMetricFamily(
             "notifier_outbox_depth",
             "Deliveries waiting in the outbox (pending or retrying).",
-            value=self._metrics.outbox_depth(),
+            value=depth,
         )
 
 
