@@ -138,12 +138,13 @@ class Daemon:
         self._reload_wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[Any] | None = None
-        self._rules_stamp: tuple[int, int] | None = None
+        self._rules_stamp: int | None = None
         self._own_user_id: str | None = None
         self._scratch: Path | None = None
         # Counters of sessions already closed (a DM topic change replaces the session).
         self._closed_counts = StreamCounts()
         self._replaying = False
+        self._started = False
         self._replay_malformed = 0
         # Topics whose rules all hold state: their events need no explanation.
         self._settled: set[str] = set()
@@ -158,9 +159,11 @@ class Daemon:
             code = await self.startup()
             if code != EXIT_OK:
                 return code
-            return await self.main_loop()
+            self._started = True
+            await self.main_loop()
         finally:
             await self.shutdown()
+        return self._exit_code
 
     def stop(self, reason: str, exit_code: ExitCode = EXIT_OK) -> None:
         """Ask for an orderly stop; the first reason (and a failure's exit code) wins."""
@@ -311,10 +314,7 @@ class Daemon:
             )
             logging.shutdown()
             os._exit(EXIT_FAILURE)
-        log.info(
-            "%s: stopping (send it again to exit at once)", name, extra={"event": "stopping"}
-        )
-        self.stop(name)
+        self.stop(f"{name} received (send it again to exit at once)")
 
     def _on_hup(self) -> None:
         log.info("SIGHUP: reloading the rules", extra={"event": "reload_requested"})
@@ -323,7 +323,7 @@ class Daemon:
     # -------------------------------------------------------------- main loop
 
     async def main_loop(self) -> ExitCode:
-        """Run the source until a stop is asked for; the exit code."""
+        """Run the source until a stop is asked for; the exit code so far."""
         config = self.config
         if config.duration is not None:
             self._spawn(self._stop_after(config.duration), "duration")
@@ -485,12 +485,8 @@ class Daemon:
 
     async def _consume(self, session: Any) -> None:
         async for topic, payload in session:
-            if payload.config is not None:
-                log.info(
-                    "connected: session %s, %d topics", payload.config.session_id, len(session.topics),
-                    extra={"event": "connected", "topics": len(session.topics)},
-                )
-            elif payload.subscriptions is not None and payload.subscriptions.errors:
+            # The session logs each connect and reconnect itself.
+            if payload.subscriptions is not None and payload.subscriptions.errors:
                 for error in payload.subscriptions.errors:
                     log.warning(
                         "subscription refused: %s (%s)", error.topic, error.message or error.code,
@@ -682,6 +678,12 @@ class Daemon:
             self._remove_signal_handlers()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._started:
+            self._started = False
+            log.info(
+                "stopped (exit code %d): %d events, %d alerts", self._exit_code, self.events_seen,
+                self.alerts_fired, extra={"event": "stopped", "exit_code": self._exit_code},
+            )
         self._forget()
 
     def _forget(self) -> None:
@@ -720,12 +722,12 @@ def _local_time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> int | None:
+    """The rule file's mtime (ns); saving the file changes it, SIGHUP does not need it to."""
     try:
-        stat = path.stat()
+        return path.stat().st_mtime_ns
     except OSError:
         return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def _human_seconds(seconds: float) -> str:

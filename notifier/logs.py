@@ -84,7 +84,10 @@ class SecretFilter(logging.Filter):
         if not isinstance(url, str) or "://" not in url:
             return
         masked = _privacy_url(url)
-        self.add(url, replacement=masked)
+        # A URL that shows whole in its privacy form (json://host/path) hides nothing;
+        # replacing it would also rewrite the privacy form that contains it.
+        if url not in masked:
+            self.add(url, replacement=masked)
         # Parts of the URL that Apprise itself hides (tokens in the path, passwords,
         # API keys in the query) are secrets even where they appear alone.
         self.add(*(part for part in _url_parts(url) if part not in masked))

@@ -73,6 +73,19 @@ def record(args: argparse.Namespace) -> int:
     return asyncio.run(_record(config, sys.stdout))
 
 
+def _config_message(config: Any) -> dict[str, Any]:
+    return {
+        "topic": "/system/config",
+        "payload": {
+            "config": {
+                "session_id": config.session_id,
+                "subscription_ttl_millis": config.subscription_ttl_millis,
+                "heartbeat_millis": config.heartbeat_millis,
+            }
+        },
+    }
+
+
 async def _record(
     config: Config,
     out: IO[str],
@@ -124,6 +137,12 @@ async def _record(
         async with StreamClient(cookies, api_base=config.api_base) as client:
             session = await client.get_streaming_session(topics, auto_reconnect=True)
             log.info("recording %d topics", len(topics), extra={"event": "recording"})
+            # The first connection's config is handed to get_streaming_session, not to
+            # the message iterator; write it as the server sent it, so the file starts
+            # like every recording of a stream does.
+            if session.config is not None:
+                out.write(record_line(json.dumps(_config_message(session.config)), clock()) + "\n")
+                count += 1
             pumping = asyncio.create_task(pump(session))
             waiters = [asyncio.create_task(stop.wait())]
             if config.duration is not None:
