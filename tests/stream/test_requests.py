@@ -211,3 +211,15 @@ def test_client_repr_hides_cookies():
     """The client's repr shows the API base and user id only."""
     text = repr(StreamClient(COOKIES, api_base=API))
     assert text == "StreamClient(api_base='https://api.test', user_id='77')"
+
+
+@respx.mock
+async def test_no_config_within_timeout():
+    """A stream that stays silent after connecting fails within the client's timeout."""
+    client = StreamClient(COOKIES, api_base=API, timeout=0.2)
+    respx.get(EVENTS).mock(return_value=httpx.Response(200, stream=OpenStream()))
+    try:
+        with pytest.raises(StreamError, match="did not send its config within 0.2 s"):
+            await client.get_streaming_session(TOPICS, auto_reconnect=False)
+    finally:
+        await client.aclose()
