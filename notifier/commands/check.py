@@ -9,6 +9,7 @@ import sys
 from ..delivery.targets import mask_url
 from ..exceptions import RuleFileError
 from ..rules import RuleSet, load_rules
+from ..rules.templates import human_duration
 
 __all__ = ["add_parser", "check", "summary"]
 
@@ -71,13 +72,14 @@ def summary(ruleset: RuleSet, shown: str) -> str:
 
     lines.append("Rules")
     for rule in (*rules, *disabled):
-        watched = (
-            f"tweets {', '.join(rule.tweets)}" if rule.tweets else f"dms {', '.join(rule.dms)}"
-        )
+        if rule.tweets:
+            watched = f"tweets {', '.join(rule.tweets)}"
+        elif "*" in rule.dms:
+            watched = f"dms * (every conversation named: {', '.join(rule.keys) or 'none'})"
+        else:
+            watched = f"dms {', '.join(rule.dms)}"
         options = [rule.trigger.describe(), watched, f"notify {', '.join(rule.notify)}"]
         if rule.cooldown:
-            from ..rules.templates import human_duration
-
             options.append(f"cooldown {human_duration(rule.cooldown)}")
         if rule.once:
             options.append("once")

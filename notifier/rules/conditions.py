@@ -303,15 +303,23 @@ class _Checker:
 
     def _Compare(self, node: ast.Compare) -> str | None:
         operands = [node.left, *node.comparators]
-        kinds = [self.check(operand) for operand in operands]
-        ok = all(kind is not None for kind in kinds)
+        ok = True
         for index, op in enumerate(node.ops):
             if type(op) not in _CMP_OPS:
                 word = {ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}.get(type(op), "?")
-                self.fail(operands[index + 1], f"'{word}' cannot be used in a condition",
-                          "use ==, !=, <, <=, > or >=")
+                # The operator sits after the left operand.
+                start = _char_offset(self.text, operands[index].end_col_offset or 0)
+                found = self.text.find(word.split()[0], start)
+                self.problems.append(
+                    (found if found >= 0 else self._at(node), f"'{word}' cannot be used in a condition",
+                     "use ==, !=, <, <=, > or >=")
+                )
                 ok = False
-                continue
+        if not ok:
+            return None
+        kinds = [self.check(operand) for operand in operands]
+        ok = all(kind is not None for kind in kinds)
+        for index, op in enumerate(node.ops):
             left, right = kinds[index], kinds[index + 1]
             if left is None or right is None:
                 continue

@@ -561,7 +561,7 @@ class _Loader:
         # --- options
         notify = defaults["notify"]
         if "notify" in keys:
-            notify = self.notify(keys["notify"][1], f"{label}'s notify")
+            notify = self.notify(keys["notify"][1], f"the notify of {label}")
         elif not defaults["notify_given"] and self.targets_known:
             self.error(node, f"{label} has no notify and there is no defaults.notify",
                        "add notify: [<target name>] to the rule, or defaults: notify: [...]")
