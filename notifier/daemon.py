@@ -63,6 +63,8 @@ EXIT_AUTH: ExitCode = 3
 
 # A backoff that is this late is not "retrying within its backoff" any more.
 _RETRY_GRACE = 5.0
+# The first connection may take the longest backoff (60 s × 1.5) plus a timeout.
+_FIRST_CONNECT_GRACE = 120.0
 # Replay yields to the event loop this often, so signals and /healthz are served.
 _REPLAY_YIELD_EVERY = 200
 
@@ -138,6 +140,8 @@ class Daemon:
         self._reload_wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumer: asyncio.Task[Any] | None = None
+        self._opening_since: float | None = None
+        self._state_unsafe = False
         self._rules_stamp: int | None = None
         self._own_user_id: str | None = None
         self._scratch: Path | None = None
@@ -386,7 +390,13 @@ class Daemon:
         if explain is not None:
             self._log_initial(topic, explain)
         if alerts:
-            self.deliverer.enqueue(alerts)
+            try:
+                self.deliverer.enqueue(alerts)
+            except BaseException:
+                # The engine already counts these alerts as sent; saving its state now
+                # would lose them. Unsaved, a restart decides them again.
+                self._state_unsafe = True
+                raise
             for alert in alerts:
                 self.alerts_fired += 1
                 self.metrics.alert(alert.rule)
@@ -461,7 +471,11 @@ class Daemon:
     async def _open_session(self, topics: set[str]) -> None:
         """Open a session on ``topics`` and consume it; replaces any current session."""
         log.info("connecting: %d topics", len(topics), extra={"event": "connecting", "topics": len(topics)})
-        session = await self.client.get_streaming_session(sorted(topics), auto_reconnect=True)
+        self._opening_since = self._clock()
+        try:
+            session = await self.client.get_streaming_session(sorted(topics), auto_reconnect=True)
+        finally:
+            self._opening_since = None
         old_session, old_consumer = self.session, self._consumer
         self.session = session
         self._consumer = self._spawn(self._consume(session), "stream")
@@ -486,16 +500,22 @@ class Daemon:
     async def _consume(self, session: Any) -> None:
         async for topic, payload in session:
             # The session logs each connect and reconnect itself.
-            if payload.subscriptions is not None and payload.subscriptions.errors:
-                for error in payload.subscriptions.errors:
-                    log.warning(
-                        "subscription refused: %s (%s)", error.topic, error.message or error.code,
-                        extra={"event": "subscription_error", "topic": error.topic},
-                    )
+            if payload.subscriptions is not None:
+                self._log_refused(payload)
             self.handle(topic, payload, self._clock())
         # auto_reconnect sessions end only when closed; anything else is a failure.
         if not self._stop.is_set() and session is self.session:
             raise StreamError("the stream ended and did not reconnect")
+
+    @staticmethod
+    def _log_refused(payload: Payload) -> None:
+        subscriptions = payload.subscriptions
+        for error in subscriptions.errors if subscriptions is not None else ():
+            log.warning(
+                "X refused the subscription to %s: %s", error.topic or "?",
+                error.message or f"code {error.code}",
+                extra={"event": "subscription_error", "topic": error.topic},
+            )
 
     # ----------------------------------------------------------------- reload
 
@@ -568,7 +588,9 @@ class Daemon:
         if not subscribe and not unsubscribe:
             return
         try:
-            await session.update_subscriptions(subscribe=subscribe or None, unsubscribe=unsubscribe or None)
+            answer = await session.update_subscriptions(
+                subscribe=subscribe or None, unsubscribe=unsubscribe or None
+            )
         except AuthenticationError:
             raise
         except (StreamError, ValueError) as exc:
@@ -578,6 +600,7 @@ class Daemon:
             )
             await self._open_session(wanted)
             return
+        self._log_refused(answer)
         log.info(
             "subscriptions updated: +%d −%d", len(subscribe), len(unsubscribe),
             extra={"event": "subscriptions_updated", "added": len(subscribe), "removed": len(unsubscribe)},
@@ -618,7 +641,15 @@ class Daemon:
             return Health(True, "replaying a recording")
         stats = getattr(self.session, "stats", None)
         if stats is None:
-            return Health(False, "the stream is not open")
+            opening = self._opening_since
+            if opening is None:
+                return Health(False, "the stream is not open")
+            # The session is not ours until its first connection succeeds; until then
+            # the client is retrying with backoff, which is healthy for a while.
+            waited = self._clock() - opening
+            if waited <= _FIRST_CONNECT_GRACE:
+                return Health(True, f"connecting for {waited:.0f} s")
+            return Health(False, f"could not connect for {waited:.0f} s")
         if stats.connected:
             return Health(True, "connected")
         retry_at = stats.retry_at
@@ -656,7 +687,7 @@ class Daemon:
                     "deliveries still pending after %s; they stay in the outbox and are "
                     "sent at the next start", _human_seconds(timeout), extra={"event": "undrained"},
                 )
-        if self.engine is not None and self.store is not None:
+        if self.engine is not None and self.store is not None and not self._state_unsafe:
             try:
                 self.store.save(self.engine.state.take_dirty())
             except StateError as exc:
