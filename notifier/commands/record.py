@@ -44,7 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="X session cookies; overrides the rule file's account.cookies",
     )
     parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write here instead of standard output",
+        "-o", "--output", metavar="FILE",
+        help="append to FILE instead of writing to standard output",
     )
     add_logging_flags(parser)
     parser.set_defaults(func=record)
