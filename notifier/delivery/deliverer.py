@@ -241,8 +241,12 @@ class Deliverer:
             except DeliveryError as exc:
                 log.error("delivery paused: %s", exc)
                 idle = _MAX_IDLE
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that arrives as the wake-up event is set, and aclose()
+            # then waits for this loop forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+                async with asyncio.timeout(idle):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
