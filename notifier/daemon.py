@@ -667,15 +667,19 @@ class Daemon:
         consumer, session = self._consumer, self.session
         self._consumer = None
         if session is not None:
+            log.debug("shutdown: closing the stream")
             await self._close_session(session, consumer)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
+            log.debug("shutdown: stopping %d tasks", len(self._tasks))
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.client is not None:
+            log.debug("shutdown: closing the client")
             with contextlib.suppress(Exception):
                 await self.client.aclose()
         if self.deliverer is not None:
+            log.debug("shutdown: draining deliveries")
             timeout = self.config.drain_timeout
             try:
                 drained = await self.deliverer.drain(timeout)
