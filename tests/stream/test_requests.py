@@ -223,3 +223,18 @@ async def test_no_config_within_timeout():
             await client.get_streaming_session(TOPICS, auto_reconnect=False)
     finally:
         await client.aclose()
+
+
+@respx.mock
+async def test_any_chunking_and_overlong_lines(client):
+    """Lines split anywhere (even inside a UTF-8 character), CRLF endings and a >1 MiB line are handled."""
+    message = {"topic": TOPICS[0], "payload": {"tweet_engagement": {"like_count": "5", "note": "é"}}}
+    config, junk = config_line(), b"x" * (1 << 21) + b"\r\n"
+    engagement = json.dumps(message, ensure_ascii=False).encode() + b"\r\n"
+    pieces = [bytes([byte]) for byte in config] + [junk[i : i + (1 << 18)] for i in range(0, len(junk), 1 << 18)] + [bytes([byte]) for byte in engagement]
+    respx.get(EVENTS).mock(return_value=httpx.Response(200, stream=OpenStream(*pieces)))
+    session = await client.get_streaming_session(TOPICS, auto_reconnect=False)
+    async with asyncio.timeout(5):
+        topic, payload = await anext(aiter(session))
+    assert topic == TOPICS[0] and payload.tweet_engagement.like_count == 5
+    assert session.stats.malformed == 1
