@@ -34,7 +34,9 @@ GAIN_BUCKETS = 32
 # Engine._engagement spells these out as literals (1, 2, 4, ...) in this order.
 _BITS = {name: 1 << index for index, name in enumerate(FIELDS)}
 if list(_BITS) != ["likes", "retweets", "replies", "quotes", "views", "view_state"]:  # pragma: no cover
-    raise ImportError("notifier.rules.model.FIELDS changed order; update Engine._engagement")
+    raise ImportError("notifier.rules.model.FIELDS changed order; update Engine.process")
+_ALWAYS = 64  # the bit of rules that run on every event of their tweet (gain)
+_ALL = 127
 
 _SINGULAR = {"likes": "like", "reposts": "repost", "replies": "reply", "quotes": "quote", "views": "view"}
 
@@ -127,6 +129,7 @@ class _Compiled:
         "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
         "once", "rid", "rule", "title", "message",
     )
+
     def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
         self.rule = rule
         self.name = rule.name
@@ -212,81 +215,111 @@ def _common_ok(entry: dict) -> bool:
 
 
 class _WhenRule(_Compiled):
-    __slots__ = ("condition", "rearm")
+    __slots__ = ("condition", "fast", "rearm")
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule, "when", "info")
         assert isinstance(rule.trigger, When)
         self.condition = rule.trigger.condition
+        self.fast = self.condition.fast
         self.rearm = rule.rearm_when
         names = set(self.condition.names) | (set(self.rearm.names) if self.rearm else set())
         self.mask = sum(_BITS[name] for name in names)
 
     def run(
-        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
+        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
+        snap: dict, now: float, explain: list | None,
+    ) -> Alert | None:
+        try:
+            value = self.fast(snap)
+        except KeyError:
+            value = self.condition.kleene(snap)
+        state = states[index]
+        if state is not None:
+            if state["a"]:
+                if value:
+                    return self.matched(state, dirty, topic, key, rkey, snap, now, explain)
+            elif not value:
+                return self.maybe_rearm(state, dirty, topic, key, rkey, snap, explain)
+            if explain is not None:
+                self.explain_steady(state, value, topic, key, snap, explain)
+            return None
+        if value is None:
+            if explain is not None:
+                self.decide(explain, topic, key, "unknown", None,
+                            f"{self.condition.source}: not known yet", self.condition.values(snap))
+            return None
+        # The first observation with a known answer only sets the state.
+        state = states[index] = entries[rkey] = {"a": not value}
+        dirty.add(rkey)
+        if value and self.initial:
+            state["a"] = False
+            return self.fire(state, topic, key, now, self.values(key, snap))
+        if explain is not None:
+            source = self.condition.source
+            detail = (
+                f"first observation: {source} already holds; not announced (initial: fire would)"
+                if value else f"first observation: {source} is false; armed"
+            )
+            self.decide(explain, topic, key, "initial", bool(value), detail, self.condition.values(snap))
+        return None
+
+    def matched(
+        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
-        condition = self.condition
-        try:
-            value = condition.fast(snap)
-        except KeyError:
-            value = condition.kleene(snap)
-        entries = engine._state._entries
-        state = entries.get(rkey)
-        if state is None:
-            if value is None:
-                if explain is not None:
-                    self.decide(explain, topic, key, "unknown", None,
-                                f"{condition.source}: not known yet", condition.values(snap))
-                return None
-            state = entries[rkey] = {"a": not value}
-            engine._state._dirty.add(rkey)
-            if value and self.initial:
-                state["a"] = False
-                return self.fire(state, topic, key, now, self.values(key, snap))
-            if explain is not None:
-                detail = (
-                    f"first observation: {condition.source} already holds; not announced "
-                    "(initial: fire would)" if value else f"first observation: {condition.source} is false; armed"
-                )
-                self.decide(explain, topic, key, "initial", bool(value), detail, condition.values(snap))
+        """Armed and true: fire, unless once or the cooldown holds it back."""
+        values = self.condition.values(snap) if explain is not None else {}
+        if state.get("o"):
+            self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
+        state["a"] = False
+        dirty.add(rkey)
+        if self.cooling(state, now):
+            self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
+            return None
+        return self.fire(state, topic, key, now, self.values(key, snap))
+
+    def maybe_rearm(
+        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict,
+        explain: list | None,
+    ) -> None:
+        """Disarmed and false: re-arm, and with rearm_when only when that holds too."""
         if state.get("o"):
             if explain is not None:
-                self.decide(explain, topic, key, "once", value, "already fired once (once: true)",
-                            condition.values(snap))
+                self.decide(explain, topic, key, "once", False, "already fired once (once: true)",
+                            self.condition.values(snap))
             return None
-        if state.get("a", True):
-            if value:
-                state["a"] = False
-                engine._state._dirty.add(rkey)
-                if self.cooling(state, now):
-                    detail = self.hold_back(state, now)
-                    self.decide(explain, topic, key, "cooldown", True, detail, condition.values(snap))
-                    return None
-                return self.fire(state, topic, key, now, self.values(key, snap))
-            if explain is not None:
-                detail = f"{condition.source} is {'unknown' if value is None else 'false'}"
-                self.decide(explain, topic, key, "no_match", value, detail, condition.values(snap))
-            return None
-        # Fired (or held back): re-arm once the condition is false, and, with
-        # rearm_when, only when that holds too.
-        if not value and (self.rearm is None or self.rearm(snap) is True):
+        if self.rearm is None or self.rearm(snap) is True:
             state["a"] = True
-            engine._state._dirty.add(rkey)
+            dirty.add(rkey)
             if explain is not None:
                 self.decide(explain, topic, key, "rearmed", False,
-                            f"{condition.source} is false again; armed", condition.values(snap))
-        elif explain is not None:
-            if value:
-                detail = f"{condition.source} still holds since it fired; re-arms when it is false"
-            else:
-                detail = f"{condition.source} is false, but rearm_when ({self.rearm.source}) does not hold yet"
-            values = condition.values(snap)
-            if self.rearm is not None:
-                values.update(self.rearm.values(snap))
-            self.decide(explain, topic, key, "waiting", value, detail, values)
+                            f"{self.condition.source} is false again; armed", self.condition.values(snap))
+            return None
+        if explain is not None:
+            values = self.condition.values(snap)
+            values.update(self.rearm.values(snap))
+            self.decide(explain, topic, key, "waiting", False,
+                        f"{self.condition.source} is false, but rearm_when ({self.rearm.source}) "
+                        "does not hold yet", values)
         return None
+
+    def explain_steady(
+        self, state: dict, value: bool | None, topic: str, key: str, snap: dict, explain: list,
+    ) -> None:
+        """Nothing changes: armed and false, or disarmed and still true."""
+        source = self.condition.source
+        if state["a"]:
+            detail = f"{source} is {'unknown' if value is None else 'false'}"
+            self.decide(explain, topic, key, "no_match", value, detail, self.condition.values(snap))
+        elif state.get("o"):
+            self.decide(explain, topic, key, "once", value, "already fired once (once: true)",
+                        self.condition.values(snap))
+        else:
+            self.decide(explain, topic, key, "waiting", value,
+                        f"{source} still holds since it fired; re-arms when it is false",
+                        self.condition.values(snap))
 
     def values(self, key: str, snap: Mapping[str, object]) -> dict[str, Any]:
         values = self.tweet_values(key, snap)
@@ -319,8 +352,8 @@ class _MilestoneRule(_Compiled):
         return self.marks[index - 1] if index else 0
 
     def run(
-        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
-        explain: list | None,
+        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
+        snap: dict, now: float, explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
         if value is None:
@@ -328,46 +361,54 @@ class _MilestoneRule(_Compiled):
                 self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
                             {self.field: None})
             return None
-        reached = self.highest(value)
-        entries = engine._state._entries
-        state = entries.get(rkey)
-        if state is None:
-            state = entries[rkey] = {"m": reached}
-            engine._state._dirty.add(rkey)
-            if reached and self.initial:
-                return self.fire(state, topic, key, now, self.values(key, snap, reached))
-            if explain is not None:
-                detail = (
-                    f"first observation at {value:,} {self.label}: {reached:,} already reached, "
-                    "not announced (initial: fire would)" if reached
-                    else f"first observation at {value:,} {self.label}: no milestone reached yet"
-                )
-                self.decide(explain, topic, key, "initial", bool(reached), detail,
-                            {self.field: value, "milestone": reached})
-            return None
+        step = self.step
+        reached = value // step * step if step else self.highest(value)
+        state = states[index]
+        if state is not None:
+            if reached <= state["m"]:
+                if explain is not None:
+                    self.explain_below(state["m"], value, topic, key, explain)
+                return None
+            return self.crossed(state, dirty, topic, key, rkey, snap, now, explain, value, reached)
+        # The first observation: the mark is what was already reached, unannounced.
+        state = states[index] = entries[rkey] = {"m": reached}
+        dirty.add(rkey)
+        if reached and self.initial:
+            return self.fire(state, topic, key, now, self.values(key, snap, reached))
+        if explain is not None:
+            detail = (
+                f"first observation at {value:,} {self.label}: {reached:,} already reached, "
+                "not announced (initial: fire would)" if reached
+                else f"first observation at {value:,} {self.label}: no milestone reached yet"
+            )
+            self.decide(explain, topic, key, "initial", bool(reached), detail,
+                        {self.field: value, "milestone": reached})
+        return None
+
+    def crossed(
+        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict, now: float,
+        explain: list | None, value: int, reached: int,
+    ) -> Alert | None:
+        """A milestone above the mark: announce the highest one reached."""
+        values = {self.field: value, "milestone": reached}
         if state.get("o"):
-            if explain is not None:
-                self.decide(explain, topic, key, "once", None, "already fired once (once: true)",
-                            {self.field: value})
-            return None
-        mark = state.get("m", 0)
-        if reached <= mark:
-            if explain is not None:
-                detail = (
-                    f"{value:,} {self.label}: {mark:,} already announced, no milestone above it"
-                    if mark else f"{value:,} {self.label}: no milestone reached yet"
-                )
-                self.decide(explain, topic, key, "announced" if mark else "no_match", False, detail,
-                            {self.field: value, "announced": mark})
+            self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
         state["m"] = reached
-        engine._state._dirty.add(rkey)
+        dirty.add(rkey)
         if self.cooling(state, now):
-            detail = self.hold_back(state, now)
-            self.decide(explain, topic, key, "cooldown", True, f"{reached:,} {self.label} {detail}",
-                        {self.field: value, "milestone": reached})
+            detail = f"{reached:,} {self.label} {self.hold_back(state, now)}"
+            self.decide(explain, topic, key, "cooldown", True, detail, values)
             return None
         return self.fire(state, topic, key, now, self.values(key, snap, reached))
+
+    def explain_below(self, mark: int, value: int, topic: str, key: str, explain: list) -> None:
+        if mark:
+            detail = f"{value:,} {self.label}: {mark:,} already announced, no milestone above it"
+        else:
+            detail = f"{value:,} {self.label}: no milestone reached yet"
+        self.decide(explain, topic, key, "announced" if mark else "no_match", False, detail,
+                    {self.field: value, "announced": mark})
 
     def values(self, key: str, snap: Mapping[str, object], milestone: int) -> dict[str, Any]:
         values = self.tweet_values(key, snap)
@@ -405,8 +446,7 @@ class _GainRule(_Compiled):
             now = last  # a clock that steps back (a replay) must not disorder the samples
         width = self.width
         bucket = now // width
-        count = len(samples)
-        if count >= 4 and samples[-2] // width == bucket and samples[-4] // width == bucket:
+        if len(samples) >= 4 and last // width == bucket and samples[-4] // width == bucket:
             # Keep the first and the last sample of each bucket: memory is
             # bounded by the window, not by the event rate.
             samples[-2] = now
@@ -416,25 +456,24 @@ class _GainRule(_Compiled):
             samples.append(value)
         horizon = now - self.within
         # Keep exactly one sample at or before the horizon: the left end for interpolation.
-        drop = 0
-        count = len(samples)
-        while drop + 2 < count and samples[drop + 2] <= horizon:
-            drop += 2
-        if drop:
+        if len(samples) > 2 and samples[2] <= horizon:
+            drop = 2
+            count = len(samples)
+            while drop + 2 < count and samples[drop + 2] <= horizon:
+                drop += 2
             del samples[:drop]
-        t0, v0 = samples[0], samples[1]
+        t0 = samples[0]
         if t0 <= horizon and len(samples) >= 4:
-            t1, v1 = samples[2], samples[3]
-            baseline = v0 + (v1 - v0) * (horizon - t0) / (t1 - t0)
-        else:
-            # Nothing that old yet: the oldest sample is the baseline, so the
-            # rise is a lower bound and a firing is never wrong.
-            baseline = v0
-        return value - baseline
+            t1 = samples[2]
+            v0 = samples[1]
+            return value - (v0 + (samples[3] - v0) * (horizon - t0) / (t1 - t0))
+        # Nothing that old yet: the oldest sample is the baseline, so the rise
+        # is a lower bound and a firing is never wrong.
+        return value - samples[1]
 
     def run(
-        self, engine: Engine, topic: str, key: str, rkey: str, snap: dict, now: float,
-        explain: list | None,
+        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
+        snap: dict, now: float, explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
         if value is None:
@@ -442,47 +481,62 @@ class _GainRule(_Compiled):
                 self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
                             {self.field: None})
             return None
-        entries = engine._state._entries
-        engine._state._dirty.add(rkey)
-        state = entries.get(rkey)
+        dirty.add(rkey)
+        state = states[index]
         if state is None:
-            entries[rkey] = {"a": True, "p": [now, value]}
+            states[index] = entries[rkey] = {"a": True, "p": [now, value]}
             if explain is not None:
                 self.decide(explain, topic, key, "initial", False,
                             f"first sample: {value:,} {self.label}", {self.field: value, "gain": 0})
             return None
         gain = self.sample(state["p"], now, value)
-        values = {self.field: value, "gain": gain}
-        if state.get("o"):
-            if explain is not None:
-                self.decide(explain, topic, key, "once", gain >= self.amount,
-                            "already fired once (once: true)", values)
-            return None
         rose = gain >= self.amount
-        if state.get("a", True):
+        if state["a"]:
             if rose:
-                state["a"] = False
-                if self.cooling(state, now):
-                    detail = self.hold_back(state, now)
-                    self.decide(explain, topic, key, "cooldown", True, detail, values)
-                    return None
-                return self.fire(state, topic, key, now, self.values(key, snap, gain))
-            if explain is not None:
+                return self.matched(state, topic, key, snap, now, explain, value, gain)
+        elif not rose:
+            return self.maybe_rearm(state, topic, key, snap, explain, value, gain)
+        if explain is not None:
+            values = {self.field: value, "gain": gain}
+            if state["a"]:
                 self.decide(explain, topic, key, "no_match", False,
                             f"{self.label} rose by {gain:,.0f} in {self.within_text}, "
                             f"less than {self.amount:,g}", values)
+            elif state.get("o"):
+                self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
+            else:
+                self.decide(explain, topic, key, "waiting", True,
+                            f"{self.label} still rising fast ({gain:,.0f} in {self.within_text}); "
+                            f"re-arms below {self.amount:,g}", values)
+        return None
+
+    def matched(
+        self, state: dict, topic: str, key: str, snap: dict, now: float, explain: list | None,
+        value: int, gain: float,
+    ) -> Alert | None:
+        values = {self.field: value, "gain": gain}
+        if state.get("o"):
+            self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        if not rose and (self.rearm is None or self.rearm({**snap, "gain": gain}) is True):
+        state["a"] = False
+        if self.cooling(state, now):
+            self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
+            return None
+        return self.fire(state, topic, key, now, self.values(key, snap, gain))
+
+    def maybe_rearm(
+        self, state: dict, topic: str, key: str, snap: dict, explain: list | None, value: int, gain: float,
+    ) -> None:
+        values = {self.field: value, "gain": gain}
+        if state.get("o"):
+            self.decide(explain, topic, key, "once", False, "already fired once (once: true)", values)
+        elif self.rearm is None or self.rearm({**snap, "gain": gain}) is True:
             state["a"] = True
-            if explain is not None:
-                self.decide(explain, topic, key, "rearmed", False,
-                            f"{self.label} rose by {gain:,.0f} in {self.within_text}; armed again", values)
-        elif explain is not None:
-            detail = (
-                f"{self.label} still rising fast ({gain:,.0f} in {self.within_text}); re-arms below {self.amount:,g}"
-                if rose else f"rearm_when ({self.rearm.source}) does not hold yet"
-            )
-            self.decide(explain, topic, key, "waiting", rose, detail, values)
+            self.decide(explain, topic, key, "rearmed", False,
+                        f"{self.label} rose by {gain:,.0f} in {self.within_text}; armed again", values)
+        else:
+            self.decide(explain, topic, key, "waiting", False,
+                        f"rearm_when ({self.rearm.source}) does not hold yet", values)
         return None
 
     def values(self, key: str, snap: Mapping[str, object], gain: float) -> dict[str, Any]:
@@ -565,13 +619,20 @@ def _compile(rule: Rule) -> _Compiled:
 class _TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
-    __slots__ = ("has_gain", "key", "rules", "skey")
+    __slots__ = ("has_gain", "key", "rules", "skey", "snap", "states", "stored")
 
     def __init__(self, tweet_id: str) -> None:
         self.key = tweet_id
         self.skey = f"s:{tweet_id}"
         self.rules: Any = []
         self.has_gain = False
+        # The tweet's snapshot, held here to spare a lookup per event; it is
+        # entered in the state (``stored``) once it holds something.
+        self.snap: dict = {}
+        self.stored = False
+        # The state entry of each rule, by position in ``rules`` (None before
+        # its first observation): the same dicts as in the EngineState.
+        self.states: list = []
 
 
 class _DMPlan:
@@ -599,7 +660,13 @@ def _snapshot_ok(entry: dict) -> bool:
 
 
 class Engine:
-    """Judge stream events against a rule set; see :meth:`process`."""
+    """Judge stream events against a rule set; see :meth:`process`.
+
+    ``state`` (saved entries, e.g. ``EngineState.from_entries(rows)``) is taken
+    over: entries that no rule reads, or that do not have the shape their rule
+    writes, are dropped at once. A state belongs to one engine at a time.
+    ``own_user_id`` is the account's user id: its own DMs never alert.
+    """
 
     def __init__(
         self, ruleset: RuleSet, state: EngineState | None = None, *, own_user_id: str | None = None,
@@ -647,6 +714,8 @@ class Engine:
                     if plan is None:
                         plan = plans[topic] = _TweetPlan(key)
                     plan.has_gain = plan.has_gain or compiled.always
+                    plan.rules.append((compiled.run, rkey, compiled.mask | (_ALWAYS if compiled.always else 0)))
+                    continue
                 plan.rules.append((compiled, rkey))
         for plan in plans.values():
             plan.rules = tuple(plan.rules)
@@ -664,6 +733,11 @@ class Engine:
             if not keep:
                 del entries[key]
                 self._state._dirty.add(key)
+        for plan in plans.values():
+            if isinstance(plan, _TweetPlan):
+                saved = entries.get(plan.skey)
+                plan.snap, plan.stored = (saved, True) if saved is not None else ({}, False)
+                plan.states = [entries.get(rkey) for _, rkey, _ in plan.rules]
         self._plans = plans
 
     def process(
@@ -677,31 +751,16 @@ class Engine:
         plan = self._plans.get(topic)
         if plan is None:
             return []
-        if plan.__class__ is _TweetPlan:
-            engagement = payload.tweet_engagement
-            if engagement is None:
-                return []
-            return self._engagement(plan, topic, engagement, now, explain)  # type: ignore[arg-type]
-        event = payload.dm_typing if plan.typing else payload.dm_update  # type: ignore[union-attr]
+        if plan.__class__ is not _TweetPlan:
+            return self._dm(plan, topic, payload, now, explain)  # type: ignore[arg-type]
+        event = payload.tweet_engagement
         if event is None:
             return []
-        alerts = []
-        for compiled, rkey in plan.rules:
-            alert = compiled.run_dm(self, topic, plan.key, rkey, event.user_id, now, explain)
-            if alert is not None:
-                alerts.append(alert)
-        return alerts
-
-    def _engagement(
-        self, plan: _TweetPlan, topic: str, event: Any, now: float, explain: list | None,
-    ) -> list[Alert]:
+        # This is the hot path: merge the fields the message carried (the
+        # others are None) into the snapshot, noting which changed.
         entries = self._state._entries
-        skey = plan.skey
-        snap = entries.get(skey)
-        fresh = snap is None
-        if fresh:
-            snap = {}
-        # Merge the fields the message carried (the others are None) into the snapshot.
+        dirty = self._state._dirty
+        snap = plan.snap
         changed = 0
         value = event.like_count
         if value is not None and snap.get("likes") != value:
@@ -728,18 +787,34 @@ class Engine:
             snap["view_state"] = value
             changed |= 32
         if changed:
-            if fresh:
-                entries[skey] = snap
-            self._state._dirty.add(skey)
-        elif explain is None and not plan.has_gain:
+            if not plan.stored:
+                entries[plan.skey] = snap
+                plan.stored = True
+            dirty.add(plan.skey)
+        elif not plan.has_gain and explain is None:
             return []
+        # A rule runs when one of its fields changed; gain rules (bit 64) on
+        # every event; with explain, all of them.
+        bits = _ALL if explain is not None else changed | _ALWAYS
         alerts = []
         key = plan.key
+        states = plan.states
+        index = 0
+        for run, rkey, mask in plan.rules:
+            if mask & bits:
+                alert = run(entries, dirty, states, index, topic, key, rkey, snap, now, explain)
+                if alert is not None:
+                    alerts.append(alert)
+            index += 1
+        return alerts
+
+    def _dm(self, plan: _DMPlan, topic: str, payload: Payload, now: float, explain: list | None) -> list[Alert]:
+        event = payload.dm_typing if plan.typing else payload.dm_update
+        if event is None:
+            return []
+        alerts = []
         for compiled, rkey in plan.rules:
-            if explain is None and not (changed & compiled.mask or compiled.always):
-                continue
-            alert = compiled.run(self, topic, key, rkey, snap, now, explain)
+            alert = compiled.run_dm(self, topic, plan.key, rkey, event.user_id, now, explain)
             if alert is not None:
                 alerts.append(alert)
         return alerts
-

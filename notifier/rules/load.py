@@ -66,6 +66,9 @@ _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 
+# libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # ${VAR} or ${VAR:-default}; $${ is a literal ${.
@@ -148,15 +151,16 @@ class _Loader:
     def at_offset(node: ScalarNode, offset: int) -> tuple[int, int]:
         """File position of character ``offset`` of a scalar's value, where it can be known."""
         start, end = node.start_mark, node.end_mark
-        if node.style in (None, '"', "'") and start.line == end.line:
-            return start.line, start.column + (1 if node.style else 0) + offset
+        # Plain style is None from PyYAML's parser and "" from libyaml's.
+        if node.style in (None, "", '"', "'") and start.line == end.line:
+            return start.line, start.column + (1 if node.style in ('"', "'") else 0) + offset
         return start.line, start.column
 
     # ------------------------------------------------------------------ load
 
     def load(self) -> RuleSet:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = yaml.compose(self.text, Loader=_YAML_LOADER)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = f"this is not valid YAML: {exc.problem or exc.context}"
@@ -602,7 +606,8 @@ class _Loader:
                 extra = {"gain": "number"} if isinstance(trigger, Gain) else {}
                 rearm = self.condition(value_node, "rearm_when", extra)
 
-        placeholders = _placeholders(trigger)
+        # Known from the trigger's key alone, so templates are checked even when the trigger has errors.
+        placeholders = _placeholders(given[0]) if len(given) == 1 else None
         title = message = None
         for key in ("title", "message"):
             if key not in keys:
@@ -797,14 +802,12 @@ _TWEET_PLACEHOLDERS = {
 _DM_PLACEHOLDERS = {"rule": "text", "conversation_id": "text", "user_id": "text", "url": "text", "time": "time"}
 
 
-def _placeholders(trigger: Trigger | None) -> dict[str, str] | None:
-    """The placeholders a trigger's templates may use (None when the trigger is unknown)."""
-    if trigger is None:
-        return None
-    if isinstance(trigger, On):
+def _placeholders(trigger_key: str) -> dict[str, str]:
+    """The placeholders the templates of a rule with this trigger key may use."""
+    if trigger_key == "on":
         return dict(_DM_PLACEHOLDERS)
-    if isinstance(trigger, When):
+    if trigger_key == "when":
         return {**_TWEET_PLACEHOLDERS, "condition": "text"}
-    if isinstance(trigger, Gain):
+    if trigger_key == "gain":
         return {**_TWEET_PLACEHOLDERS, "gain": "int", "within": "text", "field": "text"}
     return {**_TWEET_PLACEHOLDERS, "milestone": "int", "field": "text"}

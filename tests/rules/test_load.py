@@ -471,3 +471,23 @@ def test_combine_helper_builds_valid_files(tmp_path):
   when: likes > 2
 """))
     assert [r.name for r in rules.rules] == ["A", "B"]
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+def test_positions_are_the_same_with_either_yaml_parser(tmp_path, monkeypatch, loader):
+    """Columns inside plain and quoted scalars are exact with PyYAML's and libyaml's parsers."""
+    import yaml
+
+    if not hasattr(yaml, loader):  # pragma: no cover - PyYAML built without libyaml
+        pytest.skip("libyaml is not available")
+    monkeypatch.setattr("notifier.rules.load._YAML_LOADER", getattr(yaml, loader))
+    found = problems(tmp_path, f"""
+        - name: A
+          tweets: ["{TWEET}"]
+          when: likes > 1000 and likez < 5
+          title: "Now {{likz}}"
+    """)
+    assert [p.split(" — ")[0] for p in found] == [
+        "10:28: when: unknown name 'likez'",
+        "11:17: title: unknown placeholder {likz}",
+    ]

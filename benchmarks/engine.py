@@ -1,0 +1,190 @@
+"""How fast events go through parsing and the rule engine, on one core.
+
+    python benchmarks/engine.py              # 1,000,000 lines, 10,000 tweets, 1,000 rules
+    python benchmarks/engine.py --lines 100000
+
+Prints events per second for ``json.loads`` alone, ``parse_message`` alone and
+parse + engine, the ratio of the last to the first (target: within 3x), and
+the engine's cost per event with 10 rules and with 10,000 rules, where the
+extra 9,990 rules watch other tweets (target: within 1.3x). Not a test: it
+prints what it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from notifier.rules import Engine, load_rules
+from notifier.stream.parse import parse_message
+
+FIRST_ID = 1850000000000000000
+
+
+def tweet_id(index: int) -> str:
+    return str(FIRST_ID + index)
+
+
+def make_lines(count: int, tweets: int, rng: random.Random) -> list[str]:
+    """Wire lines as X sends them: string counts, only the fields that changed."""
+    likes = [rng.randrange(0, 5000) for _ in range(tweets)]
+    retweets = [value // 10 for value in likes]
+    views = [value * 40 for value in likes]
+    lines = []
+    for _ in range(count):
+        index = rng.randrange(tweets)
+        body: dict = {}
+        roll = rng.random()
+        likes[index] += rng.randrange(1, 30)
+        body["like_count"] = str(likes[index])
+        if roll < 0.3:
+            retweets[index] += rng.randrange(1, 5)
+            body["retweet_count"] = str(retweets[index])
+        if roll < 0.5:
+            views[index] += rng.randrange(10, 500)
+            body["view_count_info"] = {"count": str(views[index]), "state": "EnabledWithCount"}
+        if roll < 0.05:
+            body["reply_count"] = str(likes[index] // 20)
+        lines.append(json.dumps({"topic": f"/tweet_engagement/{tweet_id(index)}", "payload": {"tweet_engagement": body}}))
+    return lines
+
+
+def rule_yaml(number: int, ids: list[str]) -> str:
+    """One rule of a realistic mix: thresholds, milestones, surges, sums."""
+    kind = number % 10
+    if kind < 4:
+        trigger = f"when: likes > {1000 * (1 + number % 7)}"
+    elif kind < 6:
+        trigger = "every: {likes: 1000}"
+    elif kind < 7:
+        trigger = "milestones: {views: [10000, 50000, 100000, 1000000]}"
+    elif kind < 9:
+        trigger = "gain: {likes: 500, within: 10m}"
+    else:
+        trigger = "when: likes + retweets > 3000 and views > 20000"
+    quoted = ", ".join(f'"{value}"' for value in ids)
+    return f"  - name: Rule {number}\n    tweets: [{quoted}]\n    {trigger}\n"
+
+
+def write_rules(folder: Path, name: str, rules: list[str]) -> Path:
+    path = folder / name
+    path.write_text(
+        "version: 1\ntargets:\n  out: json://localhost/\ndefaults:\n  notify: [out]\nrules:\n" + "".join(rules),
+        encoding="utf-8",
+    )
+    return path
+
+
+def timed(func) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        func()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=1_000_000, help="wire lines to generate (default 1,000,000)")
+    parser.add_argument("--tweets", type=int, default=10_000, help="distinct tweets (default 10,000)")
+    parser.add_argument("--rules", type=int, default=1_000, help="rules in the main run (default 1,000)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    print(f"generating {args.lines:,} lines over {args.tweets:,} tweets ...", flush=True)
+    lines = make_lines(args.lines, args.tweets, rng)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        # Each rule watches 20 tweets; together they cover every tweet about twice.
+        per_rule = 20
+        rules = []
+        for number in range(args.rules):
+            ids = [tweet_id(rng.randrange(args.tweets)) for _ in range(per_rule)]
+            rules.append(rule_yaml(number, ids))
+        started = time.perf_counter()
+        ruleset = load_rules(write_rules(folder, "main.yaml", rules), env={})
+        load_seconds = time.perf_counter() - started
+
+        loads = json.loads
+        parse = parse_message
+
+        def only_json() -> None:
+            for line in lines:
+                loads(line)
+
+        def only_parse() -> None:
+            for line in lines:
+                parse(line)
+
+        engine = Engine(ruleset)
+        alerts = 0
+
+        def parse_and_engine() -> None:
+            nonlocal alerts
+            process = engine.process
+            now = 1_700_000_000.0
+            for line in lines:
+                parsed = parse(line)
+                if parsed is not None:
+                    now += 0.001
+                    alerts += len(process(parsed[0], parsed[1], now))
+
+        t_json = timed(only_json)
+        t_parse = timed(only_parse)
+        t_both = timed(parse_and_engine)
+
+        n = len(lines)
+        print(f"\nrule file: {len(ruleset.rules):,} rules, {len(ruleset.topics):,} topics, loaded in {load_seconds:.2f} s")
+        print(f"{'json.loads alone':<28}{n / t_json:>14,.0f} events/s  {t_json / n * 1e6:6.2f} µs/event")
+        print(f"{'parse_message alone':<28}{n / t_parse:>14,.0f} events/s  {t_parse / n * 1e6:6.2f} µs/event")
+        print(f"{'parse + engine':<28}{n / t_both:>14,.0f} events/s  {t_both / n * 1e6:6.2f} µs/event"
+              f"  ({alerts:,} alerts)")
+        print(f"{'engine share':<28}{'':>14}             {(t_both - t_parse) / n * 1e6:6.2f} µs/event")
+        print(f"ratio parse + engine / json.loads: {t_both / t_json:.2f}x   (target: within 3x)")
+        print(f"ratio parse_message / json.loads:  {t_parse / t_json:.2f}x")
+
+        # Per-event engine cost: 10 rules, each watching every tweet that gets
+        # events, alone and next to 9,990 rules watching other tweets.
+        hot = [tweet_id(index) for index in range(args.tweets)]
+        base = [rule_yaml(number, hot) for number in range(10)]
+        cold_ids = [str(FIRST_ID + 10_000_000 + index) for index in range(9_990 * 5)]
+        cold = [rule_yaml(10 + number, cold_ids[number * 5:(number + 1) * 5]) for number in range(9_990)]
+        small = load_rules(write_rules(folder, "small.yaml", base), env={})
+        big = load_rules(write_rules(folder, "big.yaml", base + cold), env={})
+        events = [parsed for parsed in map(parse, lines[:200_000]) if parsed is not None]
+
+        def engine_only(ruleset_) -> float:
+            best = float("inf")
+            for _ in range(3):
+                engine_ = Engine(ruleset_)
+                process = engine_.process
+
+                def run() -> None:
+                    now = 1_700_000_000.0
+                    for topic, payload in events:
+                        now += 0.001
+                        process(topic, payload, now)
+
+                best = min(best, timed(run))
+            return best / len(events)
+
+        t_small = engine_only(small)
+        t_big = engine_only(big)
+        print(f"\nengine alone, {len(events):,} events (best of 3):")
+        print(f"  {len(small.rules):>6,} rules {t_small * 1e6:6.2f} µs/event")
+        print(f"  {len(big.rules):>6,} rules {t_big * 1e6:6.2f} µs/event   ({len(big.topics):,} topics)")
+        print(f"ratio 10,000 rules / 10 rules: {t_big / t_small:.2f}x   (target: within 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
