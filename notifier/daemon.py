@@ -27,6 +27,7 @@ from typing import Any
 
 from .alert import Alert
 from .config import Config
+from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets
 from .exceptions import (
     AuthenticationError,
     CredentialsError,
@@ -37,9 +38,13 @@ from .exceptions import (
 )
 from .logs import add_secrets
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
+from .rules import Engine, EngineState, RuleSet, load_rules
 from .state import StateError, StateStore
+from .stream.auth import Cookies, load_cookies
+from .stream.client import StreamClient
 from .stream.events import Payload
 from .stream.parse import parse_message
+from .stream.session import StreamingSession
 from .stream.topics import Topic
 
 __all__ = [
@@ -49,8 +54,8 @@ __all__ = [
     "EXIT_USAGE",
     "Daemon",
     "ExitCode",
-    "resolve_cookies",
     "payload_kind",
+    "resolve_cookies",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,7 +82,7 @@ def payload_kind(payload: Payload) -> str:
     return "empty"
 
 
-def resolve_cookies(config: Config, account_cookies: str | None, env: Mapping[str, str]):
+def resolve_cookies(config: Config, account_cookies: str | None, env: Mapping[str, str]) -> Cookies:
     """The X session cookies for a live run.
 
     ``--cookies`` wins; then the rule file's ``account.cookies``; then
@@ -85,8 +90,6 @@ def resolve_cookies(config: Config, account_cookies: str | None, env: Mapping[st
     exist gives way to the environment when that is set, so one rule file works
     on a laptop (cookies.json) and in a container (env).
     """
-    from .stream.auth import load_cookies
-
     if config.cookies is not None:
         cookies = load_cookies(config.cookies)
     else:
@@ -121,13 +124,13 @@ class Daemon:
         self._clock = clock
         self._install_signals = install_signals
 
-        self.ruleset: Any = None
-        self.engine: Any = None
+        self.ruleset: RuleSet | None = None
+        self.engine: Engine | None = None
         self.store: StateStore | None = None
-        self.outbox: Any = None
-        self.deliverer: Any = None
-        self.client: Any = None
-        self.session: Any = None
+        self.outbox: Outbox | None = None
+        self.deliverer: Deliverer | None = None
+        self.client: StreamClient | None = None
+        self.session: StreamingSession | None = None
         self.metrics = Metrics(
             stream_counts=self._stream_counts, outbox_depth=self._outbox_depth, clock=clock
         )
@@ -188,9 +191,6 @@ class Daemon:
 
         Rules, targets and cookies are checked before any connection is made.
         """
-        from .delivery import Deliverer, Outbox
-        from .rules import Engine, EngineState, load_rules
-
         config = self.config
         try:
             self.ruleset = load_rules(config.rules, env=self._env)
@@ -275,14 +275,10 @@ class Daemon:
             )
 
         if config.replay is None:
-            from .stream.client import StreamClient
-
             self.client = StreamClient(cookies, api_base=config.api_base)
         return EXIT_OK
 
-    def _build_targets(self, ruleset: Any):
-        from .delivery import build_targets
-
+    def _build_targets(self, ruleset: RuleSet) -> TargetSet:
         if self.config.dry_run:
             return _dry_run_targets(ruleset)
         # build_targets registers every URL with the log filter before anything can print it.
@@ -534,8 +530,6 @@ class Daemon:
             await self._apply_reload()
 
     async def _apply_reload(self) -> None:
-        from .rules import load_rules
-
         # Taken before reading, so an edit during the read triggers another reload.
         self._rules_stamp = _stamp(self.config.rules)
         try:
@@ -608,7 +602,7 @@ class Daemon:
 
     # --------------------------------------------------------------- delivery
 
-    def _on_delivery(self, result: Any) -> None:
+    def _on_delivery(self, result: DeliveryResult) -> None:
         # The deliverer logs each outcome itself (masked URL, retry time); count it here.
         self.metrics.delivery(result.target, result.outcome)
 
@@ -728,14 +722,12 @@ class Daemon:
         self._scratch = None
 
 
-def _dry_run_targets(ruleset: Any):
+def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
     """Every name a rule can notify, resolving to one console:// target.
 
     One target, not one per name: an alert for [team, phone] prints once, and
     the "alert fired" log line says where it would have gone.
     """
-    from .delivery import Target, TargetSet
-
     console = Target(key="dry-run", name="console", url="console://", masked="console://")
     names = set(ruleset.targets) | set(ruleset.tags)
     for rule in ruleset.rules:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -21,6 +22,8 @@ from ..config import Config, duration_arg
 from ..daemon import EXIT_AUTH, EXIT_OK, EXIT_USAGE, resolve_cookies
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..logs import configure_logging
+from ..rules import load_rules
+from ..stream.client import StreamClient
 from .run import add_logging_flags
 
 __all__ = ["add_parser", "record", "record_line"]
@@ -94,11 +97,6 @@ async def _record(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    import os
-
-    from ..rules import load_rules
-    from ..stream.client import StreamClient
-
     env = os.environ if env is None else env
     try:
         ruleset = load_rules(config.rules, env=env)
