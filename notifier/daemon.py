@@ -276,6 +276,12 @@ class Daemon:
 
         if config.replay is None:
             self.client = StreamClient(cookies, api_base=config.api_base)
+        log.info(
+            "starting: %d rules on %d topics from %s; %s", len(self.ruleset.rules),
+            len(self.ruleset.topics), config.rules,
+            "dry run, nothing saved" if config.dry_run else f"state in {state_path}",
+            extra={"event": "starting", "rules": len(self.ruleset.rules), "topics": len(self.ruleset.topics)},
+        )
         return EXIT_OK
 
     def _build_targets(self, ruleset: RuleSet) -> TargetSet:
@@ -288,7 +294,7 @@ class Daemon:
         """In a replay the cookies are optional; use them only to know our own DMs."""
         try:
             return resolve_cookies(self.config, self.ruleset.account_cookies, self._env).user_id
-        except (NotifierError, OSError, ImportError):
+        except (NotifierError, OSError):
             return None
 
     def _add_signal_handlers(self) -> None:
@@ -355,7 +361,7 @@ class Daemon:
         if isinstance(exc, AuthenticationError):
             log.error("%s", exc, extra={"event": "auth_rejected"})
             self.stop("authentication rejected", EXIT_AUTH)
-        elif isinstance(exc, (StateError, NotifierError)):
+        elif isinstance(exc, NotifierError):
             log.error("%s", exc, extra={"event": "failure"})
             self.stop("runtime failure", EXIT_FAILURE)
         else:
@@ -414,7 +420,7 @@ class Daemon:
                 unknown = True
             elif decision.outcome == "initial" and decision.matched:
                 log.info(
-                    "rule already met at start, not announced: %s (%s): %s",
+                    "rule already met at start: %s (%s): %s",
                     decision.rule, decision.key, decision.detail,
                     extra={"event": "initial_met", "rule": decision.rule, "key": decision.key},
                 )
@@ -425,7 +431,11 @@ class Daemon:
         """Feed a recorded JSONL file through :meth:`handle`, its ``ts`` as the clock."""
         malformed = 0
         count = 0
-        with path.open("r", encoding="utf-8", errors="replace") as lines:
+        try:
+            lines = path.open("r", encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise NotifierError(f"cannot read the recording {path}: {exc.strerror or exc}") from exc
+        with lines:
             log.info("replaying %s", path, extra={"event": "replay"})
             for number, line in enumerate(lines, 1):
                 if self._stop.is_set():
