@@ -19,12 +19,17 @@ TWEET = "1850000000000000000"
 OTHER_TWEET = "1850000000000000001"
 CONVERSATION = "1111-2222"
 PARTNER = "2222"
+AUTH_TOKEN = "5f0c3e9b7a1d24c68e0f9b3a7c5d1e2f4a6b8c0d"
+CT0 = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeLivePipeline]:
     # A short heartbeat, so a stalled stream is noticed in well under a second.
-    with FakeLivePipeline(heartbeat_millis=300, own_user_id="1111") as server:
+    # Cookie values as long as real ones, so a leak would be visible (and is masked).
+    with FakeLivePipeline(
+        heartbeat_millis=300, own_user_id="1111", auth_token=AUTH_TOKEN, ct0=CT0
+    ) as server:
         yield server
 
 

@@ -17,12 +17,13 @@ from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 from tests.fakes.smtp import FakeSMTP
 
-from .conftest import CONVERSATION, OTHER_TWEET, PARTNER, TWEET, StartNotifier, WriteRules
+from .conftest import AUTH_TOKEN, CONVERSATION, CT0, OTHER_TWEET, PARTNER, TWEET, StartNotifier, WriteRules
 from .process import NotifierProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
 TWEET_TOPIC = f"/tweet_engagement/{TWEET}"
+MAIL_PASSWORD = "mail-pass-8c1f2e7a"
 OTHER_TOPIC = f"/tweet_engagement/{OTHER_TWEET}"
 
 THRESHOLD_AND_MILESTONES = f"""
@@ -65,7 +66,7 @@ def test_each_trigger_kind_reaches_a_real_receiver(
     fake: FakeLivePipeline, receiver: Receiver, smtp: FakeSMTP, write_rules: WriteRules,
     start_notifier: StartNotifier,
 ) -> None:
-    """when, every, milestones and gain arrive over HTTP, DM and typing by mail; own DMs never alert."""
+    """when, every, milestones and gain arrive over HTTP, DM and typing by mail; own DMs never alert; no secret logged."""
     rules = write_rules(
         THRESHOLD_AND_MILESTONES + f"""
 - name: Reposts
@@ -87,9 +88,10 @@ def test_each_trigger_kind_reaches_a_real_receiver(
   notify: [mail]
   title: "Typing {{user_id}}"
 """,
-        {"hook": receiver.json_url(), "mail": smtp.url(to="me@example.com")},
+        {"hook": receiver.json_url(), "mail": smtp.url(to="me@example.com", user="bob", password=MAIL_PASSWORD)},
     )
-    child = start_notifier(str(rules), "--state", "state.db")
+    # -vv: debug lines of every library too, and still no secret.
+    child = start_notifier(str(rules), "--state", "state.db", "-vv")
     subscribed(fake, TWEET_TOPIC, f"/dm_update/{CONVERSATION}", f"/dm_typing/{CONVERSATION}")
 
     fake.push_engagement(TWEET, like_count=10, retweet_count=5)  # first sight: state only
@@ -105,6 +107,9 @@ def test_each_trigger_kind_reaches_a_real_receiver(
     # Exactly these six: nothing for the first observation or the account's own DM.
     assert len(child.events("alert")) == 6
     assert len(receiver.received) == 4 and len(smtp.mails) == 2
+    output = child.stderr + child.stdout
+    for secret in (AUTH_TOKEN, CT0, MAIL_PASSWORD):
+        assert secret not in output
 
 
 def test_restart_repeats_nothing_and_announces_a_milestone_crossed_while_down(
