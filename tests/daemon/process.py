@@ -127,6 +127,8 @@ class NotifierProcess:
         try:
             return wait_until(found, timeout, what=f"{count}× log event {event!r} {fields or ''}")
         except AssertionError as exc:
+            if self.proc.poll() is not None:
+                raise  # the message already holds the whole log
             raise AssertionError(f"{exc}\n--- stderr so far:\n{self.stderr}") from None
 
     # -- controlling ---------------------------------------------------------------------------
