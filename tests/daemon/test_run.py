@@ -419,3 +419,20 @@ def test_readme_quickstart_prints_a_launch_day() -> None:
     assert "Tweet passed 1,000 likes" in out and "Tweet passed 5,000 likes" in out  # milestones
     assert "Tweet gained" in out  # the surge
     assert "New direct message" in out
+
+
+def test_stops_cleanly_while_the_first_connection_is_retried(
+    fake: FakeLivePipeline, receiver: Receiver, write_rules: WriteRules, start_notifier: StartNotifier,
+) -> None:
+    """With X answering 503, the daemon backs off, reports healthy while retrying, and stops on SIGTERM."""
+    fake.fail_next(503, times=1000)
+    rules = write_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
+    child = start_notifier(str(rules), "--state", "state.db", "--metrics-port", "0")
+    base = f"http://127.0.0.1:{child.wait_for_event('metrics')[0]['port']}"
+    fake.wait_for(lambda f: f.connect_attempts >= 2, timeout=10)
+    status, reason = http_get(base + "/healthz")
+    assert status == 200 and reason.startswith("connecting")
+    started = time.monotonic()
+    stop(child)
+    assert time.monotonic() - started < 5
+    assert fake.connections == 0
