@@ -73,6 +73,11 @@ class Deliverer:
     failure, ``send_timeout`` the longest one send may take, ``on_result`` is
     called on the event loop with each :class:`DeliveryResult`, and sent or dead
     rows are deleted ``keep`` seconds after they settled.
+
+    ``per_target`` is small on purpose: Apprise runs the blocking part of every
+    send in one shared pool of (CPU cores + 4) threads, and a target that hangs
+    holds its threads until its socket times out. Two per target leaves most of
+    the pool to the other targets.
     """
 
     def __init__(
@@ -82,7 +87,7 @@ class Deliverer:
         *,
         max_age: float = 86400.0,
         max_in_flight: int = 16,
-        per_target: int = 4,
+        per_target: int = 2,
         clock: Callable[[], float] = time.time,
         backoff: Callable[[int], float] = retry_delay,
         send_timeout: float = 30.0,
@@ -132,6 +137,8 @@ class Deliverer:
         if self._scheduler is not None:
             return
         self._loop = asyncio.get_running_loop()
+        # A fresh event: an asyncio.Event belongs to the loop it was first awaited on.
+        self._wake = asyncio.Event()
         pending = self._outbox.depth()
         if pending:
             log.info("resuming delivery of %d pending notification(s)", pending)

@@ -111,8 +111,8 @@ class TargetSet:
         for target in configured:
             for tag in sorted(target.tags):
                 self._tagged.setdefault(tag, []).append(target)
-        self._by_key: dict[str, Target] = {t.key: t for t in configured}
-        self._by_key.update((t.key, t) for t in self._named.values())
+        self._by_key: dict[str, Target] = {t.key: t for t in self._named.values()}
+        self._by_key.update((t.key, t) for t in configured)
         self.targets_from = targets_from
 
     def names(self) -> tuple[str, ...]:
@@ -141,8 +141,8 @@ class TargetSet:
         return isinstance(name, str) and (name in self._named or name in self._tagged)
 
     def __iter__(self) -> Iterator[Target]:
-        """Every target once: rule-file targets by name, then config URLs."""
-        return iter(sorted(self._by_key.values(), key=lambda t: (t.key.startswith(_CONFIG_KEY), t.key)))
+        """Every target once: rule-file targets in file order, then config URLs in theirs."""
+        return iter(self._by_key.values())
 
     def __len__(self) -> int:
         return len(self._by_key)

@@ -68,7 +68,9 @@ async def test_failures_retry_until_recovery_and_each_alert_arrives_once(start_d
     alerts = [make_alert("hook", "ntfy") for _ in range(3)]
     deliverer.enqueue(alerts)
     # Every (alert, target) failed at least twice before the server comes back.
-    assert await wait_until(lambda: deliverer.results.count("failed") >= 12, timeout=15)
+    box = deliverer._outbox
+    assert await wait_until(lambda: all(r.attempts >= 2 for r in box.rows()), timeout=15)
+    assert len(box.rows()) == 6
     assert receiver.received == []
     receiver.recover()
     assert await wait_until(lambda: deliverer.results.count("sent") == 6, timeout=10)
@@ -281,3 +283,18 @@ def test_bad_limits_are_refused(outbox):
         Deliverer(outbox, targets, per_target=0)
     with pytest.raises(ValueError, match="positive"):
         Deliverer(outbox, targets, max_age=0)
+
+
+async def test_aclose_never_hangs_when_a_wake_up_races_the_stop(outbox):
+    """Stopping right as the scheduler is woken still stops it (no cancellation is swallowed)."""
+    targets = build_targets({"screen": "console://"})
+    for spins in range(4):
+        for _ in range(25):
+            deliverer = Deliverer(outbox, targets)
+            await deliverer.start()
+            await asyncio.sleep(0)
+            deliverer.wake()
+            for _ in range(spins):
+                await asyncio.sleep(0)
+            async with asyncio.timeout(2):
+                await deliverer.aclose()
