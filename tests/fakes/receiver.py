@@ -226,15 +226,16 @@ class Receiver:
         if delay and self._closed.wait(delay):
             return
         delivery = Delivery(arrived, handler.command, handler.path, headers, body, status)
+        # Recorded before answering: once the client has its answer, the test can look.
         self.requests.append(delivery)
+        if 200 <= status < 300:
+            self.received.append(delivery)
         payload = b"{}" if status < 400 else json.dumps({"code": status, "error": "receiver told to fail"}).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
-        if 200 <= status < 300:
-            self.received.append(delivery)
 
 
 class _Server(ThreadingHTTPServer):
