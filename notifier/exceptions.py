@@ -7,6 +7,7 @@ The tree::
     ├── StreamError               the live_pipeline stream failed
     │   ├── AuthenticationError   401/403: the cookies were rejected
     │   ├── SessionNotFoundError  error 392: the server forgot the session
+    │   ├── RateLimitedError      429: wait for Retry-After
     │   └── ProtocolError         an answer we cannot use
     ├── RuleFileError             the rule file does not load (every problem at once)
     └── DeliveryError             a target cannot be used
@@ -23,6 +24,7 @@ __all__ = [
     "DeliveryError",
     "NotifierError",
     "ProtocolError",
+    "RateLimitedError",
     "RuleFileError",
     "SessionNotFoundError",
     "StreamError",
@@ -59,6 +61,14 @@ class AuthenticationError(StreamError):
 
 class SessionNotFoundError(StreamError):
     """The server answered error 392: it no longer knows this session."""
+
+
+class RateLimitedError(StreamError):
+    """X answered 429; ``retry_after`` is the delay it asked for, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ProtocolError(StreamError):

@@ -13,7 +13,8 @@ from .events import (
     TweetEngagementEvent,
 )
 from .parse import parse_message
-from .session import RateLimitedError, StreamingSession, StreamStats
+from ..exceptions import RateLimitedError
+from .session import StreamingSession, StreamStats
 from .topics import Topic
 
 __all__ = [

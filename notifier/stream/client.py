@@ -19,7 +19,8 @@ from .auth import Cookies, auth_headers, load_cookies
 from .backoff import BackoffPolicy, parse_retry_after
 from .events import Payload, SubscriptionsEvent
 from .parse import parse_subscriptions
-from .session import RateLimitedError, StreamingSession
+from ..exceptions import RateLimitedError
+from .session import StreamingSession
 
 __all__ = ["DEFAULT_API_BASE", "StreamClient"]
 

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..exceptions import AuthenticationError, SessionNotFoundError, StreamError
+from ..exceptions import AuthenticationError, RateLimitedError, SessionNotFoundError, StreamError
 from .backoff import Backoff, BackoffPolicy
 from .events import ConfigEvent, Payload
 from .parse import parse_message
@@ -60,14 +60,6 @@ _SSE_FIELDS = ("event", "id", "retry")
 
 Message = tuple[str, str, Payload]
 """``(raw, topic, payload)``: the message's JSON text and what it parsed to."""
-
-
-class RateLimitedError(StreamError):
-    """X answered 429; ``retry_after`` is the delay it asked for, if it said."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class _Reopen(StreamError):
