@@ -42,14 +42,16 @@ from .model import (
 )
 from .templates import Template, TemplateError, compile_template
 
-__all__ = ["TYPING_COOLDOWN", "load_rules", "parse_duration"]
+__all__ = ["DEFAULT_MAX_GAP", "TYPING_COOLDOWN", "load_rules", "parse_duration"]
 
 # A typing indicator repeats every few seconds while someone types.
 TYPING_COOLDOWN = 60.0
+# A stream outage longer than this makes the next alerts say they are a catch-up.
+DEFAULT_MAX_GAP = 300.0
 
 _TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
 _ACCOUNT_KEYS = ("cookies",)
-_DEFAULT_KEYS = ("notify", "cooldown")
+_DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
@@ -206,6 +208,7 @@ class _Loader:
             disabled=disabled,
             topics=topics,
             tags=frozenset(self.tags),
+            max_gap=defaults["max_gap"] or DEFAULT_MAX_GAP,
         )
 
     # -------------------------------------------------------------- helpers
@@ -414,7 +417,7 @@ class _Loader:
         return config
 
     def defaults(self, entry: tuple[Node, Node] | None) -> dict[str, Any]:
-        result: dict[str, Any] = {"notify": None, "notify_given": False, "cooldown": None}
+        result: dict[str, Any] = {"notify": None, "notify_given": False, "cooldown": None, "max_gap": None}
         if entry is None:
             return result
         node = entry[1]
@@ -429,6 +432,9 @@ class _Loader:
             result["notify"] = self.notify(keys["notify"][1], "defaults.notify")
         if "cooldown" in keys:
             result["cooldown"] = self.duration(keys["cooldown"][1], "defaults.cooldown")
+        if "max_gap" in keys:
+            # How long the stream may be silent before the next events count as a catch-up.
+            result["max_gap"] = self.duration(keys["max_gap"][1], "defaults.max_gap", positive=True)
         return result
 
     def notify(self, node: Node, what: str) -> tuple[str, ...] | None:

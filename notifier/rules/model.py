@@ -224,3 +224,6 @@ class RuleSet:
     disabled: tuple[Rule, ...] = ()
     topics: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    # defaults.max_gap: a stream outage longer than this (seconds) makes the
+    # first alerts after reconnecting say they are a catch-up.
+    max_gap: float = 300.0
