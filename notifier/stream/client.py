@@ -14,12 +14,17 @@ from typing import Any
 
 import httpx
 
-from ..exceptions import AuthenticationError, ProtocolError, SessionNotFoundError, StreamError
+from ..exceptions import (
+    AuthenticationError,
+    ProtocolError,
+    RateLimitedError,
+    SessionNotFoundError,
+    StreamError,
+)
 from .auth import Cookies, auth_headers, load_cookies
 from .backoff import BackoffPolicy, parse_retry_after
 from .events import Payload, SubscriptionsEvent
 from .parse import parse_subscriptions
-from ..exceptions import RateLimitedError
 from .session import StreamingSession
 
 __all__ = ["DEFAULT_API_BASE", "StreamClient"]
