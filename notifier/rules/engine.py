@@ -22,7 +22,7 @@ from ..stream.events import Payload
 from ..stream.topics import Topic
 from .model import COUNT_FIELDS, FIELDS, Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
 from .state import EngineState
-from .templates import Template, compile_template, event_time, human_duration
+from .templates import Template, compile_template, event_time, held_back_note, human_duration
 
 __all__ = ["GAIN_BUCKETS", "Decision", "Engine"]
 
@@ -182,6 +182,8 @@ class _Compiled:
         if suppressed:
             fields["suppressed"] = suppressed
             fields["suppressed_since"] = since
+            # Whatever the template, the reader learns what the cooldown held back.
+            message = f"{message}\n{held_back_note(suppressed, since, now)}"
         return Alert(
             rule=self.name, topic=topic, key=key, title=title, message=message,
             targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,

@@ -21,6 +21,7 @@ __all__ = [
     "UNKNOWN",
     "compile_template",
     "event_time",
+    "held_back_note",
     "human_duration",
 ]
 
@@ -191,3 +192,17 @@ def human_duration(seconds: float) -> str:
         if count:
             pieces.append(f"{count} {unit}{'s' if count != 1 else ''}")
     return " ".join(pieces)
+
+
+def held_back_note(count: int, since: float | None, now: float) -> str:
+    """``+3 more since 14:02 UTC``: the matches a cooldown held back before this alert.
+
+    Times are UTC, like ``{time}``: the engine knows no time zone. The date is
+    added when ``since`` is on another (UTC) day than ``now``.
+    """
+    if since is None:
+        # State saved before the first suppression time was kept.
+        return f"+{count:,} more"
+    start, end = event_time(since), event_time(now)
+    shown = "%H:%M UTC" if start.date() == end.date() else "%Y-%m-%d %H:%M UTC"
+    return f"+{count:,} more since {start.strftime(shown)}"
