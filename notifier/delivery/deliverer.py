@@ -248,6 +248,9 @@ class Deliverer:
             except DeliveryError as exc:
                 log.error("delivery paused: %s", exc)
                 idle = _MAX_IDLE
+            except Exception:  # noqa: BLE001 - the scheduler must outlive any one bad round
+                log.exception("delivery scheduler failed; trying again shortly")
+                idle = _MAX_IDLE
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
             # cancellation that arrives as the wake-up event is set, and aclose()
             # then waits for this loop forever.
@@ -328,6 +331,8 @@ class Deliverer:
         except DeliveryError as exc:
             # The row stays pending and is sent again: at-least-once.
             log.error("cannot record the delivery to %s: %s", target, exc)
+        except Exception:  # noqa: BLE001 - same: the row stays pending
+            log.exception("recording the delivery to %s failed", target)
 
     def _settle(self, row: OutboxRow, target: Target, outcome: SendOutcome) -> None:
         now = self._clock()
