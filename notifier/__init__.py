@@ -22,6 +22,7 @@ from .exceptions import (
     ProtocolError,
     RuleFileError,
     SessionNotFoundError,
+    StateError,
     StreamError,
 )
 from .rules import Decision, Engine, EngineState, RuleSet, load_rules
@@ -69,6 +70,7 @@ __all__ = [
     "RuleFileError",
     "RuleSet",
     "SessionNotFoundError",
+    "StateError",
     "StreamClient",
     "StreamError",
     "StreamStats",

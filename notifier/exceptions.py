@@ -10,6 +10,7 @@ The tree::
     │   ├── RateLimitedError      429: wait for Retry-After
     │   └── ProtocolError         an answer we cannot use
     ├── RuleFileError             the rule file does not load (every problem at once)
+    ├── StateError                the state database cannot be opened, read or written
     └── DeliveryError             a target cannot be used
 
 Library errors (httpx, yaml, apprise) are translated where they cross into
@@ -27,6 +28,7 @@ __all__ = [
     "RateLimitedError",
     "RuleFileError",
     "SessionNotFoundError",
+    "StateError",
     "StreamError",
 ]
 
@@ -83,6 +85,10 @@ class RuleFileError(NotifierError):
         count = len(self.problems)
         header = f"{count} problem{'s' if count != 1 else ''} in the rule file"
         super().__init__(header + ":\n" + "\n".join(self.problems))
+
+
+class StateError(NotifierError):
+    """The state database cannot be opened, read or written."""
 
 
 class DeliveryError(NotifierError):

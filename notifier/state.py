@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from .exceptions import NotifierError
+from .exceptions import StateError
 
 __all__ = ["StateError", "StateStore"]
 
@@ -27,10 +27,6 @@ CREATE TABLE IF NOT EXISTS rule_state (
     value TEXT NOT NULL
 )
 """
-
-
-class StateError(NotifierError):
-    """The state database cannot be opened, read or written."""
 
 
 class StateStore:
