@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -38,12 +37,12 @@ from .exceptions import (
 )
 from .logs import add_secrets
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
-from .rules import Engine, EngineState, RuleSet, load_rules
+from .rules import Engine, EngineState, RuleSet, load_rules, read_recorded
+from .rules.catchup import CatchUp, outage_text
 from .state import StateError, StateStore
 from .stream.auth import Cookies, load_cookies
 from .stream.client import StreamClient
 from .stream.events import Payload
-from .stream.parse import parse_message
 from .stream.session import StreamingSession
 from .stream.topics import Topic
 
@@ -72,6 +71,8 @@ _RETRY_GRACE = 5.0
 _FIRST_CONNECT_GRACE = 120.0
 # Replay yields to the event loop this often, so signals and /healthz are served.
 _REPLAY_YIELD_EVERY = 200
+# How often a live connection that is up counts as a sign of life for catch-up.
+_LIVENESS_EVERY = 1.0
 
 
 def payload_kind(payload: Payload) -> str:
@@ -155,6 +156,10 @@ class Daemon:
         self._replay_malformed = 0
         # Topics whose rules all hold state: their events need no explanation.
         self._settled: set[str] = set()
+        # Outages longer than the rules' max_gap make the next alerts a catch-up.
+        self.catchup = CatchUp()
+        # Config events handled for the current session: its connections so far.
+        self._connects_seen = 0
         self.alerts_fired = 0
         self.events_seen = 0
 
@@ -205,6 +210,7 @@ class Daemon:
             return EXIT_USAGE
         self._rules_stamp = _stamp(config.rules)
         self.metrics.rules.set(len(self.ruleset.rules))
+        self.catchup.max_gap = self.ruleset.max_gap
 
         try:
             targets = self._build_targets(self.ruleset)
@@ -341,6 +347,7 @@ class Daemon:
             self._spawn(self._replay(config.replay), "replay")
         else:
             self._spawn(self._start_stream(), "stream-start")
+            self._spawn(self._watch_liveness(_LIVENESS_EVERY), "liveness")
         await self._stop.wait()
         log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
         return self._exit_code
@@ -383,6 +390,13 @@ class Daemon:
         kind = payload_kind(payload)
         self.metrics.event(kind)
         if kind == "config":
+            outage = self.catchup.connected(now)
+            if outage is not None:
+                log.info(
+                    "the stream was down for %s: the first alerts of each tweet are a catch-up",
+                    outage_text(outage.seconds),
+                    extra={"event": "catch_up", "outage_seconds": round(outage.seconds, 1)},
+                )
             return []
         # Until every rule on a topic has seen its first value, ask the engine why it
         # decided what it did: that is where "already met at start" shows. Afterwards
@@ -391,6 +405,7 @@ class Daemon:
         alerts = self.engine.process(topic, payload, now, explain)
         if explain is not None:
             self._log_initial(topic, explain)
+        alerts = self.catchup.event(topic, alerts, now)
         if alerts:
             try:
                 self.deliverer.enqueue(alerts)
@@ -401,7 +416,9 @@ class Daemon:
                 raise
             for alert in alerts:
                 self.alerts_fired += 1
-                self.metrics.alert(alert.rule)
+                # A catch-up folds several rules' milestones into one alert; each rule counts.
+                for rule in alert.fields.get("rules") or (alert.rule,):  # type: ignore[union-attr]
+                    self.metrics.alert(rule)
                 # In a replay the recording's clock is what a reader wants to see.
                 when = f" (recorded {_local_time(alert.ts)})" if self._replaying else ""
                 log.info(
@@ -424,41 +441,42 @@ class Daemon:
                     decision.rule, decision.key, decision.detail,
                     extra={"event": "initial_met", "rule": decision.rule, "key": decision.key},
                 )
-        if not unknown:
+        # No decision at all (a payload the topic's rules do not read) settles nothing.
+        if decisions and not unknown:
             self._settled.add(topic)
 
     async def _replay(self, path: Path) -> None:
-        """Feed a recorded JSONL file through :meth:`handle`, its ``ts`` as the clock."""
-        malformed = 0
+        """Feed a recorded JSONL file through :meth:`handle`.
+
+        Lines are read as ``notifier replay`` reads them (``read_recorded``): a
+        line's ``ts`` is the clock, a line without one keeps the previous time
+        (0 before the first), so both commands fire the same alerts.
+        """
         count = 0
         try:
             lines = path.open("r", encoding="utf-8", errors="replace")
         except OSError as exc:
             raise NotifierError(f"cannot read the recording {path}: {exc.strerror or exc}") from exc
+
+        def skipped(number: int) -> None:
+            self._replay_malformed += 1
+            log.debug("%s:%d: not a stream message, skipped", path, number)
+
         with lines:
             log.info("replaying %s", path, extra={"event": "replay"})
-            for number, line in enumerate(lines, 1):
+            for event in read_recorded(lines, on_skip=skipped):
                 if self._stop.is_set():
                     return
-                if number % _REPLAY_YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                if not line.strip():
-                    continue
-                parsed = parse_message(line)
-                if parsed is None:
-                    malformed += 1
-                    self._replay_malformed = malformed
-                    log.debug("%s:%d: not a stream message, skipped", path, number)
-                    continue
-                topic, payload = parsed
-                alerts = self.handle(topic, payload, _line_ts(line, self._clock))
                 count += 1
+                if count % _REPLAY_YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                alerts = self.handle(event.topic, event.payload, event.ts)
                 if alerts and self.config.dry_run:
                     # Printed in the order they fired, each under its log line.
                     await self.deliverer.drain(self.config.drain_timeout)
         log.info(
             "replay finished: %d events, %d alerts, %d malformed lines",
-            count, self.alerts_fired, malformed, extra={"event": "replay_done"},
+            count, self.alerts_fired, self._replay_malformed, extra={"event": "replay_done"},
         )
         self.stop("end of the recording")
 
@@ -483,6 +501,7 @@ class Daemon:
         finally:
             self._opening_since = None
         old_session, old_consumer = self.session, self._consumer
+        self._connects_seen = 0
         self.session = session
         self._consumer = self._spawn(self._consume(session), "stream")
         if old_session is not None:
@@ -508,10 +527,29 @@ class Daemon:
             # The session logs each connect and reconnect itself.
             if payload.subscriptions is not None:
                 self._log_refused(payload)
+            if payload.config is not None and session is self.session:
+                self._connects_seen += 1
             self.handle(topic, payload, self._clock())
         # auto_reconnect sessions end only when closed; anything else is a failure.
         if not self._stop.is_set() and session is self.session:
             raise StreamError("the stream ended and did not reconnect")
+
+    async def _watch_liveness(self, interval: float) -> None:
+        """While the live connection is up, report it to catch-up as a sign of life.
+
+        A quiet stream (no message for an hour) that reconnects after two
+        seconds was not down for an hour. Only a connection whose config event
+        was already handled counts: a new one must not hide the outage before it.
+        """
+        while True:
+            await asyncio.sleep(interval)
+            stats = getattr(self.session, "stats", None)
+            if (
+                stats is not None
+                and stats.connected
+                and getattr(stats, "reconnects", 0) + 1 == self._connects_seen
+            ):
+                self.catchup.alive(self._clock())
 
     @staticmethod
     def _log_refused(payload: Payload) -> None:
@@ -559,6 +597,7 @@ class Daemon:
         old_topics = set(self.ruleset.topics)
         self.ruleset = ruleset
         self._settled.clear()
+        self.catchup.max_gap = ruleset.max_gap
         self.metrics.rules.set(len(ruleset.rules))
         self.metrics.reloads.labels("ok").inc()
         new_topics = set(ruleset.topics)
@@ -743,16 +782,6 @@ def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
     for rule in ruleset.rules:
         names.update(rule.notify)
     return TargetSet({name: console for name in sorted(names)})
-
-
-def _line_ts(line: str, clock: Callable[[], float]) -> float:
-    try:
-        value = json.loads(line).get("ts")
-    except (ValueError, AttributeError):
-        value = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return clock()
 
 
 def _local_time(ts: float) -> str:

@@ -1,0 +1,173 @@
+"""Catch-up after a stream outage: say so, and fold a tweet's burst of milestones.
+
+While the stream is down nothing arrives, but likes keep coming. When it is
+back, the first engagement message of each tweet carries everything that
+changed in between, and may cross several milestones of several rules at once.
+Those alerts are not news of the last seconds; they are a catch-up, and a
+reader should know it.
+
+:class:`CatchUp` is pure (times are passed in). The daemon, and a replay,
+tell it about:
+
+* every (re)connection's config event — :meth:`CatchUp.connected`;
+* every sign of life — :meth:`CatchUp.alive` (each message; the daemon also
+  reports, once a second, that the live connection is still up, so a quiet
+  stream is not mistaken for an outage);
+* every event's alerts — :meth:`CatchUp.event`, which returns them annotated.
+
+An **outage** is the time from the last sign of life to the next connection's
+config event; only one longer than ``max_gap`` counts. The **first events
+after reconnecting** are then, for each tweet, its first engagement event
+after the reconnect, as long as that comes within ``max_gap`` of it. DM events
+are left alone: a message after a reconnect is a new message, not a summary of
+the outage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..alert import Alert
+from .load import DEFAULT_MAX_GAP
+
+__all__ = ["DEFAULT_MAX_GAP", "CatchUp", "Outage", "merge_milestones", "outage_text"]
+
+_ENGAGEMENT = "/tweet_engagement/"
+# Alert kinds that are milestones (``every`` and ``milestones`` rules).
+_MILESTONE_KINDS = frozenset({"every", "milestones"})
+
+
+def outage_text(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``2 h 5 min``, ``3 d 4 h``: an outage's length, in words people use."""
+    seconds = max(int(round(seconds)), 0)
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """The stream was silent from ``since`` (last sign of life) until ``until`` (reconnected)."""
+
+    since: float
+    until: float
+
+    @property
+    def seconds(self) -> float:
+        return self.until - self.since
+
+    @property
+    def label(self) -> str:
+        """``catch-up after 12 min outage``."""
+        return f"catch-up after {outage_text(self.seconds)} outage"
+
+
+class CatchUp:
+    """Which events follow an outage longer than ``max_gap``, and what their alerts say."""
+
+    __slots__ = ("_last_alive", "_outage", "_seen", "max_gap")
+
+    def __init__(self, max_gap: float = DEFAULT_MAX_GAP) -> None:
+        self.max_gap = max_gap
+        self._last_alive: float | None = None
+        self._outage: Outage | None = None
+        # Tweet topics whose first event since the reconnect was already handled.
+        self._seen: set[str] = set()
+
+    @property
+    def outage(self) -> Outage | None:
+        """The outage whose catch-up is under way, if any."""
+        return self._outage
+
+    def alive(self, now: float) -> None:
+        """A sign of life of the stream at ``now``."""
+        if self._last_alive is None or now > self._last_alive:
+            self._last_alive = now
+
+    def connected(self, now: float) -> Outage | None:
+        """A connection's config event arrived at ``now``: the outage it ends, if long enough.
+
+        The first connection of all ends no outage: nothing is known before it.
+        """
+        last = self._last_alive
+        self.alive(now)
+        if last is None or now - last <= self.max_gap:
+            return None
+        self._outage = Outage(last, now)
+        self._seen = set()
+        return self._outage
+
+    def event(self, topic: str, alerts: Sequence[Alert], now: float) -> list[Alert]:
+        """An event's alerts, as they should go out: labelled and folded when it is a catch-up."""
+        self.alive(now)
+        outage = self._outage
+        if outage is None:
+            return list(alerts)
+        if now - outage.until > self.max_gap:
+            # The catch-up is over: later first events are ordinary news.
+            self._outage = None
+            self._seen = set()
+            return list(alerts)
+        if topic in self._seen or not topic.startswith(_ENGAGEMENT):
+            return list(alerts)
+        self._seen.add(topic)
+        return [_label(alert, outage) for alert in merge_milestones(alerts)]
+
+
+def merge_milestones(alerts: Iterable[Alert]) -> list[Alert]:
+    """One alert per tweet for its milestones (of any number of rules); others unchanged.
+
+    The merged alert takes the place of the first milestone alert of its tweet.
+    Its title joins the titles, its message holds each distinct message once,
+    and it goes to every target any of them named.
+    """
+    alerts = list(alerts)
+    groups: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        if alert.kind in _MILESTONE_KINDS:
+            groups.setdefault(alert.key, []).append(alert)
+    out: list[Alert] = []
+    for alert in alerts:
+        group = groups.get(alert.key) if alert.kind in _MILESTONE_KINDS else None
+        if group is None:
+            out.append(alert)
+        elif group[0] is alert:
+            out.append(_merge(group) if len(group) > 1 else alert)
+    return out
+
+
+def _merge(group: list[Alert]) -> Alert:
+    first = group[0]
+    targets: list[str] = []
+    messages: list[str] = []
+    for alert in group:
+        targets += [name for name in alert.targets if name not in targets]
+        if alert.message not in messages:
+            messages.append(alert.message)
+    fields = dict(first.fields)
+    fields["rules"] = [alert.rule for alert in group]
+    fields["titles"] = [alert.title for alert in group]
+    return dataclasses.replace(
+        first,
+        rule=" + ".join(alert.rule for alert in group),
+        title=" · ".join(alert.title for alert in group),
+        message="\n".join(messages),
+        targets=tuple(targets),
+        urgent=any(alert.urgent for alert in group),
+        fields=fields,
+    )
+
+
+def _label(alert: Alert, outage: Outage) -> Alert:
+    fields = dict(alert.fields)
+    fields["catch_up"] = outage.seconds
+    return dataclasses.replace(alert, title=f"{alert.title} ({outage.label})", fields=fields)
