@@ -158,7 +158,7 @@ class Daemon:
         self._settled: set[str] = set()
         # Outages longer than the rules' max_gap make the next alerts a catch-up.
         self.catchup = CatchUp()
-        # Config events handled for the current session: its connections so far.
+        # Connections of the current session whose config event the daemon has seen.
         self._connects_seen = 0
         self.alerts_fired = 0
         self.events_seen = 0
@@ -501,7 +501,9 @@ class Daemon:
         finally:
             self._opening_since = None
         old_session, old_consumer = self.session, self._consumer
-        self._connects_seen = 0
+        # get_streaming_session returns once the first connection's config event
+        # came (it is not yielded again); later connections' come through _consume.
+        self._connects_seen = 1
         self.session = session
         self._consumer = self._spawn(self._consume(session), "stream")
         if old_session is not None:

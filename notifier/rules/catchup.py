@@ -88,6 +88,11 @@ class CatchUp:
         """The outage whose catch-up is under way, if any."""
         return self._outage
 
+    @property
+    def last_alive(self) -> float | None:
+        """The time of the last sign of life of the stream."""
+        return self._last_alive
+
     def alive(self, now: float) -> None:
         """A sign of life of the stream at ``now``."""
         if self._last_alive is None or now > self._last_alive:
