@@ -1,0 +1,137 @@
+"""parse_message's engagement fast path gives exactly what the general reading gives."""
+
+import json
+
+import orjson
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from notifier.stream.parse import _parse, parse_message
+
+
+def same(line):
+    # repr tells 1 from 1.0 and True, which == would not.
+    return repr(parse_message(line)) == repr(_parse(line))
+
+
+# Values a count or a view state might arrive as, from the wire's own to garbage:
+# digits with spaces, other scripts' digits, too long, negative, integers past
+# 64 bits (which orjson reads as floats), floats, NaN, bools, nesting.
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63 - 5, max_value=2**70),
+    st.integers(min_value=-(2**70), max_value=-(2**63) + 5),
+    st.floats(allow_nan=True),
+    st.from_regex(r"\A[ \t]?[0-9]{1,20}[ \t\n]?\Z"),
+    st.integers(min_value=10**17 - 5, max_value=10**19 + 5).map(str),
+    st.sampled_from(["", " ", "٣", "１２", "1e3", "-3", "0x10", "EnabledWithCount", "\ud800"]),
+    st.text(max_size=8),
+)
+values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(st.text(max_size=4), scalars, max_size=2))
+view_info = st.one_of(
+    values,
+    st.fixed_dictionaries({}, optional={"count": values, "state": values, "other": values}),
+)
+engagement = st.fixed_dictionaries(
+    {},
+    optional={
+        "like_count": values,
+        "retweet_count": values,
+        "quote_count": values,
+        "reply_count": values,
+        "view_count_info": view_info,
+        "bookmark_count": values,
+    },
+)
+# Other payload keys next to tweet_engagement, which take precedence or not.
+others = st.fixed_dictionaries(
+    {},
+    optional={
+        "config": st.one_of(values, st.just({"session_id": "s", "subscription_ttl_millis": 1, "heartbeat_millis": 1})),
+        "subscriptions": st.one_of(values, st.just({"errors": []})),
+        "dm_update": st.one_of(values, st.just({"conversation_id": "1-2", "user_id": "2"})),
+        "dm_typing": values,
+    },
+)
+framings = st.sampled_from(["{}", " {}\n", "data: {}", "data:{}\r", "\t{}\x0c", "\ufeff{}", "{}x", ":{}"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(body=engagement, compact=st.booleans())
+@example(body={"like_count": "1000000000000000005"}, compact=True)
+@example(body={"view_count_info": {"count": "5", "state": 2**64}}, compact=True)
+def test_engagement_values_read_as_the_general_path_reads_them(body, compact):
+    """Plain engagement lines with any values in their fields parse as the general path parses them."""
+    text = json.dumps(
+        {"topic": "/tweet_engagement/1850000000000000000", "payload": {"tweet_engagement": body}},
+        separators=(",", ":") if compact else None,
+    )
+    assert same(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    topic=st.one_of(st.just("/tweet_engagement/1850000000000000000"), values),
+    body=st.one_of(engagement, values),
+    extra=others,
+    framing=framings,
+    compact=st.booleans(),
+    as_bytes=st.booleans(),
+)
+@example(
+    topic="/tweet_engagement/1", body={"like_count": 2**64, "reply_count": float("nan")}, extra={},
+    framing="{}", compact=False, as_bytes=True,
+)
+def test_any_engagement_like_line_reads_as_the_general_path_reads_it(topic, body, extra, framing, compact, as_bytes):
+    """Engagement-like lines, however framed, next to whichever other keys, parse as the general path parses them."""
+    payload = {**extra, "tweet_engagement": body}
+    text = json.dumps({"topic": topic, "payload": payload}, separators=(",", ":") if compact else None)
+    line = framing.replace("{}", text, 1)
+    if as_bytes:
+        line = line.encode("utf-8", errors="surrogatepass")
+    assert same(line)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(), st.binary()))
+@example('{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": NaN}}}')
+@example(b'{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": "\xff"}}}')
+@example('{"topic": "/a", "payload": {"tweet_engagement": {"like_count": "\\ud800"}}}')
+def test_any_text_reads_as_the_general_path_reads_it(raw):
+    """Arbitrary text and bytes give the same result on both paths."""
+    assert same(raw)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=2**62) | st.floats(allow_nan=True) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _as_json_reads(value):
+    # What json.loads gives, with orjson's one known difference applied:
+    # integers outside [-2**63, 2**64) come out as floats.
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else float(value)
+    if isinstance(value, list):
+        return [_as_json_reads(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_json_reads(item) for key, item in value.items()}
+    return value
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values)
+def test_orjson_reads_what_it_accepts_as_json_loads_does(value):
+    """The premise of the fast path: orjson accepts less than json.loads and differs only on huge integers."""
+    text = json.dumps(value)
+    try:
+        fast = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    assert repr(fast) == repr(_as_json_reads(json.loads(text)))
