@@ -1,42 +1,67 @@
-"""``notifier replay RULES EVENTS.jsonl``: what a recording would have fired, offline."""
+"""``notifier replay RULES EVENTS.jsonl``: what a recording would have fired, and why, offline."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
 from ..alert import Alert
 from ..exceptions import RuleFileError
-from ..rules import Engine, load_rules, read_recorded, replay as run_replay
+from ..rules import Decision, Engine, RuleSet, load_rules, read_recorded
+from ..rules.catchup import CatchUp, Outage, outage_text
+from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
+from ..rules.explain import Explanation, explain_event, format_explanation, format_header
+from ..rules.replay import RecordedEvent
 from ..rules.templates import event_time
 
-__all__ = ["add_parser", "format_alert", "replay"]
+__all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
 _DESCRIPTION = """\
 Run a recording of stream lines (from `notifier record`, or any JSONL file of
 live_pipeline messages) through the rules and print the alerts that would
 fire. Nothing is sent and no state is saved. A line's optional "ts" field
 (epoch seconds) is the clock; a line without one keeps the previous time.
+Outages longer than defaults.max_gap (a config line long after the line before
+it) make the next alerts a catch-up, as in `notifier run`.
+
+--explain prints, for every event, one line per rule watching its topic: fired,
+no match (with the values compared), suppressed by cooldown, already
+announced, initial state only, and so on.
+
+--expect FILE compares the alerts fired (time, rule, key, title) with a golden
+list and prints a diff when they differ: a rule test for CI. --format expect
+prints such a list for the alerts this replay fires.
 
 --format json prints one JSON object per alert (rule, topic, key, title,
-message, ts) for scripts.
+message, ts) or, with --explain, per explanation, for scripts.
 
-exit codes: 0 done, 2 bad rules or an unreadable recording."""
+exit codes: 0 done (or as expected), 1 the alerts differ from --expect,
+2 bad rules, expected file or recording."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "replay", help="replay recorded events through the rules and print the alerts",
+        "replay", help="replay recorded events through the rules and print the alerts (or why not)",
         description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
     parser.add_argument("events", metavar="EVENTS", help="the recording, one message per line ('-' for stdin)")
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text",
-        help="text for people (default) or json: one object per alert",
+        "--format", choices=("text", "json", "expect"), default="text",
+        help="text for people (default), json: one object per line, or expect: a golden file for --expect",
+    )
+    parser.add_argument(
+        "--explain", action="store_true",
+        help="for every event and rule watching its topic, say what the rule made of it and why",
+    )
+    parser.add_argument(
+        "--expect", metavar="EXPECTED", default=None,
+        help="a YAML list of the alerts that must fire; print a diff and exit 1 when they differ",
     )
     parser.add_argument(
         "--own-user-id", metavar="ID",
@@ -44,6 +69,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.set_defaults(func=replay)
     return parser
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One recorded event through the pipeline: its alerts, and why (with ``explain``)."""
+
+    event: RecordedEvent
+    alerts: list[Alert]
+    decisions: list[Decision] | None = None
+    outage: Outage | None = None
+
+
+def run_steps(
+    engine: Engine, events: Iterable[RecordedEvent], *, catchup: CatchUp | None = None, explain: bool = False,
+) -> Iterator[Step]:
+    """Feed events through the engine and catch-up, as the daemon does for each event."""
+    catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
+    process = engine.process
+    for event in events:
+        if event.payload.config is not None:
+            yield Step(event, [], None, catchup.connected(event.ts))
+            continue
+        decisions: list[Decision] | None = [] if explain else None
+        alerts = catchup.event(event.topic, process(event.topic, event.payload, event.ts, decisions), event.ts)
+        yield Step(event, alerts, decisions)
 
 
 def format_alert(alert: Alert) -> str:
@@ -64,41 +114,131 @@ def _as_json(alert: Alert) -> str:
     )
 
 
-def _emit(alerts: Iterable[Alert], fmt: str, out: TextIO) -> int:
-    count = 0
-    for alert in alerts:
-        if fmt == "json":
-            out.write(_as_json(alert) + "\n")
+def _explanation_json(step: Step, explanation: Explanation) -> str:
+    return json.dumps(
+        {
+            "line": step.event.line, "ts": step.event.ts, "topic": step.event.topic,
+            "rule": explanation.rule, "key": explanation.key, "target": explanation.target,
+            "outcome": explanation.outcome, "matched": explanation.matched,
+            "detail": explanation.detail, "values": dict(explanation.values),
+        },
+        ensure_ascii=False, default=str,
+    )
+
+
+class _Printer:
+    """Writes the steps of a replay in the chosen form; counts the alerts."""
+
+    def __init__(self, ruleset: RuleSet, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
+        self.ruleset = ruleset
+        self.header = header
+        self.fmt = fmt
+        self.explain = explain
+        self.out = out
+        self.printed = 0
+        self.alerts: list[Alert] = []
+
+    def step(self, step: Step) -> None:
+        if self.fmt == "expect":
+            self.alerts += step.alerts
+        elif self.explain:
+            self._explain(step)
         else:
-            if count:
-                out.write("\n")
-            out.write(format_alert(alert) + "\n")
-        count += 1
-    return count
+            for alert in step.alerts:
+                if self.fmt == "json":
+                    self.out.write(_as_json(alert) + "\n")
+                else:
+                    if self.printed:
+                        self.out.write("\n")
+                    self.out.write(format_alert(alert) + "\n")
+                self.printed += 1
+
+    def _explain(self, step: Step) -> None:
+        event = step.event
+        if step.decisions is None:  # a (re)connection
+            if self.fmt == "text":
+                note = "connected"
+                if step.outage is not None:
+                    note = (f"reconnected after {outage_text(step.outage.seconds)} without a message: "
+                            "each tweet's first event is a catch-up")
+                self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
+            return
+        explanations = explain_event(self.ruleset, step.decisions, step.alerts)
+        if not explanations:
+            return
+        if self.fmt == "json":
+            for explanation in explanations:
+                self.out.write(_explanation_json(step, explanation) + "\n")
+            return
+        self.out.write(format_header(event.line, event.ts, event.topic) + "\n")
+        for explanation in explanations:
+            self.out.write(f"  {format_explanation(explanation)}\n")
+
+    def finish(self) -> None:
+        if self.fmt == "expect":
+            self.out.write(dump_expected(self.alerts, header=self.header))
+
+
+def _expect_header(rules: str, events: str) -> str:
+    return (
+        f"The alerts `notifier replay {rules} {events}` fires, in order; times are UTC.\n"
+        f"Check:   notifier replay {rules} {events} --expect THIS_FILE\n"
+        f"Rewrite: notifier replay {rules} {events} --format expect > THIS_FILE"
+    )
 
 
 def replay(args: argparse.Namespace) -> int:
+    if args.format == "expect" and (args.explain or args.expect):
+        print(
+            "notifier replay: --format expect writes a golden file; it cannot be combined with "
+            "--explain or --expect — run it on its own and redirect it to a file",
+            file=sys.stderr,
+        )
+        return 2
     try:
         ruleset = load_rules(args.rules)
     except RuleFileError as exc:
         print(exc, file=sys.stderr)
         return 2
+    expected = None
+    if args.expect is not None:
+        try:
+            expected = load_expected(args.expect)
+        except ExpectFileError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     engine = Engine(ruleset, own_user_id=args.own_user_id)
     skipped: list[int] = []
     events = 0
+    # With --expect the alerts are compared, not printed (unless explained).
+    quiet = expected is not None and not args.explain
+    printer = _Printer(ruleset, args.format, args.explain, sys.stdout, _expect_header(args.rules, args.events))
+    fired: list[Alert] = []
 
-    def counted(lines: Iterable[str]):
+    def counted(lines: Iterable[str]) -> Iterator[RecordedEvent]:
         nonlocal events
         for event in read_recorded(lines, on_skip=skipped.append):
             events += 1
             yield event
 
+    def run(lines: Iterable[str]) -> None:
+        for step in run_steps(engine, counted(lines), explain=args.explain):
+            fired.extend(step.alerts)
+            if not quiet:
+                printer.step(step)
+        if not quiet:
+            printer.finish()
+
     try:
         if args.events == "-":
-            count = _emit(run_replay(engine, counted(sys.stdin)), args.format, sys.stdout)
+            run(sys.stdin)
         else:
             with open(args.events, encoding="utf-8", errors="replace") as lines:
-                count = _emit(run_replay(engine, counted(lines)), args.format, sys.stdout)
+                run(lines)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and let no flush at exit complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(
             f"notifier replay: cannot read {args.events}: {exc.strerror or exc} — "
@@ -106,10 +246,24 @@ def replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    count = len(fired)
     note = f"replayed {events:,} events from {args.events}: {count:,} alert{'s' if count != 1 else ''}"
     if skipped:
         shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
         lines_word = "line" if len(skipped) == 1 else "lines"
         note += f" ({len(skipped):,} {lines_word} skipped, not stream messages: line {shown})"
     print(note, file=sys.stderr)
-    return 0
+    if expected is None:
+        return 0
+    diff = compare(expected, fired, fired_name=f"replay of {args.events}")
+    if not diff:
+        print(f"ok: the {count:,} alerts fired are the ones {args.expect} expects")
+        return 0
+    sys.stdout.write("\n".join(diff) + "\n")
+    print(
+        f"FAILED: the alerts fired differ from {args.expect} (- expected, + fired). "
+        f"If the change is intended, rewrite it with: notifier replay {args.rules} {args.events} "
+        f"--format expect > {args.expect}",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,143 @@
+"""Explanations for ``notifier replay --explain``: why each rule fired or stayed silent.
+
+The engine says what it made of an event in :class:`~notifier.rules.Decision`
+records; a rule that fired leaves an :class:`~notifier.alert.Alert` instead.
+This module turns both into one line per (event, rule), in the order of the
+rule file, with the values compared, so a person reading it knows why their
+phone stayed silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..alert import Alert
+from .engine import Decision
+from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
+from .templates import event_time
+
+__all__ = ["OUTCOMES", "Explanation", "explain_event", "format_explanation", "format_header"]
+
+# Each outcome as a reader says it. The engine's outcomes, then "fired", then
+# the ones delivery policies add (quiet hours, budgets).
+OUTCOMES: Mapping[str, str] = {
+    "fired": "FIRED",
+    "no_match": "no match",
+    "unknown": "not known yet",
+    "initial": "initial state only",
+    "waiting": "waiting to re-arm",
+    "rearmed": "re-armed",
+    "cooldown": "suppressed by cooldown",
+    "once": "already fired (once)",
+    "announced": "already announced",
+    "own": "own message, ignored",
+    "deferred": "deferred by quiet hours",
+    "digest": "folded into a digest",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """One rule's verdict on one event (or, with ``target``, one target's on an alert)."""
+
+    rule: str
+    key: str
+    outcome: str
+    detail: str
+    values: Mapping[str, object] = field(default_factory=dict)
+    matched: bool | None = None
+    target: str | None = None
+
+    @property
+    def label(self) -> str:
+        return OUTCOMES.get(self.outcome, self.outcome)
+
+
+def explain_event(
+    ruleset: RuleSet, decisions: Iterable[Decision], alerts: Sequence[Alert],
+) -> list[Explanation]:
+    """The explanations of one event: every decision and every fired rule, in rule-file order."""
+    order = {rule.name: index for index, rule in enumerate(ruleset.rules)}
+    rules = {rule.name: rule for rule in ruleset.rules}
+    found: list[tuple[int, int, Explanation]] = []
+    for position, decision in enumerate(decisions):
+        found.append((
+            order.get(decision.rule, len(order)), position,
+            Explanation(decision.rule, decision.key, decision.outcome, decision.detail,
+                        dict(decision.values), decision.matched),
+        ))
+    for position, alert in enumerate(alerts, len(found)):
+        # A catch-up alert may stand for the milestones of several rules.
+        names = alert.fields.get("rules") or [alert.rule]
+        titles = alert.fields.get("titles") or [alert.title]
+        for index, name in enumerate(names):  # type: ignore[arg-type]
+            merged = len(names) > 1  # type: ignore[arg-type]
+            explanation = _fired(rules.get(name), name, alert, titles[index], merged, index == 0)  # type: ignore[index]
+            found.append((order.get(name, len(order)), position, explanation))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [explanation for _, _, explanation in found]
+
+
+def _fired(
+    rule: Rule | None, name: str, alert: Alert, title: str, merged: bool, own: bool,
+) -> Explanation:
+    # ``own``: the alert's fields are this rule's (a merged alert keeps the first rule's).
+    fields = alert.fields
+    trigger = rule.trigger if rule is not None else None
+    values: dict[str, object] = {}
+    cause = "fired"
+    if isinstance(trigger, When):
+        values = trigger.condition.values(fields)
+        cause = f"{trigger.condition.source} became true"
+    elif isinstance(trigger, (Every, Milestones)):
+        label = field_label(trigger.field)
+        values = {trigger.field: fields.get(trigger.field)}
+        milestone = fields.get("milestone") if own else None
+        if isinstance(milestone, int):
+            values["milestone"] = milestone
+            cause = f"{milestone:,} {label} reached"
+        else:
+            cause = f"a new milestone of {label} reached"
+    elif isinstance(trigger, Gain):
+        values = {trigger.field: fields.get(trigger.field), "gain": fields.get("gain")}
+        cause = f"{field_label(trigger.field)} rose by at least {trigger.amount:,g} within {fields.get('within')}"
+    elif isinstance(trigger, On):
+        values = {"user_id": fields.get("user_id")}
+        cause = "a new message" if trigger.event == "message" else "someone is typing"
+    detail = f'{cause}: "{title}" → {", ".join(alert.targets)}'
+    if merged:
+        detail += f' (sent as one catch-up alert: "{alert.title}")'
+    elif "catch_up" in fields:
+        detail += " (a catch-up after an outage)"
+    suppressed = fields.get("suppressed")
+    if suppressed:
+        detail += f"; it says +{suppressed} held back by the cooldown"
+    return Explanation(name, alert.key, "fired", detail, values, True)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return repr(value)
+
+
+def format_explanation(explanation: Explanation) -> str:
+    """``Surge: no match — likes rose by 120 in 10 minutes, less than 500 [likes=1,320, gain=120]``."""
+    who = explanation.rule if explanation.target is None else f"{explanation.rule} → {explanation.target}"
+    line = f"{who}: {explanation.label} — {explanation.detail}"
+    values = explanation.values
+    if values:
+        line += " [" + ", ".join(f"{name}={_show(value)}" for name, value in values.items()) + "]"
+    return line
+
+
+def format_header(line: int, ts: float, topic: str) -> str:
+    """``line 42 · 2025-06-03 13:42:10 UTC · /tweet_engagement/1850…``."""
+    return f"line {line} · {event_time(ts):%Y-%m-%d %H:%M:%S} UTC · {topic}"
