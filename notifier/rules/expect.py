@@ -127,7 +127,8 @@ def load_expected(path: str | os.PathLike[str]) -> ExpectedAlerts:
         )
     if problems:
         raise ExpectFileError(problems)
-    return ExpectedAlerts(path=path, alerts=tuple(entries), timed=bool(timed))
+    # alerts: [] expects silence; a diff against it shows the times of what fired.
+    return ExpectedAlerts(path=path, alerts=tuple(entries), timed=bool(timed) or not entries)
 
 
 def _entry(item: Node, index: int, problem) -> Expected | None:
