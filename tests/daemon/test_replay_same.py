@@ -1,0 +1,130 @@
+"""The daemon's --replay and `notifier replay` agree; 'already met at start' is logged whenever it happens."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifier.alert import Alert
+from notifier.config import Config
+from notifier.daemon import EXIT_OK, Daemon
+from notifier.rules.expect import compare, load_expected
+from notifier.stream.events import Payload, TweetEngagementEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+TWEET = "1850000000000000000"
+TOPIC = f"/tweet_engagement/{TWEET}"
+
+RULES = f"""\
+version: 1
+targets:
+  screen: console://
+defaults:
+  notify: [screen]
+rules:
+  - name: Threshold
+    tweets: ["{TWEET}"]
+    when: likes > 1000
+  - name: Reposts
+    tweets: ["{TWEET}"]
+    when: retweets > 5
+"""
+
+
+class Recorder(Daemon):
+    """A daemon that keeps the alerts it handed to delivery."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fired: list[Alert] = []
+
+    def handle(self, topic: str, payload: Payload, now: float) -> list[Alert]:
+        alerts = super().handle(topic, payload, now)
+        self.fired += alerts
+        return alerts
+
+
+def make(tmp_path: Path, rules: Path, replay: Path, **overrides: Any) -> Recorder:
+    config = Config(rules=rules, state=tmp_path / "state.db", replay=replay, watch_interval=0, **overrides)
+    # A clock far from any recorded time: a replay must never read it for an event.
+    return Recorder(config, env={}, clock=lambda: 5_000_000_000.0, install_signals=False)
+
+
+def engagement(**fields: int) -> Payload:
+    return Payload(tweet_engagement=TweetEngagementEvent(**fields))
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+async def test_daemon_replay_fires_the_golden_launch_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """notifier run --replay --dry-run fires exactly examples/launch-day.expected.yaml, at the same times."""
+    daemon = make(tmp_path, ROOT / "rules.example.yaml", ROOT / "examples" / "launch-day.jsonl", dry_run=True)
+    assert await daemon.run() == EXIT_OK
+    expected = load_expected(ROOT / "examples" / "launch-day.expected.yaml")
+    assert compare(expected, daemon.fired) == []
+
+
+async def test_lines_without_ts_keep_the_previous_time(tmp_path: Path, rules: Path) -> None:
+    """As in notifier replay: a line without ts takes the previous line's time, never the wall clock."""
+    def line(likes: int, ts: float | None) -> str:
+        message: dict[str, Any] = {"topic": TOPIC, "payload": {"tweet_engagement": {"like_count": str(likes)}}}
+        if ts is not None:
+            message["ts"] = ts
+        return json.dumps(message)
+
+    recording = tmp_path / "events.jsonl"
+    recording.write_text("\n".join([line(10, None), line(1500, None), line(10, 1000.5), line(2000, None)]) + "\n")
+    daemon = make(tmp_path, rules, recording)
+    assert await daemon.run() == EXIT_OK
+    assert [(alert.rule, alert.ts) for alert in daemon.fired] == [("Threshold", 0.0), ("Threshold", 1000.5)]
+
+
+async def test_rule_met_on_a_later_event_is_logged(
+    tmp_path: Path, rules: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rule whose field the first message did not carry logs 'already met' when the field comes."""
+    recording = tmp_path / "empty.jsonl"
+    recording.write_text("")
+    daemon = make(tmp_path, rules, recording)
+    assert await daemon.startup() == EXIT_OK
+    try:
+        with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+            assert daemon.handle(TOPIC, engagement(like_count=5000), 1.0) == []
+            assert TOPIC not in daemon._settled  # Reposts has not seen a value yet
+            assert daemon.handle(TOPIC, engagement(retweet_count=10), 2.0) == []
+            assert TOPIC in daemon._settled  # every rule has state: no more explaining
+    finally:
+        await daemon.shutdown()
+    met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
+    assert len(met) == 2 and "Threshold" in met[0] and "Reposts" in met[1]
+
+
+async def test_rule_added_by_reload_logs_already_met(
+    tmp_path: Path, rules: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a reload adds a rule that already holds, its first observation logs 'already met'."""
+    recording = tmp_path / "empty.jsonl"
+    recording.write_text("")
+    daemon = make(tmp_path, rules, recording)
+    assert await daemon.startup() == EXIT_OK
+    daemon._replaying = True  # no stream to resubscribe
+    try:
+        daemon.handle(TOPIC, engagement(like_count=5000, retweet_count=1), 1.0)
+        assert TOPIC in daemon._settled
+        rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
+        await daemon._apply_reload()
+        with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+            assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
+    finally:
+        await daemon.shutdown()
+    met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
+    assert len(met) == 1 and "Big" in met[0]
