@@ -25,6 +25,7 @@ import apprise
 from ..exceptions import DeliveryError
 from ..logs import add_url
 from . import console  # noqa: F401  (registers console:// with Apprise)
+from .policy import TargetPolicy
 
 __all__ = [
     "Target",
@@ -79,7 +80,8 @@ class Target:
     restarts: the target's name for a rule-file target, ``config:<id>`` for a URL
     of a ``targets_from`` file. ``name`` is what a person reads: the target name,
     or the URL's tags. ``url`` holds secrets and is left out of the repr; show
-    ``masked`` instead.
+    ``masked`` instead. ``policy`` holds its quiet hours and budget (rule-file
+    targets written as a mapping; the default policy holds nothing back).
     """
 
     key: str
@@ -87,6 +89,7 @@ class Target:
     url: str = field(repr=False)
     masked: str
     tags: frozenset[str] = frozenset()
+    policy: TargetPolicy = TargetPolicy()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked})"
@@ -153,6 +156,7 @@ class TargetSet:
 
 class _HasURL(Protocol):
     url: str
+    policy: TargetPolicy
 
 
 def build_targets(
@@ -161,8 +165,8 @@ def build_targets(
 ) -> TargetSet:
     """Check every URL through Apprise and build the :class:`TargetSet`.
 
-    ``targets`` maps names to Apprise URLs (or to objects with a ``url``, such as
-    the rule file's TargetSpec). ``targets_from`` is an Apprise YAML/TEXT config
+    ``targets`` maps names to Apprise URLs (or to objects with a ``url`` and a
+    ``policy``, such as the rule file's TargetSpec). ``targets_from`` is an Apprise YAML/TEXT config
     whose tags become names too. Raises DeliveryError listing every unusable URL
     by target name, the URL masked.
     """
@@ -175,7 +179,8 @@ def build_targets(
             problems.append(f"target {name!r} ({mask_url(url) if isinstance(url, str) else '-'}): {error}")
             continue
         add_url(url)
-        named[name] = Target(key=name, name=name, url=url, masked=mask_url(url))
+        policy = getattr(value, "policy", None) or TargetPolicy()
+        named[name] = Target(key=name, name=name, url=url, masked=mask_url(url), policy=policy)
 
     configured: tuple[Target, ...] = ()
     path = Path(targets_from) if targets_from is not None else None

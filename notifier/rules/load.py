@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..delivery.policy import PolicyError, TargetPolicy, parse_budget, parse_quiet, zone
 from ..delivery.targets import check_url, config_tags, mask_url
 from ..exceptions import RuleFileError
 from ..stream.topics import Topic
@@ -51,11 +52,17 @@ DEFAULT_MAX_GAP = 300.0
 
 _TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
 _ACCOUNT_KEYS = ("cookies",)
+_TARGET_KEYS = ("url", "quiet", "tz", "budget")
+_POLICY_EXAMPLES = {
+    "quiet": 'write quiet: "22:00-07:00"',
+    "tz": "write tz: Europe/Berlin (an IANA zone name)",
+    "budget": "write budget: 5/h",
+}
 _DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
-    "rearm_when", "title", "message", "enabled",
+    "rearm_when", "title", "message", "enabled", "urgent", "group_wait",
 )
 _ON_EVENTS = ("message", "typing")
 _INITIAL = ("fire", "skip")
@@ -371,21 +378,61 @@ class _Loader:
                            f"{seen[name].start_mark.line + 1})", "keep one of them")
                 continue
             seen[name] = key_node
-            if isinstance(value_node, MappingNode):
-                self.error(value_node, f"target '{name}' must be an Apprise URL",
-                           f"write {name}: SCHEMA://..., such as {name}: ntfy://ntfy.sh/my-topic")
+            line = key_node.start_mark.line + 1
+            policy = TargetPolicy()
+            url_node = value_node
+            if isinstance(value_node, SequenceNode):
+                self.error(
+                    value_node, f"target '{name}' must be an Apprise URL, or a mapping with url: and its policy",
+                    f"write {name}: ntfy://ntfy.sh/my-topic, or {name}: {{url: ntfy://ntfy.sh/my-topic, "
+                    'quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}',
+                )
                 self.targets_known = False
                 continue
-            url = self.expand(value_node, f"target '{name}'")
+            if isinstance(value_node, MappingNode):
+                # {url: ..., quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}
+                url_node, policy = self.target_policy(name, value_node)
+                if url_node is None:
+                    self.targets[name] = TargetSpec(name, "", line, policy)
+                    continue
+            url = self.expand(url_node, f"target '{name}'")
             if url is None:
                 # Known name, unusable URL: its rules are still checked against it.
-                self.targets[name] = TargetSpec(name, "", key_node.start_mark.line + 1)
+                self.targets[name] = TargetSpec(name, "", line, policy)
                 continue
             problem = check_url(url)
             if problem is not None:
-                self.error(value_node, f"target '{name}' ({mask_url(url)}): {problem}",
+                self.error(url_node, f"target '{name}' ({mask_url(url)}): {problem}",
                            "fix the URL; the Apprise wiki lists every service's URL format")
-            self.targets[name] = TargetSpec(name, url, key_node.start_mark.line + 1)
+            self.targets[name] = TargetSpec(name, url, line, policy)
+
+    def target_policy(self, name: str, node: MappingNode) -> tuple[Node | None, TargetPolicy]:
+        """A target written as a mapping: its URL's node and its policy (the default where wrong)."""
+        keys = self.mapping(node, _TARGET_KEYS, f"in target '{name}'")
+        url_node = keys["url"][1] if "url" in keys else None
+        if url_node is None:
+            beside = ", ".join(keys) or "its policy"
+            self.error(node, f"target '{name}' has no url",
+                       f"add url: SCHEMA://..., such as url: ntfy://ntfy.sh/my-topic, next to {beside}")
+        values: dict[str, Any] = {}
+        parsers = (("quiet", parse_quiet), ("tz", lambda text: zone(text.strip())), ("budget", parse_budget))
+        for key, parse in parsers:
+            if key not in keys:
+                continue
+            value_node = keys[key][1]
+            # The text as written: YAML 1.1 reads an unquoted 22:00 as the number 1320.
+            text = value_node.value if isinstance(value_node, ScalarNode) and value_node.tag != _NULL_TAG else None
+            if key == "budget" and value_node.tag in (_INT_TAG, _FLOAT_TAG):
+                text = self.construct(value_node)
+            try:
+                if text is None:
+                    raise PolicyError(f"{key} must be text", _POLICY_EXAMPLES[key])
+                parsed = parse(text)
+            except PolicyError as exc:
+                self.error(value_node, f"target '{name}': {exc.what}", exc.fix)
+                continue
+            values[key] = text.strip() if key == "tz" else parsed
+        return url_node, TargetPolicy(**values)
 
     def parse_targets_from(self, entry: tuple[Node, Node] | None) -> Path | None:
         if entry is None:
@@ -602,6 +649,18 @@ class _Loader:
                            "remove it; it applies to when, every and milestones")
             initial_fire = text == "fire"
 
+        urgent = False
+        if "urgent" in keys:
+            urgent = bool(self.boolean(keys["urgent"][1], "urgent"))
+        group_wait = 0.0
+        if "group_wait" in keys:
+            if trigger is not None and not (isinstance(trigger, On) and trigger.event == "message"):
+                kind = trigger.event if isinstance(trigger, On) else trigger.kind
+                self.error(keys["group_wait"][0], f"group_wait has no effect on {kind} rules",
+                           "remove it; it collects the messages of on: message rules")
+            else:
+                group_wait = self.duration(keys["group_wait"][1], "group_wait", positive=True) or 0.0
+
         rearm = None
         if "rearm_when" in keys:
             value_node = keys["rearm_when"][1]
@@ -629,7 +688,7 @@ class _Loader:
         rule = Rule(
             name=name, trigger=trigger, notify=notify, tweets=tweets, dms=dms, cooldown=cooldown,
             once=once, initial_fire=initial_fire, rearm_when=rearm, title=title, message=message,
-            enabled=enabled, line=node.start_mark.line + 1,
+            enabled=enabled, line=node.start_mark.line + 1, urgent=urgent, group_wait=group_wait,
         )
         if star_node is not None:
             self.star_nodes[name] = star_node

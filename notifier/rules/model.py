@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union
 
+from ..delivery.policy import Budget, QuietWindow, TargetPolicy
+
 if TYPE_CHECKING:  # pragma: no cover
     from .conditions import Condition
     from .templates import Template
@@ -75,11 +77,26 @@ class TargetSpec:
     """A named notification target of the rule file.
 
     ``url`` holds secrets: it is left out of the repr; show ``mask_url(url)``.
+    ``policy`` holds the target's quiet hours (in its zone) and budget, when
+    the file gives the target as a mapping; the default policy holds nothing back.
     """
 
     name: str
     url: str = field(repr=False)
     line: int = 0
+    policy: TargetPolicy = TargetPolicy()
+
+    @property
+    def quiet(self) -> QuietWindow | None:
+        return self.policy.quiet
+
+    @property
+    def tz(self) -> str | None:
+        return self.policy.tz
+
+    @property
+    def budget(self) -> Budget | None:
+        return self.policy.budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +207,10 @@ class Rule:
     message: Template | None = None
     enabled: bool = True
     line: int = 0
+    # Delivery options: urgent alerts skip quiet hours; group_wait (seconds, on: message
+    # rules) collects a conversation's messages into one alert.
+    urgent: bool = False
+    group_wait: float = 0.0
 
     @property
     def kind(self) -> str:

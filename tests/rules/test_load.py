@@ -401,8 +401,8 @@ def test_unusable_target_url_is_reported_masked(tmp_path):
 
 
 def test_bad_target_names_and_shapes(tmp_path):
-    """Target names are words; a target is a URL string."""
-    header = HEADER.replace("  phone: json://localhost/phone\n", "  my phone: json://localhost/phone\n  box: {url: x}\n")
+    """Target names are words; a target is a URL string (or a mapping with url:, see test_target_policy)."""
+    header = HEADER.replace("  phone: json://localhost/phone\n", "  my phone: json://localhost/phone\n  box: [x]\n")
     found = problems(tmp_path, f"""
         - name: A
           tweets: ["{TWEET}"]
