@@ -15,7 +15,7 @@ from ..exceptions import RuleFileError
 from ..rules import Decision, Engine, RuleSet, load_rules, read_recorded
 from ..rules.catchup import CatchUp, Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
-from ..rules.explain import Explanation, explain_event, format_explanation, format_header
+from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
 from ..rules.replay import RecordedEvent
 from ..rules.templates import event_time
 
@@ -31,7 +31,9 @@ it) make the next alerts a catch-up, as in `notifier run`.
 
 --explain prints, for every event, one line per rule watching its topic: fired,
 no match (with the values compared), suppressed by cooldown, already
-announced, initial state only, and so on.
+announced, initial state only, and so on; and for each alert and target with
+quiet hours or a budget, whether it was sent, deferred by quiet hours or
+folded into a digest (simulated on the replay's clock; nothing is sent).
 
 --expect FILE compares the alerts fired (time, rule, key, title) with a golden
 list and prints a diff when they differ: a rule test for CI. --format expect
@@ -136,6 +138,8 @@ class _Printer:
         self.explain = explain
         self.out = out
         self.printed = 0
+        # The target side of explanations: quiet hours and budgets on the replay's clock.
+        self.targets = TargetReplay(ruleset)
         self.alerts: list[Alert] = []
 
     def step(self, step: Step) -> None:
@@ -155,6 +159,13 @@ class _Printer:
 
     def _explain(self, step: Step) -> None:
         event = step.event
+        # Digests whose quiet hours or budget ended before this event go out first.
+        for release in self.targets.release(event.ts):
+            if self.fmt == "json":
+                self.out.write(json.dumps({"ts": release.at, "digest": release.target, "count": release.count,
+                                           "reason": release.reason}) + "\n")
+            else:
+                self.out.write(f"{release}\n")
         if step.decisions is None:  # a (re)connection
             if self.fmt == "text":
                 note = "connected"
@@ -164,6 +175,8 @@ class _Printer:
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
             return
         explanations = explain_event(self.ruleset, step.decisions, step.alerts)
+        for alert in step.alerts:
+            explanations += self.targets.route(alert, event.ts)
         if not explanations:
             return
         if self.fmt == "json":
@@ -177,6 +190,9 @@ class _Printer:
     def finish(self) -> None:
         if self.fmt == "expect":
             self.out.write(dump_expected(self.alerts, header=self.header))
+        elif self.explain and self.fmt == "text":
+            for line in self.targets.pending():
+                self.out.write(f"end of the recording · {line}\n")
 
 
 def _expect_header(rules: str, events: str) -> str:
