@@ -167,9 +167,9 @@ class Release:
 
     def __str__(self) -> str:
         why = "quiet hours over" if self.reason == "quiet" else "the budget has room again"
-        plural = "s" if self.count != 1 else ""
+        what = "1 waiting alert goes" if self.count == 1 else f"{self.count} waiting alerts go"
         return (f"{event_time(self.at):%Y-%m-%d %H:%M:%S} UTC · digest → {self.target}: "
-                f"{self.count} waiting alert{plural} go out as one message ({why})")
+                f"{what} out as one message ({why})")
 
 
 class _Waiting:
