@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from notifier.alert import Alert
+from notifier.exceptions import RuleFileError
 from notifier.rules.catchup import CatchUp, Outage, merge_milestones, outage_text
 
-from .helpers import CONV, TOPIC, TOPIC2, TWEET, TWEET2, engagement, engine
+from .helpers import CONV, HEADER, TOPIC, TOPIC2, TWEET, TWEET2, engagement, engine, ruleset
 
 DM_TOPIC = f"/dm_update/{CONV}"
 
@@ -157,3 +158,25 @@ def test_engine_burst_after_an_outage_end_to_end(tmp_path) -> None:
     assert out[0].title == (
         "Tweet passed 4,000 likes · Tweet passed 500 reposts (catch-up after 30 min outage)"
     )
+
+
+def test_max_gap_defaults_to_five_minutes_and_loads_from_defaults(tmp_path) -> None:
+    """defaults.max_gap sets the outage length that counts; without it, 5 minutes."""
+    rule = f'- name: A\n  tweets: ["{TWEET}"]\n  every: {{likes: 10}}\n'
+    assert ruleset(tmp_path, rule).max_gap == 300.0
+    header = HEADER.replace("defaults:\n", "defaults:\n  max_gap: 10m\n")
+    assert ruleset(tmp_path, rule, header=header).max_gap == 600.0
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("0s", "defaults.max_gap must be longer than zero"), ("soon", "defaults.max_gap 'soon' is not a duration"),
+     ("5", "add a unit: 5s, 5m, 5h or 5d"), ("mx_gap: 5m", "unknown key")],
+)
+def test_bad_max_gap_is_a_load_error(tmp_path, value: str, problem: str) -> None:
+    """A max_gap that is not a positive duration is refused at load, with the fix."""
+    line = value if ":" in value else f"max_gap: {value}"
+    header = HEADER.replace("defaults:\n", f"defaults:\n  {line}\n")
+    with pytest.raises(RuleFileError) as caught:
+        ruleset(tmp_path, f'- name: A\n  tweets: ["{TWEET}"]\n  every: {{likes: 10}}\n', header=header)
+    assert any(problem in text for text in caught.value.problems), caught.value.problems
