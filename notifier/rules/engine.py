@@ -229,20 +229,20 @@ class _WhenRule(_Compiled):
         self.mask = sum(_BITS[name] for name in names)
 
     def run(
-        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
-        snap: dict, now: float, explain: list | None,
+        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        explain: list | None,
     ) -> Alert | None:
         try:
             value = self.fast(snap)
         except KeyError:
             value = self.condition.kleene(snap)
-        state = states[index]
+        state = watch.state
         if state is not None:
             if state["a"]:
                 if value:
-                    return self.matched(state, dirty, topic, key, rkey, snap, now, explain)
+                    return self.matched(state, dirty, topic, key, watch.rkey, snap, now, explain)
             elif not value:
-                return self.maybe_rearm(state, dirty, topic, key, rkey, snap, explain)
+                return self.maybe_rearm(state, dirty, topic, key, watch.rkey, snap, explain)
             if explain is not None:
                 self.explain_steady(state, value, topic, key, snap, explain)
             return None
@@ -252,8 +252,8 @@ class _WhenRule(_Compiled):
                             f"{self.condition.source}: not known yet", self.condition.values(snap))
             return None
         # The first observation with a known answer only sets the state.
-        state = states[index] = entries[rkey] = {"a": not value}
-        dirty.add(rkey)
+        state = watch.state = entries[watch.rkey] = {"a": not value}
+        dirty.add(watch.rkey)
         if value and self.initial:
             state["a"] = False
             return self.fire(state, topic, key, now, self.values(key, snap))
@@ -354,8 +354,8 @@ class _MilestoneRule(_Compiled):
         return self.marks[index - 1] if index else 0
 
     def run(
-        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
-        snap: dict, now: float, explain: list | None,
+        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
         if value is None:
@@ -365,16 +365,16 @@ class _MilestoneRule(_Compiled):
             return None
         step = self.step
         reached = value // step * step if step else self.highest(value)
-        state = states[index]
+        state = watch.state
         if state is not None:
             if reached <= state["m"]:
                 if explain is not None:
                     self.explain_below(state["m"], value, topic, key, explain)
                 return None
-            return self.crossed(state, dirty, topic, key, rkey, snap, now, explain, value, reached)
+            return self.crossed(state, dirty, topic, key, watch.rkey, snap, now, explain, value, reached)
         # The first observation: the mark is what was already reached, unannounced.
-        state = states[index] = entries[rkey] = {"m": reached}
-        dirty.add(rkey)
+        state = watch.state = entries[watch.rkey] = {"m": reached}
+        dirty.add(watch.rkey)
         if reached and self.initial:
             return self.fire(state, topic, key, now, self.values(key, snap, reached))
         if explain is not None:
@@ -474,8 +474,8 @@ class _GainRule(_Compiled):
         return value - samples[1]
 
     def run(
-        self, entries: dict, dirty: set, states: list, index: int, topic: str, key: str, rkey: str,
-        snap: dict, now: float, explain: list | None,
+        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
         if value is None:
@@ -483,10 +483,10 @@ class _GainRule(_Compiled):
                 self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
                             {self.field: None})
             return None
-        dirty.add(rkey)
-        state = states[index]
+        dirty.add(watch.rkey)
+        state = watch.state
         if state is None:
-            states[index] = entries[rkey] = {"a": True, "p": [now, value]}
+            watch.state = entries[watch.rkey] = {"a": True, "p": [now, value]}
             if explain is not None:
                 self.decide(explain, topic, key, "initial", False,
                             f"first sample: {value:,} {self.label}", {self.field: value, "gain": 0})
@@ -618,10 +618,29 @@ def _compile(rule: Rule) -> _Compiled:
 # ------------------------------------------------------------------ plans
 
 
+class _Watch:
+    """One rule watching one tweet: all an event needs of the pair, in one small object.
+
+    Keeping the pair's state here, next to the rule and its mask, matters more
+    than it looks: with thousands of tweets, what an event costs is mostly the
+    memory it has to fetch, so the loop over a tweet's rules touches as few
+    objects as it can.
+    """
+
+    __slots__ = ("mask", "rkey", "rule", "state")
+
+    def __init__(self, rule: _Compiled, rkey: str, mask: int) -> None:
+        self.rule: Any = rule
+        self.mask = mask
+        # The same dict as the EngineState entry; None before the first observation.
+        self.state: dict | None = None
+        self.rkey = rkey
+
+
 class _TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
-    __slots__ = ("has_gain", "key", "rules", "skey", "snap", "states", "stored")
+    __slots__ = ("has_gain", "key", "rules", "skey", "snap", "stored")
 
     def __init__(self, tweet_id: str) -> None:
         self.key = tweet_id
@@ -632,9 +651,6 @@ class _TweetPlan:
         # entered in the state (``stored``) once it holds something.
         self.snap: dict = {}
         self.stored = False
-        # The state entry of each rule, by position in ``rules`` (None before
-        # its first observation): the same dicts as in the EngineState.
-        self.states: list = []
 
 
 class _DMPlan:
@@ -716,7 +732,7 @@ class Engine:
                     if plan is None:
                         plan = plans[topic] = _TweetPlan(key)
                     plan.has_gain = plan.has_gain or compiled.always
-                    plan.rules.append((compiled.run, rkey, compiled.mask | (_ALWAYS if compiled.always else 0)))
+                    plan.rules.append(_Watch(compiled, rkey, compiled.mask | (_ALWAYS if compiled.always else 0)))
                     continue
                 plan.rules.append((compiled, rkey))
         for plan in plans.values():
@@ -739,7 +755,8 @@ class Engine:
             if isinstance(plan, _TweetPlan):
                 saved = entries.get(plan.skey)
                 plan.snap, plan.stored = (saved, True) if saved is not None else ({}, False)
-                plan.states = [entries.get(rkey) for _, rkey, _ in plan.rules]
+                for watch in plan.rules:
+                    watch.state = entries.get(watch.rkey)
         self._plans = plans
 
     def process(
@@ -800,14 +817,11 @@ class Engine:
         bits = _ALL if explain is not None else changed | _ALWAYS
         alerts = []
         key = plan.key
-        states = plan.states
-        index = 0
-        for run, rkey, mask in plan.rules:
-            if mask & bits:
-                alert = run(entries, dirty, states, index, topic, key, rkey, snap, now, explain)
+        for watch in plan.rules:
+            if watch.mask & bits:
+                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
                 if alert is not None:
                     alerts.append(alert)
-            index += 1
         return alerts
 
     def _dm(self, plan: _DMPlan, topic: str, payload: Payload, now: float, explain: list | None) -> list[Alert]:
