@@ -122,6 +122,7 @@ async def test_rule_added_by_reload_logs_already_met(
         assert TOPIC in daemon._settled
         rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
         await daemon._apply_reload()
+        caplog.clear()  # only what the event after the reload logs
         with caplog.at_level(logging.INFO, logger="notifier.daemon"):
             assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
     finally:
