@@ -26,7 +26,8 @@ from typing import Any
 
 from .alert import Alert
 from .config import Config
-from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets
+from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets, console
+from .delivery.policy import RulePolicy
 from .exceptions import (
     AuthenticationError,
     CredentialsError,
@@ -71,6 +72,8 @@ _RETRY_GRACE = 5.0
 _FIRST_CONNECT_GRACE = 120.0
 # Replay yields to the event loop this often, so signals and /healthz are served.
 _REPLAY_YIELD_EVERY = 200
+# A dry run of a recording sends what its policies held back at most this many times at the end.
+_REPLAY_RELEASES = 10_000
 # How often a live connection that is up counts as a sign of life for catch-up.
 _LIVENESS_EVERY = 1.0
 
@@ -152,6 +155,9 @@ class Daemon:
         # Counters of sessions already closed (a DM topic change replaces the session).
         self._closed_counts = StreamCounts()
         self._replaying = False
+        # A dry run of a recording delivers on the recording's clock (see _delivery_clock).
+        self._replay_now: float | None = None
+        self._replay_held: float | None = None
         self._started = False
         self._replay_malformed = 0
         # Topics whose rules all hold state: their events need no explanation.
@@ -256,12 +262,19 @@ class Daemon:
         except NotifierError as exc:
             log.error("%s", exc, extra={"event": "state_error"})
             return EXIT_FAILURE
-        self.deliverer = Deliverer(self.outbox, targets, on_result=self._on_delivery)
+        self.deliverer = Deliverer(
+            self.outbox, targets, on_result=self._on_delivery, clock=self._delivery_clock,
+            rule_policies=_rule_policies(self.ruleset),
+        )
         await self.deliverer.start()
 
         if config.dry_run and config.verbose == 0:
-            # "delivered to console://" after each printed alert says nothing new.
+            # "delivered to console://" after each printed alert says nothing new; what
+            # quiet hours, budgets and group_wait do with alerts does.
             logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
+            logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
+        if config.dry_run and config.replay is not None:
+            console.use_clock(self._delivery_clock)
         if self._install_signals:
             self._add_signal_handlers()
 
@@ -289,6 +302,11 @@ class Daemon:
             extra={"event": "starting", "rules": len(self.ruleset.rules), "topics": len(self.ruleset.topics)},
         )
         return EXIT_OK
+
+    def _delivery_clock(self) -> float:
+        # A dry run of a recording delivers on the recording's clock, so quiet hours,
+        # budgets and group_wait act as they would have on that day.
+        return self._replay_now if self._replay_now is not None else time.time()
 
     def _build_targets(self, ruleset: RuleSet) -> TargetSet:
         if self.config.dry_run:
@@ -470,15 +488,41 @@ class Daemon:
                 count += 1
                 if count % _REPLAY_YIELD_EVERY == 0:
                     await asyncio.sleep(0)
+                if self.config.dry_run:
+                    await self._replay_deliveries(event.ts)
                 alerts = self.handle(event.topic, event.payload, event.ts)
                 if alerts and self.config.dry_run:
                     # Printed in the order they fired, each under its log line.
-                    await self.deliverer.drain(self.config.drain_timeout)
+                    await self._replay_deliveries(event.ts, enqueued=True)
+            if self.config.dry_run:
+                # What quiet hours, budgets and group_wait still hold goes out as it would have.
+                await self._replay_deliveries(None)
         log.info(
             "replay finished: %d events, %d alerts, %d malformed lines",
             count, self.alerts_fired, self._replay_malformed, extra={"event": "replay_done"},
         )
         self.stop("end of the recording")
+
+    async def _replay_deliveries(self, until: float | None, *, enqueued: bool = False) -> None:
+        """Dry run of a recording: move the delivery clock to ``until`` (None: past everything
+        held back), sending what comes due on the way in time order."""
+        deliverer, outbox = self.deliverer, self.outbox
+        if enqueued:
+            self._replay_now = until
+            deliverer.wake()
+            await deliverer.drain(self.config.drain_timeout)
+            self._replay_held = outbox.next_due()
+            return
+        for _ in range(_REPLAY_RELEASES):
+            due = self._replay_held
+            if due is None or (until is not None and due > until):
+                break
+            self._replay_now = max(due, self._replay_now or due)
+            deliverer.wake()
+            await deliverer.drain(self.config.drain_timeout)
+            self._replay_held = outbox.next_due()
+        if until is not None:
+            self._replay_now = until
 
     # ----------------------------------------------------------------- stream
 
@@ -595,6 +639,9 @@ class Daemon:
         replace_targets = getattr(self.deliverer, "replace_targets", None)
         if replace_targets is not None:
             replace_targets(targets)
+        replace_rules = getattr(self.deliverer, "replace_rules", None)
+        if replace_rules is not None:
+            replace_rules(_rule_policies(ruleset))
         self.engine.replace_rules(ruleset)
         old_topics = set(self.ruleset.topics)
         self.ruleset = ruleset
@@ -758,6 +805,8 @@ class Daemon:
             self._remove_signal_handlers()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+        if self.config.dry_run and self.config.replay is not None:
+            console.use_clock(None)
         if self._started:
             self._started = False
             log.info(
@@ -774,16 +823,37 @@ class Daemon:
 
 
 def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
-    """Every name a rule can notify, resolving to one console:// target.
+    """Every name a rule can notify, resolving to console:// targets.
 
-    One target, not one per name: an alert for [team, phone] prints once, and
-    the "alert fired" log line says where it would have gone.
+    One shared target for every name without a policy: an alert for [team,
+    inbox] prints once, and the "alert fired" log line says where it would have
+    gone. A target with quiet hours or a budget gets its own, printing as
+    ``[phone] title``, so what its policy defers or folds shows where it happens.
     """
-    console = Target(key="dry-run", name="console", url="console://", masked="console://")
+    shared = Target(key="dry-run", name="console", url="console://", masked="console://")
     names = set(ruleset.targets) | set(ruleset.tags)
     for rule in ruleset.rules:
         names.update(rule.notify)
-    return TargetSet({name: console for name in sorted(names)})
+    named: dict[str, Target] = {}
+    for name in sorted(names):
+        spec = ruleset.targets.get(name)
+        if spec is not None and spec.policy.active:
+            named[name] = Target(
+                key=f"dry-run:{name}", name=name, url=f"console://{name}", masked="console://",
+                policy=spec.policy,
+            )
+        else:
+            named[name] = shared
+    return TargetSet(named)
+
+
+def _rule_policies(ruleset: RuleSet) -> dict[str, RulePolicy]:
+    """What each rule asks of delivery: urgent alerts skip quiet hours; group_wait collects DMs."""
+    return {
+        rule.name: RulePolicy(urgent=rule.urgent, group_wait=rule.group_wait)
+        for rule in ruleset.rules
+        if rule.urgent or rule.group_wait
+    }
 
 
 def _local_time(ts: float) -> str:

@@ -9,10 +9,21 @@ async API, whose blocking plugin work happens in Apprise's worker threads, so
 the event loop never waits for a network.
 
 A failed send is retried with exponential backoff (1 s doubling, capped at
-5 min, with jitter) until ``max_age`` after the alert was enqueued; the row is
-then marked dead and an ERROR names the target (URL masked). Delivery is
+5 min, with jitter) until ``max_age`` after the row could first be sent; the
+row is then marked dead and an ERROR names the target (URL masked). Delivery is
 at-least-once: a send that was under way when the process died, or that timed
 out on our side but reached the service, is sent again.
+
+Before each round of sends, policies run over the due rows, all state kept
+in the outbox so a restart changes nothing:
+
+1. **Groups** (a rule's ``group_wait``): the messages of one conversation,
+   held since the first arrived, fold into one alert ("5 new messages from …").
+2. **Quiet hours** of a target hold its rows until the window ends (urgent
+   alerts skip them); its **budget** holds rows beyond N sends in the sliding
+   period until a send ages out. A digest counts as one send.
+3. Rows that **waited** for either go out, when the target may be sent to
+   again, as **one digest** with everything due for that target.
 """
 
 from __future__ import annotations
@@ -21,19 +32,25 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 from ..alert import Alert
 from ..exceptions import DeliveryError
+from .digest import DIGEST_KIND, digest_alert, group_alert
 from .outbox import Outbox, OutboxRow
+from .policy import RulePolicy, local_zone
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet
 
 __all__ = ["DeliveryResult", "Deliverer", "Outcome"]
 
 log = logging.getLogger(__name__)
+# Holding, grouping and digests: a logger of their own, so a dry run can show
+# them while it hides the routine "delivered" lines.
+policy_log = logging.getLogger("notifier.delivery.policy")
 
 Outcome = Literal["sent", "failed", "dead"]
 
@@ -72,7 +89,8 @@ class Deliverer:
     tests), ``backoff(attempt) -> seconds`` the wait after the attempt-th
     failure, ``send_timeout`` the longest one send may take, ``on_result`` is
     called on the event loop with each :class:`DeliveryResult`, and sent or dead
-    rows are deleted ``keep`` seconds after they settled.
+    rows are deleted ``keep`` seconds after they settled. ``rule_policies``
+    maps rule names to what they ask of delivery (``urgent``, ``group_wait``).
 
     ``per_target`` is small on purpose: Apprise runs the blocking part of every
     send in one shared pool of (CPU cores + 4) threads, and a target that hangs
@@ -93,6 +111,7 @@ class Deliverer:
         send_timeout: float = 30.0,
         on_result: Callable[[DeliveryResult], None] | None = None,
         keep: float = 7 * 86400.0,
+        rule_policies: Mapping[str, RulePolicy] | None = None,
     ) -> None:
         if max_in_flight < 1 or per_target < 1:
             raise ValueError("max_in_flight and per_target must be at least 1")
@@ -108,6 +127,7 @@ class Deliverer:
         self._send_timeout = send_timeout
         self._on_result = on_result
         self._keep = keep
+        self._rule_policies: dict[str, RulePolicy] = dict(rule_policies or {})
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._active: Counter[str] = Counter()
         self._wake = asyncio.Event()
@@ -165,9 +185,20 @@ class Deliverer:
         await self.aclose()
 
     def replace_targets(self, targets: TargetSet) -> None:
-        """Use a new TargetSet (rule file reloaded); rows whose target is gone die."""
+        """Use a new TargetSet (rule file reloaded); rows whose target is gone die.
+
+        Rows held back by a target whose policy changed are judged again now.
+        """
+        old = {target.key: target.policy for target in self._targets}
         self._targets = targets
+        changed = [t.key for t in targets if t.key in old and old[t.key] != t.policy]
+        if changed:
+            self._outbox.recheck(changed, now=self._clock())
         self.wake()
+
+    def replace_rules(self, rule_policies: Mapping[str, RulePolicy]) -> None:
+        """Use the delivery options of reloaded rules for the alerts enqueued from now on."""
+        self._rule_policies = dict(rule_policies)
 
     # -- intake ----------------------------------------------------------------------------
 
@@ -189,7 +220,11 @@ class Deliverer:
             if not keys and not dead:
                 log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
                 continue
-            rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead)
+            options = self._rule_policies.get(alert.rule, _NO_OPTIONS)
+            if options.urgent and not alert.urgent:
+                alert = replace(alert, urgent=True)
+            group_wait = options.group_wait if alert.kind == "message" else 0.0
+            rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
             for row in rows:
                 if row.state == "dead":
                     log.error(
@@ -243,6 +278,8 @@ class Deliverer:
             now = self._clock()
             try:
                 self._purge(now)
+                self._fold_groups(now)
+                self._apply_policies(now)
                 self._dispatch(now)
                 idle = self._idle(now)
             except DeliveryError as exc:
@@ -284,6 +321,107 @@ class Deliverer:
             self._in_flight[row.id] = task
             task.add_done_callback(lambda _task, row=row: self._finished(row))
             free -= 1
+
+    # -- policies --------------------------------------------------------------------------
+
+    def _fold_groups(self, now: float) -> None:
+        """Groups whose group_wait is over become one alert each (one message stays itself)."""
+        rows = self._outbox.due_held("group", now, exclude=tuple(self._in_flight))
+        groups: dict[tuple[str, str, str], list[OutboxRow]] = {}
+        for row in rows:
+            groups.setdefault((row.alert.rule, row.alert.key, row.target), []).append(row)
+        for (rule, key, target_key), members in groups.items():
+            if len(members) == 1:
+                self._outbox.release([members[0].id], now=now)
+                continue
+            target = self._targets.get(target_key)
+            zone = target.policy.zone if target is not None else local_zone()
+            grouped = group_alert([row.alert for row in members], zone=zone)
+            self._outbox.fold([row.id for row in members], grouped, target_key, now=now)
+            policy_log.info(
+                "grouped %d messages of rule %r in conversation %s into one alert for %s",
+                len(members), rule, key, target or target_key,
+                extra={"event": "grouped", "rule": rule, "target": target_key, "count": len(members)},
+            )
+
+    def _apply_policies(self, now: float) -> None:
+        """Hold or fold the due rows of targets with quiet hours or a budget."""
+        policed = [target for target in self._targets if target.policy.active]
+        if not policed:
+            return
+        busy = tuple(self._in_flight)
+        due = self._outbox.due_targets(now, exclude=busy)
+        for target in policed:
+            if target.key in due:
+                self._police(target, self._outbox.due_for(target.key, now, exclude=busy), now)
+
+    def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
+        policy = target.policy
+        if policy.in_quiet(now):
+            waiting = [row for row in rows if not row.alert.urgent]
+            if waiting:
+                until = policy.quiet_ends(now)
+                self._outbox.hold([row.id for row in waiting], not_before=until, now=now, reason="quiet")
+                self._log_hold(target, waiting, until, "quiet hours")
+            rows = [row for row in rows if row.alert.urgent]
+            if not rows:
+                return
+        budget = policy.budget
+        sent: list[float] = []
+        allowance = len(rows)
+        if budget is not None:
+            # A send under way counts as sent now: it will be, or it will be retried.
+            sent = self._outbox.sent_times(target.key, since=now - budget.per)
+            sent += [now] * self._active[target.key]
+            allowance = budget.left(sent, now)
+        if allowance <= 0:
+            assert budget is not None
+            until = budget.frees_at(sent, now)
+            self._outbox.hold([row.id for row in rows], not_before=until, now=now, reason="budget")
+            self._log_hold(target, rows, until, f"budget {budget}")
+            return
+        if len(rows) > 1 and any(row.waited for row in rows):
+            self._send_digest(target, rows, now)
+            return
+        if len(rows) > allowance:
+            assert budget is not None
+            over = rows[allowance:]
+            until = budget.frees_at(sent + [now] * allowance, now)
+            self._outbox.hold([row.id for row in over], not_before=until, now=now, reason="budget")
+            self._log_hold(target, over, until, f"budget {budget}")
+
+    def _send_digest(self, target: Target, rows: list[OutboxRow], now: float) -> None:
+        """Fold everything due for ``target`` into one digest row (earlier digests are opened up)."""
+        alerts: list[Alert] = []
+        for row in rows:
+            if row.alert.kind == DIGEST_KIND:
+                alerts += [child.alert for child in self._folded_alerts(row.id)]
+            else:
+                alerts.append(row.alert)
+        quiet = any(row.held == "quiet" for row in rows)
+        budget = target.policy.budget
+        reason = "during quiet hours" if quiet or budget is None else f"over the budget of {budget}"
+        digest = digest_alert(alerts, target=target.name, reason=reason, now=now, zone=target.policy.zone)
+        folded = self._outbox.fold([row.id for row in rows], digest, target.key, now=now)
+        policy_log.info(
+            "%d alerts that waited for %s go out as one digest", len(alerts), target,
+            extra={"event": "digest", "target": target.name, "count": len(alerts), "row": folded.id},
+        )
+
+    def _folded_alerts(self, row_id: int) -> list[OutboxRow]:
+        found: list[OutboxRow] = []
+        for child in self._outbox.folded_into(row_id):
+            found += self._folded_alerts(child.id) if child.alert.kind == DIGEST_KIND else [child]
+        return found
+
+    def _log_hold(self, target: Target, rows: list[OutboxRow], until: float, why: str) -> None:
+        when = datetime.fromtimestamp(until, target.policy.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        for row in rows:
+            if row.held is None:  # once per row, not on every look
+                policy_log.info(
+                    "holding %r for %s until %s (%s)", row.alert.title, target, when, why,
+                    extra={"event": "held", "target": target.name, "rule": row.alert.rule, "until": until},
+                )
 
     def _idle(self, now: float) -> float:
         if len(self._in_flight) >= self._max_in_flight:
@@ -348,7 +486,8 @@ class Deliverer:
             )
             self._report(row, target, "sent", "", None, attempt)
             return
-        deadline = row.created_at + self._max_age
+        # A row held back by a policy starts its max_age when it may first be sent.
+        deadline = max(row.created_at, row.not_before or row.created_at) + self._max_age
         if now >= deadline:
             self._give_up(row, target, now, outcome.reason, attempted=True)
             return
@@ -407,6 +546,9 @@ class Deliverer:
             self._on_result(result)
         except Exception:  # noqa: BLE001 - a broken observer must not stop delivery
             log.exception("the delivery result callback failed")
+
+
+_NO_OPTIONS = RulePolicy()
 
 
 def _duration(seconds: float) -> str:

@@ -9,15 +9,20 @@ accepted when it starts again, and sends what was not sent.
 A row's life::
 
     pending --send ok--> sent
-       |  ^
+       |  ^ |
+       |  | '--folded into a digest or a group--> folded (digest_id = the new row)
        |  '--failure: attempts += 1, next_at = now + backoff
        '--failure past max_age, or its target is gone--> dead
 
 A row is due when it is pending and both ``next_at`` and ``not_before`` (when
-set) have passed. ``next_at`` is the retry schedule; ``not_before`` is for
-policies that hold a row back (quiet hours, budgets), and ``digest_id`` links
-a row that was folded into a digest to the digest's own row. Times are epoch
-seconds from the caller's clock: this module never reads a clock itself.
+set) have passed. ``next_at`` is the retry schedule; ``not_before`` holds a row
+back for a policy, and ``held`` says which: ``group`` (collecting a
+conversation's messages for ``group_wait``), ``quiet`` (the target's quiet
+hours) or ``budget`` (the target's budget is used up). A held row keeps its
+mark after it comes due, so the deliverer knows it waited: everything that
+waited for a target goes out as one digest, whose row the folded rows point to
+with ``digest_id``, all in one transaction. Times are epoch seconds from the
+caller's clock: this module never reads a clock itself.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from typing import Literal
 from ..alert import Alert
 from ..exceptions import DeliveryError
 
-__all__ = ["Outbox", "OutboxRow", "RowState"]
+__all__ = ["HeldFor", "Outbox", "OutboxRow", "RowState"]
 
-RowState = Literal["pending", "sent", "dead"]
+RowState = Literal["pending", "sent", "dead", "folded"]
+HeldFor = Literal["group", "quiet", "budget"]
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox_meta (
@@ -72,7 +78,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     not_before REAL,
     updated_at REAL NOT NULL,
     last_error TEXT,
-    digest_id INTEGER
+    digest_id INTEGER,
+    held TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, next_at);
 CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
@@ -80,8 +87,12 @@ CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
 
 _ROW_COLUMNS = (
     "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
-    "o.updated_at, o.last_error, o.digest_id, a.id, a.rule, a.topic, a.key, a.title, "
+    "o.updated_at, o.last_error, o.digest_id, o.held, a.id, a.rule, a.topic, a.key, a.title, "
     "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields"
+)
+_ALERT_INSERT = (
+    "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
+    "notify_type, urgent, fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
@@ -104,6 +115,12 @@ class OutboxRow:
     updated_at: float
     last_error: str | None
     digest_id: int | None
+    held: HeldFor | None = None
+
+    @property
+    def waited(self) -> bool:
+        """Whether a policy (quiet hours, budget) held the row back at some point."""
+        return self.held in ("quiet", "budget")
 
     @property
     def due_at(self) -> float:
@@ -136,6 +153,14 @@ class Outbox:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+                if "held" not in columns:
+                    # A database from before policies: its rows were never held.
+                    self._db.execute("ALTER TABLE outbox ADD COLUMN held TEXT")
+                self._db.execute(
+                    "UPDATE outbox_meta SET value = ? WHERE name = 'schema' AND CAST(value AS INTEGER) < ?",
+                    (str(_SCHEMA_VERSION), _SCHEMA_VERSION),
+                )
                 self._db.execute(
                     "INSERT OR IGNORE INTO outbox_meta (name, value) VALUES ('schema', ?)",
                     (str(_SCHEMA_VERSION),),
@@ -158,42 +183,59 @@ class Outbox:
         *,
         now: float,
         dead: dict[str, str] | None = None,
+        group_wait: float = 0.0,
     ) -> list[OutboxRow]:
         """Store ``alert`` with one pending row per target key, durably, in one transaction.
 
         ``dead`` maps target keys that cannot be sent to (unknown names) to the
         reason; their rows are stored already dead, so the loss stays visible.
+        With ``group_wait`` the rows are held as a group: they join the open
+        group of the same (rule, key, target), or open one that is due
+        ``group_wait`` seconds from ``now``.
         """
         keys = list(dict.fromkeys(targets))
         dead = dict(dead or {})
         with self._write() as db:
-            cursor = db.execute(
-                "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
-                "notify_type, urgent, fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    alert.rule,
-                    alert.topic,
-                    alert.key,
-                    alert.title,
-                    alert.message,
-                    json.dumps(list(alert.targets)),
-                    alert.ts,
-                    alert.kind,
-                    alert.notify_type,
-                    int(alert.urgent),
-                    json.dumps(alert.fields, default=str, sort_keys=True),
-                    now,
-                ),
-            )
-            alert_id = cursor.lastrowid
-            rows = [(alert_id, key, "pending", now, now, now, None) for key in keys if key not in dead]
-            rows += [(alert_id, key, "dead", now, now, now, reason) for key, reason in dead.items()]
+            alert_id = self._insert_alert(db, alert, now)
+            rows = []
+            for key in keys:
+                if key in dead:
+                    continue
+                held, until = None, None
+                if group_wait > 0:
+                    held, until = "group", self._open_group(db, alert, key) or now + group_wait
+                rows.append((alert_id, key, "pending", now, now, now, None, until, held))
+            rows += [(alert_id, key, "dead", now, now, now, reason, None, None) for key, reason in dead.items()]
             db.executemany(
                 "INSERT INTO outbox (alert_id, target, state, created_at, next_at, updated_at, "
-                "last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "last_error, not_before, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             return self._select(db, "o.alert_id = ? ORDER BY o.id", (alert_id,))
+
+    def fold(self, row_ids: Collection[int], alert: Alert, target: str, *, now: float) -> OutboxRow:
+        """Replace pending rows by one new pending row of ``alert`` for ``target``, atomically.
+
+        The old rows become ``folded`` and point to the new one (``digest_id``).
+        Raises DeliveryError, changing nothing, if any of them is no longer pending.
+        """
+        ids = list(dict.fromkeys(row_ids))
+        with self._write() as db:
+            alert_id = self._insert_alert(db, alert, now)
+            cursor = db.execute(
+                "INSERT INTO outbox (alert_id, target, state, created_at, next_at, updated_at) "
+                "VALUES (?, ?, 'pending', ?, ?, ?)",
+                (alert_id, target, now, now, now),
+            )
+            new_id = cursor.lastrowid
+            changed = db.executemany(
+                "UPDATE outbox SET state = 'folded', digest_id = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'pending'",
+                [(new_id, now, row_id) for row_id in ids],
+            ).rowcount
+            if changed != len(ids):
+                raise _Conflict(f"{len(ids) - changed} of the rows to fold are no longer pending")
+            return self._select(db, "o.id = ?", (new_id,))[0]
 
     def mark_sent(self, row_id: int, *, now: float) -> None:
         """The target accepted the row's alert."""
@@ -222,19 +264,53 @@ class Outbox:
                 (int(attempted), now, reason, row_id),
             )
 
-    def hold(self, row_ids: Collection[int], *, not_before: float | None, now: float) -> None:
-        """Keep pending rows back until ``not_before`` (None releases them)."""
+    def hold(
+        self,
+        row_ids: Collection[int],
+        *,
+        not_before: float | None,
+        now: float,
+        reason: HeldFor | None = None,
+    ) -> None:
+        """Keep pending rows back until ``not_before`` (None releases them).
+
+        ``reason`` marks why (``quiet`` or ``budget``); a row keeps the first
+        policy reason it was held for.
+        """
         with self._write() as db:
             db.executemany(
-                "UPDATE outbox SET not_before = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
-                [(not_before, now, row_id) for row_id in row_ids],
+                "UPDATE outbox SET not_before = ?, updated_at = ?, held = CASE "
+                "WHEN held IS NULL OR held = 'group' THEN COALESCE(?, held) ELSE held END "
+                "WHERE id = ? AND state = 'pending'",
+                [(not_before, now, reason, row_id) for row_id in row_ids],
             )
+
+    def release(self, row_ids: Collection[int], *, now: float) -> None:
+        """Make held rows ordinary pending rows again (a group of one message)."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE outbox SET not_before = NULL, held = NULL, updated_at = ? "
+                "WHERE id = ? AND state = 'pending'",
+                [(now, row_id) for row_id in row_ids],
+            )
+
+    def recheck(self, targets: Collection[str], *, now: float) -> int:
+        """Rows a policy holds for ``targets`` come due now, to be judged again (policy changed)."""
+        if not targets:
+            return 0
+        marks = ",".join("?" * len(targets))
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE outbox SET not_before = ? WHERE state = 'pending' AND held IN ('quiet', 'budget') "
+                f"AND not_before > ? AND target IN ({marks})",
+                (now, now, *targets),
+            ).rowcount
 
     def purge(self, *, before: float) -> int:
         """Delete sent and dead rows last changed before ``before``; the count deleted."""
         with self._write() as db:
             deleted = db.execute(
-                "DELETE FROM outbox WHERE state IN ('sent', 'dead') AND updated_at < ?", (before,)
+                "DELETE FROM outbox WHERE state IN ('sent', 'dead', 'folded') AND updated_at < ?", (before,)
             ).rowcount
             db.execute(
                 "DELETE FROM outbox_alerts WHERE NOT EXISTS "
@@ -272,6 +348,43 @@ class Outbox:
         with self._read() as db:
             found = db.execute(query, (*params, now, per_target, limit)).fetchall()
         return [_row(values[:-2]) for values in found]
+
+    def due_for(self, target: str, now: float, *, exclude: Collection[int] = ()) -> list[OutboxRow]:
+        """Every pending row of ``target`` that is due at ``now``, earliest due first."""
+        where, params = _pending_filter(exclude, ())
+        query = f"{where} AND o.target = ? AND {_DUE_AT} <= ? ORDER BY {_DUE_AT}, o.id"
+        with self._read() as db:
+            return self._select(db, query, (*params, target, now))
+
+    def due_held(self, held: HeldFor, now: float, *, exclude: Collection[int] = ()) -> list[OutboxRow]:
+        """Pending rows held for ``held`` that are due at ``now``, oldest first."""
+        where, params = _pending_filter(exclude, ())
+        query = f"{where} AND o.held = ? AND {_DUE_AT} <= ? ORDER BY o.id"
+        with self._read() as db:
+            return self._select(db, query, (*params, held, now))
+
+    def due_targets(self, now: float, *, exclude: Collection[int] = ()) -> set[str]:
+        """The targets that have a row due at ``now``."""
+        where, params = _pending_filter(exclude, ())
+        with self._read() as db:
+            found = db.execute(f"SELECT DISTINCT o.target FROM outbox o WHERE {where} AND {_DUE_AT} <= ?",
+                               (*params, now)).fetchall()
+        return {target for (target,) in found}
+
+    def sent_times(self, target: str, *, since: float) -> list[float]:
+        """When rows for ``target`` were sent, for those sent after ``since`` (a budget's history)."""
+        with self._read() as db:
+            found = db.execute(
+                "SELECT updated_at FROM outbox WHERE target = ? AND state = 'sent' AND updated_at > ? "
+                "ORDER BY updated_at",
+                (target, since),
+            ).fetchall()
+        return [when for (when,) in found]
+
+    def folded_into(self, row_id: int) -> list[OutboxRow]:
+        """The rows folded into the row ``row_id`` (a digest's or a group's), in insertion order."""
+        with self._read() as db:
+            return self._select(db, "o.digest_id = ? AND o.state = 'folded' ORDER BY o.id", (row_id,))
 
     def next_due(self, *, exclude: Collection[int] = (), exclude_targets: Collection[str] = ()) -> float | None:
         """When the earliest pending row becomes due (skipping as :meth:`due` does); None if none."""
@@ -324,6 +437,37 @@ class Outbox:
         self.close()
 
     @staticmethod
+    def _insert_alert(db: sqlite3.Connection, alert: Alert, now: float) -> int:
+        cursor = db.execute(
+            _ALERT_INSERT,
+            (
+                alert.rule,
+                alert.topic,
+                alert.key,
+                alert.title,
+                alert.message,
+                json.dumps(list(alert.targets)),
+                alert.ts,
+                alert.kind,
+                alert.notify_type,
+                int(alert.urgent),
+                json.dumps(alert.fields, default=str, sort_keys=True),
+                now,
+            ),
+        )
+        return cursor.lastrowid
+
+    @staticmethod
+    def _open_group(db: sqlite3.Connection, alert: Alert, target: str) -> float | None:
+        """When the open group of (rule, key, target) comes due; None if there is none."""
+        (until,) = db.execute(
+            "SELECT MIN(o.not_before) FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id "
+            "WHERE o.state = 'pending' AND o.held = 'group' AND o.target = ? AND a.rule = ? AND a.key = ?",
+            (target, alert.rule, alert.key),
+        ).fetchone()
+        return until
+
+    @staticmethod
     def _select(db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> list[OutboxRow]:
         query = f"SELECT {_ROW_COLUMNS} FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id WHERE {where}"
         return [_row(values) for values in db.execute(query, params).fetchall()]
@@ -346,7 +490,7 @@ class Outbox:
             try:
                 with self._transaction() as db:
                     yield db
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, _Conflict) as exc:
                 raise DeliveryError(f"cannot write the outbox database {self.path}: {exc}") from exc
 
     @contextmanager
@@ -356,6 +500,10 @@ class Outbox:
                 yield self._db
             except sqlite3.Error as exc:
                 raise DeliveryError(f"cannot read the outbox database {self.path}: {exc}") from exc
+
+
+class _Conflict(Exception):
+    """A write found the rows in another state than expected; it is rolled back."""
 
 
 def _pending_filter(exclude: Collection[int], exclude_targets: Collection[str]) -> tuple[str, tuple[object, ...]]:
@@ -370,7 +518,7 @@ def _pending_filter(exclude: Collection[int], exclude_targets: Collection[str]) 
 def _row(values: tuple) -> OutboxRow:
     (
         row_id, target, state, attempts, created_at, next_at, not_before, updated_at,
-        last_error, digest_id, alert_id, rule, topic, key, title, message, targets, ts,
+        last_error, digest_id, held, alert_id, rule, topic, key, title, message, targets, ts,
         kind, notify_type, urgent, fields,
     ) = values  # fmt: skip
     alert = Alert(
@@ -399,4 +547,5 @@ def _row(values: tuple) -> OutboxRow:
         updated_at=updated_at,
         last_error=last_error,
         digest_id=digest_id,
+        held=held,
     )
