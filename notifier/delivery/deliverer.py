@@ -345,14 +345,15 @@ class Deliverer:
             )
 
     def _apply_policies(self, now: float) -> None:
-        """Hold or fold the due rows of targets with quiet hours or a budget."""
-        policed = [target for target in self._targets if target.policy.active]
-        if not policed:
-            return
+        """Hold or fold the due rows of targets with quiet hours or a budget, or rows that waited."""
         busy = tuple(self._in_flight)
         due = self._outbox.due_targets(now, exclude=busy)
-        for target in policed:
-            if target.key in due:
+        if not due:
+            return
+        # Rows that waited fold into a digest even if a reload took the policy away since.
+        waited = self._outbox.due_targets(now, exclude=busy, waited=True)
+        for target in self._targets:
+            if target.key in due and (target.policy.active or target.key in waited):
                 self._police(target, self._outbox.due_for(target.key, now, exclude=busy), now)
 
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
@@ -398,9 +399,11 @@ class Deliverer:
                 alerts += [child.alert for child in self._folded_alerts(row.id)]
             else:
                 alerts.append(row.alert)
-        quiet = any(row.held == "quiet" for row in rows)
         budget = target.policy.budget
-        reason = "during quiet hours" if quiet or budget is None else f"over the budget of {budget}"
+        if any(row.held == "quiet" for row in rows):
+            reason = "during quiet hours"
+        else:
+            reason = f"over the budget of {budget}" if budget is not None else "over the budget"
         digest = digest_alert(alerts, target=target.name, reason=reason, now=now, zone=target.policy.zone)
         folded = self._outbox.fold([row.id for row in rows], digest, target.key, now=now)
         policy_log.info(

@@ -363,9 +363,11 @@ class Outbox:
         with self._read() as db:
             return self._select(db, query, (*params, held, now))
 
-    def due_targets(self, now: float, *, exclude: Collection[int] = ()) -> set[str]:
-        """The targets that have a row due at ``now``."""
+    def due_targets(self, now: float, *, exclude: Collection[int] = (), waited: bool = False) -> set[str]:
+        """The targets that have a row due at ``now`` (``waited``: one that a policy held back)."""
         where, params = _pending_filter(exclude, ())
+        if waited:
+            where += " AND o.held IN ('quiet', 'budget')"
         with self._read() as db:
             found = db.execute(f"SELECT DISTINCT o.target FROM outbox o WHERE {where} AND {_DUE_AT} <= ?",
                                (*params, now)).fetchall()
