@@ -162,6 +162,9 @@ class Deliverer:
         pending = self._outbox.depth()
         if pending:
             log.info("resuming delivery of %d pending notification(s)", pending)
+            # What quiet hours or a budget held back is judged again under the policies
+            # as they are now: the rule file may have changed while we were stopped.
+            self._outbox.recheck([target.key for target in self._targets], now=self._clock())
         self._scheduler = asyncio.create_task(self._run(), name="notifier-delivery")
 
     async def aclose(self, grace: float = 5.0) -> None:

@@ -45,7 +45,8 @@ __all__ = [
 HoldReason = Literal["quiet", "budget"]
 
 _DAY = 86400
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
+_WINDOW = re.compile(rf"^\s*{_TIME}\s*[-–]\s*{_TIME}\s*$")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _UNIT_NAMES = {1.0: "s", 60.0: "m", 3600.0: "h", 86400.0: "d"}
@@ -174,18 +175,19 @@ class QuietWindow:
 
 
 def parse_quiet(text: object) -> QuietWindow:
-    """Read ``HH:MM-HH:MM`` (24-hour clock; ``24:00`` is midnight) into a :class:`QuietWindow`."""
+    """Read ``HH:MM-HH:MM`` (24-hour clock; ``24:00`` is midnight; ``HH:MM:SS`` works too)."""
     shown = str(text).strip() if text is not None else ""
     example = 'write quiet: "22:00-07:00" (24-hour HH:MM-HH:MM, in the target\'s tz)'
     match = _WINDOW.match(shown) if isinstance(text, str) else None
     if match is None:
         raise PolicyError(f"quiet '{shown}' is not a time window", example)
     times = []
-    for hours, minutes in ((match[1], match[2]), (match[3], match[4])):
-        hour, minute = int(hours), int(minutes)
-        if minute > 59 or hour > 24 or (hour == 24 and minute != 0):
-            raise PolicyError(f"quiet '{shown}': {hours}:{minutes} is not a time of day", example)
-        times.append((hour * 3600 + minute * 60) % _DAY)
+    for hours, minutes, seconds in (match.group(1, 2, 3), match.group(4, 5, 6)):
+        hour, minute, second = int(hours), int(minutes), int(seconds or 0)
+        if minute > 59 or second > 59 or hour > 24 or (hour == 24 and (minute or second)):
+            written = f"{hours}:{minutes}" + (f":{seconds}" if seconds else "")
+            raise PolicyError(f"quiet '{shown}': {written} is not a time of day", example)
+        times.append((hour * 3600 + minute * 60 + second) % _DAY)
     start, end = times
     if start == end:
         raise PolicyError(
@@ -196,7 +198,8 @@ def parse_quiet(text: object) -> QuietWindow:
 
 
 def _clock(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    text = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return f"{text}:{seconds % 60:02d}" if seconds % 60 else text
 
 
 # ---------------------------------------------------------------------- budget

@@ -200,6 +200,30 @@ async def test_a_restart_during_quiet_hours_loses_nothing(start_deliverer, recei
         await second.aclose()
 
 
+async def test_held_rows_are_judged_again_under_the_policy_found_at_start(start_deliverer, receiver, tmp_path):
+    """Quiet hours shortened while stopped: the restarted deliverer sends the digest when the new window ends."""
+    path = tmp_path / "changed.db"
+    clock = FakeClock(utc(2024, 6, 1, 23, 0))
+    first_box = Outbox(path)
+    first = await start_deliverer(night_targets(receiver), box=first_box, clock=clock)
+    first.enqueue([make_alert("hook", title="one"), make_alert("hook", title="two")])
+    assert await wait_until(lambda: [r.not_before for r in first_box.rows()] == [utc(2024, 6, 2, 7, 0)] * 2)
+    await first.aclose()
+    first_box.close()
+
+    clock.now = utc(2024, 6, 2, 3, 0)
+    shorter = build_targets({"hook": Spec(receiver.json_url(), TargetPolicy(parse_quiet("22:00-04:00"), "UTC"))})
+    with Outbox(path) as second_box:
+        second = await start_deliverer(shorter, box=second_box, clock=clock)  # type: ignore[arg-type]
+        assert await wait_until(lambda: [r.not_before for r in second_box.rows()] == [utc(2024, 6, 2, 4, 0)] * 2)
+        assert receiver.received == []
+        clock.now = utc(2024, 6, 2, 4, 0)
+        second.wake()
+        assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
+        assert receiver.titles == ["2 alerts during quiet hours"]
+        await second.aclose()
+
+
 async def test_a_policy_removed_by_a_reload_releases_what_it_held(start_deliverer, receiver):
     """replace_targets with the quiet hours gone sends the held alerts at once, as one digest."""
     clock = FakeClock(utc(2024, 6, 1, 23, 0))

@@ -41,13 +41,15 @@ def quiet(window: str, tz: str | None = "UTC") -> TargetPolicy:
 
 
 def test_parse_quiet_reads_windows_crossing_midnight_and_not():
-    """HH:MM-HH:MM becomes seconds of the day; end before start crosses midnight; 24:00 is midnight."""
+    """HH:MM-HH:MM (or HH:MM:SS) becomes seconds of the day; end before start crosses midnight; 24:00 is midnight."""
     night = parse_quiet("22:00-07:00")
     assert (night.start, night.end, night.crosses_midnight) == (22 * 3600, 7 * 3600, True)
     lunch = parse_quiet(" 9:30 - 17:00 ")
     assert (lunch.start, lunch.end, lunch.crosses_midnight) == (9 * 3600 + 1800, 17 * 3600, False)
     assert parse_quiet("22:00-24:00").end == 0
     assert str(night) == "22:00-07:00"
+    precise = parse_quiet("21:59:30-07:00:15")
+    assert (precise.start, precise.end, str(precise)) == (79170, 25215, "21:59:30-07:00:15")
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,8 @@ def test_parse_quiet_reads_windows_crossing_midnight_and_not():
         ("10pm-7am", "quiet '10pm-7am' is not a time window"),
         ("25:00-07:00", "quiet '25:00-07:00': 25:00 is not a time of day"),
         ("22:00-07:60", "quiet '22:00-07:60': 07:60 is not a time of day"),
+        ("22:00-07:00:61", "quiet '22:00-07:00:61': 07:00:61 is not a time of day"),
+        ("22:00-24:00:01", "quiet '22:00-24:00:01': 24:00:01 is not a time of day"),
         ("07:00-07:00", "quiet '07:00-07:00' starts when it ends, so it is empty"),
         (1320, "quiet '1320' is not a time window"),
     ],
