@@ -360,6 +360,7 @@ class Deliverer:
                 self._police(target, self._outbox.due_for(target.key, now, exclude=busy), now)
 
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
+        """Hold, fold or let go one target's due rows (earliest first) under its policy."""
         policy = target.policy
         if policy.in_quiet(now):
             waiting = [row for row in rows if not row.alert.urgent]
@@ -370,25 +371,23 @@ class Deliverer:
             rows = [row for row in rows if row.alert.urgent]
             if not rows:
                 return
+        waited = len(rows) > 1 and any(row.waited for row in rows)
         budget = policy.budget
-        sent: list[float] = []
-        allowance = len(rows)
-        if budget is not None:
-            # A send under way counts as sent now: it will be, or it will be retried.
-            sent = self._outbox.sent_times(target.key, since=now - budget.per)
-            sent += [now] * self._active[target.key]
-            allowance = budget.left(sent, now)
+        if budget is None:
+            if waited:
+                self._send_digest(target, rows, now)
+            return
+        # A send under way counts as sent now: it will be, or it will be retried.
+        sent = self._outbox.sent_times(target.key, since=now - budget.per)
+        sent += [now] * self._active[target.key]
+        allowance = budget.left(sent, now)
         if allowance <= 0:
-            assert budget is not None
             until = budget.frees_at(sent, now)
             self._outbox.hold([row.id for row in rows], not_before=until, now=now, reason="budget")
             self._log_hold(target, rows, until, f"budget {budget}")
-            return
-        if len(rows) > 1 and any(row.waited for row in rows):
-            self._send_digest(target, rows, now)
-            return
-        if len(rows) > allowance:
-            assert budget is not None
+        elif waited:
+            self._send_digest(target, rows, now)  # one send, however many waited
+        elif len(rows) > allowance:
             over = rows[allowance:]
             until = budget.frees_at(sent + [now] * allowance, now)
             self._outbox.hold([row.id for row in over], not_before=until, now=now, reason="budget")
