@@ -238,11 +238,11 @@ class _WhenRule(_Compiled):
             value = self.condition.kleene(snap)
         state = watch.state
         if state is not None:
-            if state["a"]:
+            if watch.armed:
                 if value:
-                    return self.matched(state, dirty, topic, key, watch.rkey, snap, now, explain)
+                    return self.matched(watch, state, dirty, topic, key, snap, now, explain)
             elif not value:
-                return self.maybe_rearm(state, dirty, topic, key, watch.rkey, snap, explain)
+                return self.maybe_rearm(watch, state, dirty, topic, key, snap, explain)
             if explain is not None:
                 self.explain_steady(state, value, topic, key, snap, explain)
             return None
@@ -252,10 +252,11 @@ class _WhenRule(_Compiled):
                             f"{self.condition.source}: not known yet", self.condition.values(snap))
             return None
         # The first observation with a known answer only sets the state.
-        state = watch.state = entries[watch.rkey] = {"a": not value}
+        state = entries[watch.rkey] = {"a": not value}
+        watch.attach(state)
         dirty.add(watch.rkey)
         if value and self.initial:
-            state["a"] = False
+            watch.armed = state["a"] = False
             return self.fire(state, topic, key, now, self.values(key, snap))
         if explain is not None:
             source = self.condition.source
@@ -267,7 +268,7 @@ class _WhenRule(_Compiled):
         return None
 
     def matched(
-        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict, now: float,
+        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
         """Armed and true: fire, unless once or the cooldown holds it back."""
@@ -275,15 +276,15 @@ class _WhenRule(_Compiled):
         if state.get("o"):
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        state["a"] = False
-        dirty.add(rkey)
+        watch.armed = state["a"] = False
+        dirty.add(watch.rkey)
         if self.cooling(state, now):
             self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
             return None
         return self.fire(state, topic, key, now, self.values(key, snap))
 
     def maybe_rearm(
-        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict,
+        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict,
         explain: list | None,
     ) -> None:
         """Disarmed and false: re-arm, and with rearm_when only when that holds too."""
@@ -293,8 +294,8 @@ class _WhenRule(_Compiled):
                             self.condition.values(snap))
             return None
         if self.rearm is None or self.rearm(snap) is True:
-            state["a"] = True
-            dirty.add(rkey)
+            watch.armed = state["a"] = True
+            dirty.add(watch.rkey)
             if explain is not None:
                 self.decide(explain, topic, key, "rearmed", False,
                             f"{self.condition.source} is false again; armed", self.condition.values(snap))
@@ -367,13 +368,14 @@ class _MilestoneRule(_Compiled):
         reached = value // step * step if step else self.highest(value)
         state = watch.state
         if state is not None:
-            if reached <= state["m"]:
+            if reached <= watch.mark:
                 if explain is not None:
-                    self.explain_below(state["m"], value, topic, key, explain)
+                    self.explain_below(watch.mark, value, topic, key, explain)
                 return None
-            return self.crossed(state, dirty, topic, key, watch.rkey, snap, now, explain, value, reached)
+            return self.crossed(watch, state, dirty, topic, key, snap, now, explain, value, reached)
         # The first observation: the mark is what was already reached, unannounced.
-        state = watch.state = entries[watch.rkey] = {"m": reached}
+        state = entries[watch.rkey] = {"m": reached}
+        watch.attach(state)
         dirty.add(watch.rkey)
         if reached and self.initial:
             return self.fire(state, topic, key, now, self.values(key, snap, reached))
@@ -388,7 +390,7 @@ class _MilestoneRule(_Compiled):
         return None
 
     def crossed(
-        self, state: dict, dirty: set, topic: str, key: str, rkey: str, snap: dict, now: float,
+        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None, value: int, reached: int,
     ) -> Alert | None:
         """A milestone above the mark: announce the highest one reached."""
@@ -396,8 +398,8 @@ class _MilestoneRule(_Compiled):
         if state.get("o"):
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        state["m"] = reached
-        dirty.add(rkey)
+        watch.mark = state["m"] = reached
+        dirty.add(watch.rkey)
         if self.cooling(state, now):
             detail = f"{reached:,} {self.label} {self.hold_back(state, now)}"
             self.decide(explain, topic, key, "cooldown", True, detail, values)
@@ -486,21 +488,22 @@ class _GainRule(_Compiled):
         dirty.add(watch.rkey)
         state = watch.state
         if state is None:
-            watch.state = entries[watch.rkey] = {"a": True, "p": [now, value]}
+            state = entries[watch.rkey] = {"a": True, "p": [now, value]}
+            watch.attach(state)
             if explain is not None:
                 self.decide(explain, topic, key, "initial", False,
                             f"first sample: {value:,} {self.label}", {self.field: value, "gain": 0})
             return None
-        gain = self.sample(state["p"], now, value)
+        gain = self.sample(watch.samples, now, value)
         rose = gain >= self.amount
-        if state["a"]:
+        if watch.armed:
             if rose:
-                return self.matched(state, topic, key, snap, now, explain, value, gain)
+                return self.matched(watch, state, topic, key, snap, now, explain, value, gain)
         elif not rose:
-            return self.maybe_rearm(state, topic, key, snap, explain, value, gain)
+            return self.maybe_rearm(watch, state, topic, key, snap, explain, value, gain)
         if explain is not None:
             values = {self.field: value, "gain": gain}
-            if state["a"]:
+            if watch.armed:
                 self.decide(explain, topic, key, "no_match", False,
                             f"{self.label} rose by {gain:,.0f} in {self.within_text}, "
                             f"less than {self.amount:,g}", values)
@@ -513,27 +516,28 @@ class _GainRule(_Compiled):
         return None
 
     def matched(
-        self, state: dict, topic: str, key: str, snap: dict, now: float, explain: list | None,
-        value: int, gain: float,
+        self, watch: _Watch, state: dict, topic: str, key: str, snap: dict, now: float,
+        explain: list | None, value: int, gain: float,
     ) -> Alert | None:
         values = {self.field: value, "gain": gain}
         if state.get("o"):
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        state["a"] = False
+        watch.armed = state["a"] = False
         if self.cooling(state, now):
             self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
             return None
         return self.fire(state, topic, key, now, self.values(key, snap, gain))
 
     def maybe_rearm(
-        self, state: dict, topic: str, key: str, snap: dict, explain: list | None, value: int, gain: float,
+        self, watch: _Watch, state: dict, topic: str, key: str, snap: dict, explain: list | None,
+        value: int, gain: float,
     ) -> None:
         values = {self.field: value, "gain": gain}
         if state.get("o"):
             self.decide(explain, topic, key, "once", False, "already fired once (once: true)", values)
         elif self.rearm is None or self.rearm({**snap, "gain": gain}) is True:
-            state["a"] = True
+            watch.armed = state["a"] = True
             self.decide(explain, topic, key, "rearmed", False,
                         f"{self.label} rose by {gain:,.0f} in {self.within_text}; armed again", values)
         else:
@@ -627,14 +631,25 @@ class _Watch:
     objects as it can.
     """
 
-    __slots__ = ("mask", "rkey", "rule", "state")
+    __slots__ = ("armed", "mark", "mask", "rkey", "rule", "samples", "state")
 
     def __init__(self, rule: _Compiled, rkey: str, mask: int) -> None:
         self.rule: Any = rule
         self.mask = mask
-        # The same dict as the EngineState entry; None before the first observation.
-        self.state: dict | None = None
         self.rkey = rkey
+        self.attach(None)
+
+    def attach(self, state: dict | None) -> None:
+        """Take the pair's state entry (the same dict as in the EngineState; None before the first observation).
+
+        The fields read on every event are mirrored here, so an event that
+        changes nothing never fetches the dict; whoever writes ``a`` or ``m``
+        writes both.
+        """
+        self.state = state
+        self.armed = state.get("a") if state is not None else None
+        self.mark = state.get("m") if state is not None else None
+        self.samples = state.get("p") if state is not None else None
 
 
 class _TweetPlan:
@@ -756,7 +771,7 @@ class Engine:
                 saved = entries.get(plan.skey)
                 plan.snap, plan.stored = (saved, True) if saved is not None else ({}, False)
                 for watch in plan.rules:
-                    watch.state = entries.get(watch.rkey)
+                    watch.attach(entries.get(watch.rkey))
         self._plans = plans
 
     def process(
