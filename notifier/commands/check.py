@@ -63,7 +63,8 @@ def summary(ruleset: RuleSet, shown: str) -> str:
     lines.append("Targets")
     width = max((len(name) for name in ruleset.targets), default=0)
     for name, spec in ruleset.targets.items():
-        lines.append(f"  {name:<{width}}  {mask_url(spec.url)}")
+        policy = spec.policy.describe()
+        lines.append(f"  {name:<{width}}  {mask_url(spec.url)}" + (f"  ({policy})" if policy else ""))
     if ruleset.tags:
         lines.append(f"  tags from {ruleset.targets_from}: {', '.join(sorted(ruleset.tags))}")
     if not ruleset.targets and not ruleset.tags:
@@ -87,6 +88,10 @@ def summary(ruleset: RuleSet, shown: str) -> str:
             options.append("initial: fire")
         if rule.rearm_when is not None:
             options.append(f"rearm_when {rule.rearm_when.source}")
+        if rule.urgent:
+            options.append("urgent")
+        if rule.group_wait:
+            options.append(f"group_wait {human_duration(rule.group_wait)}")
         state = "" if rule.enabled else "  (disabled)"
         lines.append(f"  {rule.name}{state}")
         lines.append(f"      {' · '.join(options)}")

@@ -71,6 +71,20 @@ def test_check_summarises_rules_topics_and_masked_targets(tmp_path, capsys):
     assert f"/tweet_engagement/{TWEET}" in out and f"/dm_update/{CONV}" in out
 
 
+def test_check_shows_target_policies_and_delivery_options(tmp_path, capsys):
+    """check prints a target's quiet hours and budget, and a rule's urgent and group_wait."""
+    header = HEADER.replace(
+        "phone: json://localhost/phone",
+        'phone: {url: "json://localhost/phone", quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}',
+    )
+    rules = RULES.replace("  on: message\n", "  on: message\n  group_wait: 30s\n  urgent: true\n")
+    path = write_rules(tmp_path, rules, header=header)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "optional=no  (quiet 22:00-07:00 Europe/Berlin, budget 5/h)" in out
+    assert "notify phone · urgent · group_wait 30 seconds" in out
+
+
 def test_check_prints_every_problem_and_exits_2(tmp_path, capsys):
     """A broken file: every problem on stderr, exit code 2."""
     path = write_rules(tmp_path, f"""
