@@ -10,6 +10,7 @@ The tree::
     │   ├── RateLimitedError      429: wait for Retry-After
     │   └── ProtocolError         an answer we cannot use
     ├── RuleFileError             the rule file does not load (every problem at once)
+    │   └── ExpectFileError       nor does a replay --expect file
     ├── StateError                the state database cannot be opened, read or written
     └── DeliveryError             a target cannot be used
 
@@ -23,6 +24,7 @@ __all__ = [
     "AuthenticationError",
     "CredentialsError",
     "DeliveryError",
+    "ExpectFileError",
     "NotifierError",
     "ProtocolError",
     "RateLimitedError",
@@ -80,11 +82,19 @@ class ProtocolError(StreamError):
 class RuleFileError(NotifierError):
     """The rule file does not load; ``problems`` lists every problem found."""
 
+    document = "the rule file"
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         count = len(self.problems)
-        header = f"{count} problem{'s' if count != 1 else ''} in the rule file"
+        header = f"{count} problem{'s' if count != 1 else ''} in {self.document}"
         super().__init__(header + ":\n" + "\n".join(self.problems))
+
+
+class ExpectFileError(RuleFileError):
+    """The expected-alerts file of ``notifier replay --expect`` does not load."""
+
+    document = "the expected-alerts file"
 
 
 class StateError(NotifierError):

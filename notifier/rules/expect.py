@@ -29,7 +29,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..alert import Alert
-from ..exceptions import NotifierError
+from ..exceptions import ExpectFileError
 from .templates import event_time
 
 __all__ = ["ExpectFileError", "Expected", "ExpectedAlerts", "compare", "dump_expected", "load_expected"]
@@ -40,16 +40,6 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-class ExpectFileError(NotifierError):
-    """The expected-alerts file does not load; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        count = len(self.problems)
-        header = f"{count} problem{'s' if count != 1 else ''} in the expected-alerts file"
-        super().__init__(header + ":\n" + "\n".join(self.problems))
 
 
 @dataclass(frozen=True, slots=True)
