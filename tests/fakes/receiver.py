@@ -27,14 +27,14 @@ in ``received``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
+
+from .polling import Polling
 
 __all__ = ["Delivery", "Receiver"]
 
@@ -70,7 +70,7 @@ class Delivery:
         return (self.json or {}).get("message")
 
 
-class Receiver:
+class Receiver(Polling):
     """A misbehaving-on-demand HTTP endpoint; see the module docstring."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -155,26 +155,6 @@ class Receiver:
             self._listen()
 
     # -- observing -------------------------------------------------------------------------
-
-    def wait_for(self, predicate: Callable[[Receiver], bool], timeout: float = 5.0) -> bool:
-        """Poll ``predicate(self)`` until it is true (True) or ``timeout`` passes (False)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate(self):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-
-    async def wait_for_async(self, predicate: Callable[[Receiver], bool], timeout: float = 5.0) -> bool:
-        """:meth:`wait_for` for async tests: polls without blocking the event loop."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate(self):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.01)
 
     @property
     def titles(self) -> list[str | None]:

@@ -19,11 +19,9 @@ plain SMTP, which is what this server speaks.
 
 from __future__ import annotations
 
-import asyncio
 import email.policy
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -32,6 +30,8 @@ from urllib.parse import quote, urlencode
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from .polling import Polling
 
 __all__ = ["FakeSMTP", "Mail"]
 
@@ -72,7 +72,7 @@ class Mail:
         return part.get_content() if part is not None else ""
 
 
-class FakeSMTP:
+class FakeSMTP(Polling):
     """An aiosmtpd server in a background thread; see the module docstring."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -120,26 +120,6 @@ class FakeSMTP:
             auth += "@"
         query = urlencode({"from": sender, "to": to})
         return f"mailto://{auth}{self.host}:{self.port}?{query}"
-
-    def wait_for(self, predicate: Callable[[FakeSMTP], bool], timeout: float = 5.0) -> bool:
-        """Poll ``predicate(self)`` until it is true (True) or ``timeout`` passes (False)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate(self):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-
-    async def wait_for_async(self, predicate: Callable[[FakeSMTP], bool], timeout: float = 5.0) -> bool:
-        """:meth:`wait_for` for async tests: polls without blocking the event loop."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate(self):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.01)
 
 
 def _accept_any_login(
