@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .exceptions import StateError
+from .sqlite import connect
 
 __all__ = ["StateError", "StateStore"]
 
@@ -38,14 +39,9 @@ class StateStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we open our own transactions, so each save is one commit.
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a process crash; only a power loss may lose the
             # last commits, which the outbox's at-least-once delivery tolerates.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db = connect(self.path, synchronous="NORMAL")
             self._db.execute(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(

@@ -39,6 +39,7 @@ from typing import Literal
 
 from ..alert import Alert
 from ..exceptions import DeliveryError
+from ..sqlite import connect
 
 __all__ = ["HeldFor", "Outbox", "OutboxRow", "RowState"]
 
@@ -139,16 +140,9 @@ class Outbox:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE ... COMMIT).
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=10.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: an alert the outbox accepted survives a power loss too, not only a
             # crash. Alerts are rare, so one fsync each costs nothing that matters.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db = connect(self.path, synchronous="FULL", check_same_thread=False)
             with self._transaction():
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
