@@ -37,6 +37,7 @@ if list(_BITS) != ["likes", "retweets", "replies", "quotes", "views", "view_stat
     raise ImportError("notifier.rules.model.FIELDS changed order; update Engine.process")
 _ALWAYS = 64  # the bit of rules that run on every event of their tweet (gain)
 _ALL = 127
+_NEVER = float("inf")
 
 _SINGULAR = {"likes": "like", "reposts": "repost", "replies": "reply", "quotes": "quote", "views": "view"}
 
@@ -347,6 +348,20 @@ class _MilestoneRule(_Compiled):
         self.step = trigger.step if isinstance(trigger, Every) else 0
         self.marks = trigger.values if isinstance(trigger, Milestones) else ()
 
+    def next_above(self, mark: object) -> int | float | None:
+        """The least count at which an event crosses a milestone above ``mark``.
+
+        Below it an event changes nothing, which the engine checks without
+        calling :meth:`run`; None when that shortcut does not apply (a mark
+        that is not a plain non-negative int, as only a damaged state has).
+        """
+        if mark.__class__ is not int or mark < 0:  # type: ignore[operator]
+            return None
+        if self.step:
+            return (mark // self.step + 1) * self.step  # type: ignore[operator]
+        index = bisect_right(self.marks, mark)  # type: ignore[arg-type]
+        return self.marks[index] if index < len(self.marks) else _NEVER
+
     def highest(self, value: int) -> int:
         """The highest milestone at or below ``value`` (0 for none)."""
         if self.step:
@@ -398,7 +413,7 @@ class _MilestoneRule(_Compiled):
         if state.get("o"):
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        watch.mark = state["m"] = reached
+        watch.set_mark(reached)
         dirty.add(watch.rkey)
         if self.cooling(state, now):
             detail = f"{reached:,} {self.label} {self.hold_back(state, now)}"
@@ -631,12 +646,17 @@ class _Watch:
     objects as it can.
     """
 
-    __slots__ = ("armed", "mark", "mask", "rkey", "rule", "samples", "state")
+    __slots__ = ("armed", "fast", "field", "mark", "mask", "next", "rkey", "rule", "samples", "state")
 
     def __init__(self, rule: _Compiled, rkey: str, mask: int) -> None:
         self.rule: Any = rule
         self.mask = mask
         self.rkey = rkey
+        # What Engine.process needs to see that an event changes nothing for
+        # the pair without calling the rule: a when rule's condition, a
+        # milestone rule's field and next threshold.
+        self.fast = rule.fast if isinstance(rule, _WhenRule) else None
+        self.field = rule.field if isinstance(rule, _MilestoneRule) else None
         self.attach(None)
 
     def attach(self, state: dict | None) -> None:
@@ -650,6 +670,11 @@ class _Watch:
         self.armed = state.get("a") if state is not None else None
         self.mark = state.get("m") if state is not None else None
         self.samples = state.get("p") if state is not None else None
+        self.next = self.rule.next_above(self.mark) if self.field is not None and state is not None else None
+
+    def set_mark(self, mark: int) -> None:
+        self.state["m"] = self.mark = mark  # type: ignore[index]
+        self.next = self.rule.next_above(mark)
 
 
 class _TweetPlan:
@@ -832,9 +857,34 @@ class Engine:
         bits = _ALL if explain is not None else changed | _ALWAYS
         alerts = []
         key = plan.key
+        if explain is not None:
+            for watch in plan.rules:
+                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
+                if alert is not None:
+                    alerts.append(alert)
+            return alerts
         for watch in plan.rules:
             if watch.mask & bits:
-                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
+                # Most events change nothing for most rules: an armed when
+                # rule whose condition is false, a disarmed one whose
+                # condition still holds, a count below the next milestone.
+                # Those are seen here, without calling the rule.
+                fast = watch.fast
+                if fast is not None:
+                    armed = watch.armed
+                    if armed is not None:
+                        try:
+                            if (not fast(snap)) is armed:
+                                continue
+                        except KeyError:  # a value is not known yet: the rule decides
+                            pass
+                else:
+                    threshold = watch.next
+                    if threshold is not None:
+                        value = snap.get(watch.field)
+                        if value is None or value < threshold:
+                            continue
+                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, None)
                 if alert is not None:
                     alerts.append(alert)
         return alerts
