@@ -1,11 +1,15 @@
 """parse_message's engagement fast path gives exactly what the general reading gives."""
 
+import dataclasses
 import json
+import pickle
 
 import orjson
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from notifier.stream.events import TweetEngagementEvent
 from notifier.stream.parse import _parse, parse_message
 
 
@@ -135,3 +139,14 @@ def test_orjson_reads_what_it_accepts_as_json_loads_does(value):
     except orjson.JSONDecodeError:
         return
     assert repr(fast) == repr(_as_json_reads(json.loads(text)))
+
+
+def test_fast_path_events_are_real_frozen_events():
+    """An event from the fast path is a TweetEngagementEvent like any other: its class, frozen, equal and hashable."""
+    _, payload = parse_message('{"topic":"/tweet_engagement/1","payload":{"tweet_engagement":{"like_count":"5"}}}')
+    event = payload.tweet_engagement
+    assert type(event) is TweetEngagementEvent
+    assert event == TweetEngagementEvent(like_count=5) and hash(event) == hash(TweetEngagementEvent(like_count=5))
+    assert pickle.loads(pickle.dumps(event)) == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.like_count = 6
