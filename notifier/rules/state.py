@@ -31,11 +31,15 @@ def _copy(entry: dict) -> dict:
 class EngineState:
     """The engine's memory: snapshots and per-(rule, key) trigger state."""
 
-    __slots__ = ("_dirty", "_entries")
+    __slots__ = ("_dirty", "_entries", "_round")
 
     def __init__(self) -> None:
         self._entries: dict[str, dict] = {}
         self._dirty: set[str] = set()
+        # Counts take_dirty calls. The engine notes in which round it last
+        # marked a snapshot, which changes on nearly every event, and does not
+        # mark it again within the round.
+        self._round = 0
 
     @classmethod
     def from_entries(cls, mapping: Mapping[str, Mapping]) -> EngineState:
@@ -57,6 +61,7 @@ class EngineState:
 
     def take_dirty(self) -> dict[str, dict | None]:
         """Copies of the entries changed since the last call; ``None`` for deleted ones."""
+        self._round += 1
         if not self._dirty:
             return {}
         entries = self._entries

@@ -130,3 +130,29 @@ def test_a_watch_mirrors_what_it_is_attached_to(rules):
     assert (watch.mark, watch.next) == (200, 300)
     watch.set_mark(400)
     assert state == {"m": 400} and watch.next == 500
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=_steps, takes=st.lists(st.booleans(), min_size=50, max_size=50))
+def test_take_dirty_at_any_pace_rebuilds_the_entries(rules, steps, takes):
+    """Taking the changes after some events and not others, applied in order, always rebuilds entries()."""
+    engine = Engine(rules)
+    mirror: dict = {}
+    now = 0.0
+    for (gap, tweet, fields), take in zip(steps, takes):
+        now += gap
+        payload = engagement(**{name: value for name, value in fields.items() if value is not None})
+        engine.process(f"/tweet_engagement/{tweet}", payload, now)
+        if take:
+            for key, entry in engine.state.take_dirty().items():
+                if entry is None:
+                    mirror.pop(key, None)
+                else:
+                    mirror[key] = entry
+            assert mirror == engine.state.entries()
+    for key, entry in engine.state.take_dirty().items():
+        if entry is None:
+            mirror.pop(key, None)
+        else:
+            mirror[key] = entry
+    assert mirror == engine.state.entries()
