@@ -500,7 +500,9 @@ class _GainRule(_Compiled):
                 self.decide(explain, topic, key, "unknown", None, f"{self.label}: not known yet",
                             {self.field: None})
             return None
-        dirty.add(watch.rkey)
+        if watch.marked is not dirty:  # the samples change on every event: mark them once a round
+            watch.marked = dirty
+            dirty.add(watch.rkey)
         state = watch.state
         if state is None:
             state = entries[watch.rkey] = {"a": True, "p": [now, value]}
@@ -646,7 +648,7 @@ class _Watch:
     objects as it can.
     """
 
-    __slots__ = ("armed", "fast", "field", "mark", "mask", "next", "rkey", "rule", "samples", "state")
+    __slots__ = ("armed", "fast", "field", "mark", "marked", "mask", "next", "rkey", "rule", "samples", "state")
 
     def __init__(self, rule: _Compiled, rkey: str, mask: int) -> None:
         self.rule: Any = rule
@@ -657,6 +659,7 @@ class _Watch:
         # milestone rule's field and next threshold.
         self.fast = rule.fast if isinstance(rule, _WhenRule) else None
         self.field = rule.field if isinstance(rule, _MilestoneRule) else None
+        self.marked: set | None = None  # as _TweetPlan.marked
         self.attach(None)
 
     def attach(self, state: dict | None) -> None:
@@ -691,9 +694,9 @@ class _TweetPlan:
         # entered in the state (``stored``) once it holds something.
         self.snap: dict = {}
         self.stored = False
-        # The EngineState round (take_dirty call) in which the snapshot was
-        # last marked as changed.
-        self.marked = -1
+        # The EngineState dirty set (one per take_dirty round) in which the
+        # snapshot was last marked as changed.
+        self.marked: set | None = None
 
 
 class _DMPlan:
@@ -825,9 +828,8 @@ class Engine:
             return []
         # This is the hot path: merge the fields the message carried (the
         # others are None) into the snapshot, noting which changed.
-        state = self._state
-        entries = state._entries
-        dirty = state._dirty
+        entries = self._state._entries
+        dirty = self._state._dirty
         snap = plan.snap
         changed = 0
         value = event.like_count
@@ -858,8 +860,8 @@ class Engine:
             if not plan.stored:
                 entries[plan.skey] = snap
                 plan.stored = True
-            if plan.marked != state._round:
-                plan.marked = state._round
+            if plan.marked is not dirty:
+                plan.marked = dirty
                 dirty.add(plan.skey)
         elif not plan.has_gain and explain is None:
             return []

@@ -31,15 +31,15 @@ def _copy(entry: dict) -> dict:
 class EngineState:
     """The engine's memory: snapshots and per-(rule, key) trigger state."""
 
-    __slots__ = ("_dirty", "_entries", "_round")
+    __slots__ = ("_dirty", "_entries")
 
     def __init__(self) -> None:
         self._entries: dict[str, dict] = {}
+        # The keys changed since the last take_dirty. Each call starts a new
+        # set, so the set also names the current round: the engine notes in
+        # which set it last put an entry that changes on nearly every event (a
+        # snapshot, gain samples) and puts it there only once.
         self._dirty: set[str] = set()
-        # Counts take_dirty calls. The engine notes in which round it last
-        # marked a snapshot, which changes on nearly every event, and does not
-        # mark it again within the round.
-        self._round = 0
 
     @classmethod
     def from_entries(cls, mapping: Mapping[str, Mapping]) -> EngineState:
@@ -61,12 +61,13 @@ class EngineState:
 
     def take_dirty(self) -> dict[str, dict | None]:
         """Copies of the entries changed since the last call; ``None`` for deleted ones."""
-        self._round += 1
-        if not self._dirty:
+        dirty = self._dirty
+        if not dirty:
             return {}
+        self._dirty = set()
         entries = self._entries
-        changed = {key: (_copy(entries[key]) if key in entries else None) for key in self._dirty}
-        self._dirty.clear()
+        changed = {key: (_copy(entries[key]) if key in entries else None) for key in dirty}
+        dirty.clear()  # it may still be named as some entry's last round; it holds nothing
         return changed
 
     def get(self, key: str) -> dict | None:
