@@ -170,8 +170,9 @@ def main() -> None:
             for line in lines:
                 parsed = parse(line)
                 if parsed is not None:
+                    topic, payload = parsed
                     now += 0.001
-                    alerts += len(process(parsed[0], parsed[1], now))
+                    alerts += len(process(topic, payload, now))
 
         measures = {"json": only_json, "orjson": only_orjson, "parse": only_parse, "both": parse_and_engine}
         warm = lines[: max(len(lines) // 20, 1)]

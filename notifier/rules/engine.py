@@ -889,8 +889,9 @@ class Engine:
                         try:
                             if (not fast(snap)) is armed:
                                 continue
-                        except KeyError:  # a value is not known yet: the rule decides
-                            pass
+                        except KeyError:  # a value is not known yet: unknown counts as false
+                            if (not watch.rule.condition.kleene(snap)) is armed:
+                                continue
                 else:
                     threshold = watch.next
                     if threshold is not None:
