@@ -239,12 +239,12 @@ def parse_message(line: str | bytes) -> tuple[str, Payload] | None:
             return _parse(line)
         if engagement.__class__ is not dict:
             return None
-        get = engagement.get
-        likes = get("like_count")
-        retweets = get("retweet_count")
-        quotes = get("quote_count")
-        replies = get("reply_count")
-        views = get("view_count_info")
+        # Plain method calls: Python 3.11 runs them faster than a bound get.
+        likes = engagement.get("like_count")
+        retweets = engagement.get("retweet_count")
+        quotes = engagement.get("quote_count")
+        replies = engagement.get("reply_count")
+        views = engagement.get("view_count_info")
         view_count = view_state = None
         if views.__class__ is dict:
             view_count = views.get("count")
