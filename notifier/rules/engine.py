@@ -676,6 +676,7 @@ class _Watch:
         self.next = self.rule.next_above(self.mark) if self.field is not None and state is not None else None
 
     def set_mark(self, mark: int) -> None:
+        """A milestone rule's new high-water mark, in the state entry and here."""
         self.state["m"] = self.mark = mark  # type: ignore[index]
         self.next = self.rule.next_above(mark)
 
@@ -872,9 +873,10 @@ class Engine:
         key = plan.key
         if explain is not None:
             for watch in plan.rules:
-                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
-                if alert is not None:
-                    alerts.append(alert)
+                if watch.mask & bits:
+                    alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
+                    if alert is not None:
+                        alerts.append(alert)
             return alerts
         for watch in plan.rules:
             if watch.mask & bits:

@@ -159,3 +159,12 @@ def test_take_dirty_at_any_pace_rebuilds_the_entries(rules, steps, takes):
         else:
             mirror[key] = entry
     assert mirror == engine.state.entries()
+
+
+def test_a_condition_without_fields_never_runs_with_or_without_explain(tmp_path):
+    """A when rule that reads no field is never run, so explaining does not change what it does."""
+    rules = load_rules(write_rules(tmp_path, f'- name: Constant\n  tweets: ["{TWEET}"]\n  when: 1 < 2\n  initial: fire\n'), env={})
+    plain, explained = Engine(rules), Engine(rules)
+    assert plain.process(f"/tweet_engagement/{TWEET}", engagement(likes=5), 1.0) == []
+    assert explained.process(f"/tweet_engagement/{TWEET}", engagement(likes=5), 1.0, []) == []
+    assert plain.state.entries() == explained.state.entries()
