@@ -16,20 +16,11 @@ from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 
 from .conftest import CONVERSATION, PARTNER, TWEET, StartNotifier, WriteRules
-from .test_run import stop, subscribed
+from .test_run import THRESHOLD_AND_MILESTONES, stop, subscribed
 
 TWEET_TOPIC = f"/tweet_engagement/{TWEET}"
 
-RULES = f"""
-- name: Threshold
-  tweets: ["{TWEET}"]
-  when: likes > 1000
-  title: "Threshold {{likes}}"
-- name: Every thousand
-  tweets: ["{TWEET}"]
-  every: {{likes: 1000}}
-  title: "Every {{milestone}}"
-"""
+RULES = THRESHOLD_AND_MILESTONES
 
 
 def clock_text(ts: float) -> str:
