@@ -12,6 +12,7 @@ the cost per event flat however many rules there are.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -458,7 +459,7 @@ class _GainRule(_Compiled):
         # tweet is a sample, so gain rules always run.
         self.always = True
 
-    def sample(self, samples: list, now: float, value: float) -> float:
+    def sample(self, samples: array, now: float, value: float) -> float:
         """Add a sample, forget what the window no longer needs; the rise over the window."""
         last = samples[-2]
         if now < last:
@@ -505,7 +506,7 @@ class _GainRule(_Compiled):
             dirty.add(watch.rkey)
         state = watch.state
         if state is None:
-            state = entries[watch.rkey] = {"a": True, "p": [now, value]}
+            state = entries[watch.rkey] = {"a": True, "p": array("d", (now, value))}
             watch.attach(state)
             if explain is not None:
                 self.decide(explain, topic, key, "initial", False,
@@ -574,7 +575,7 @@ class _GainRule(_Compiled):
         samples = entry.get("p")
         return (
             isinstance(entry.get("a"), bool)
-            and isinstance(samples, list)
+            and isinstance(samples, (list, array))
             and len(samples) >= 2
             and len(samples) % 2 == 0
             and all(_number(item) for item in samples)
@@ -672,7 +673,14 @@ class _Watch:
         self.state = state
         self.armed = state.get("a") if state is not None else None
         self.mark = state.get("m") if state is not None else None
-        self.samples = state.get("p") if state is not None else None
+        samples = state.get("p") if state is not None else None
+        if samples.__class__ is list:
+            # Saved as a list; held as raw doubles in one buffer, so reading a
+            # sample fetches no number object. With thousands of tweets that
+            # memory is cold on every event, and a list of floats and ints is
+            # about five times the size.
+            samples = state["p"] = array("d", samples)  # type: ignore[index]
+        self.samples = samples
         self.next = self.rule.next_above(self.mark) if self.field is not None and state is not None else None
 
     def set_mark(self, mark: int) -> None:

@@ -8,9 +8,9 @@ Entries are small dicts under short keys:
   ``<rule id>`` is :attr:`Rule.identity <notifier.rules.model.Rule.identity>`
   (a hash of the rule's name and trigger). Fields: ``a`` armed (edge-triggered
   rules), ``m`` milestone high-water mark, ``p`` gain samples (flat
-  ``[t0, v0, t1, v1, ...]``, bounded), ``f`` time of the last firing, ``o`` set
-  once a ``once: true`` rule fired, ``n``/``ns`` matches a cooldown held back and
-  since when.
+  ``[t0, v0, t1, v1, ...]``, bounded; held as doubles, exact for counts below
+  2**53), ``f`` time of the last firing, ``o`` set once a ``once: true`` rule
+  fired, ``n``/``ns`` matches a cooldown held back and since when.
 
 The engine marks what it changes; :meth:`EngineState.take_dirty` hands exactly
 those entries over for saving (``None`` for deleted ones).
@@ -18,14 +18,16 @@ those entries over for saving (``None`` for deleted ones).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 
 __all__ = ["EngineState"]
 
 
 def _copy(entry: dict) -> dict:
-    # One level deep is enough: values are numbers, strings, bools or flat lists.
-    return {key: (list(value) if isinstance(value, list) else value) for key, value in entry.items()}
+    # One level deep is enough: values are numbers, strings, bools or flat
+    # sequences (lists, or the array of doubles the engine keeps gain samples in).
+    return {key: (list(value) if isinstance(value, (list, array)) else value) for key, value in entry.items()}
 
 
 class EngineState:
