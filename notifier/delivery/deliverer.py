@@ -322,6 +322,7 @@ class Deliverer:
             self._active[row.target] += 1
             task = asyncio.create_task(self._deliver(row, target), name=f"notifier-send-{row.id}")
             self._in_flight[row.id] = task
+            # _deliver calls _finished itself; this covers a task cancelled before it ran.
             task.add_done_callback(lambda _task, row=row: self._finished(row))
             free -= 1
 
@@ -440,7 +441,8 @@ class Deliverer:
         return tuple(key for key, count in self._active.items() if count >= self._per_target)
 
     def _finished(self, row: OutboxRow) -> None:
-        self._in_flight.pop(row.id, None)
+        if self._in_flight.pop(row.id, None) is None:
+            return  # already done
         self._active[row.target] -= 1
         if self._active[row.target] <= 0:
             del self._active[row.target]
@@ -457,6 +459,16 @@ class Deliverer:
     # -- one send --------------------------------------------------------------------------
 
     async def _deliver(self, row: OutboxRow, target: Target) -> None:
+        try:
+            await self._send_and_settle(row, target)
+        finally:
+            # In the same step as the outcome is recorded, with no await between:
+            # a budget counts a send under way as sent, so the scheduler must
+            # never see a row both recorded as sent and still under way (it
+            # would count it twice and hold the next alert for a whole period).
+            self._finished(row)
+
+    async def _send_and_settle(self, row: OutboxRow, target: Target) -> None:
         alert = row.alert
         try:
             outcome = await send_once(

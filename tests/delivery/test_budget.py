@@ -97,6 +97,23 @@ async def test_send_history_survives_a_restart(start_deliverer, receiver, tmp_pa
         await second.aclose()
 
 
+async def test_a_finished_send_is_not_counted_twice(start_deliverer, receiver):
+    """3/h and three alerts, one send at a time, the scheduler woken as each send is recorded: all three go now."""
+    clock = FakeClock(NOON)
+    woken: list = []
+    # Waking the scheduler from the result callback lets it run right after a
+    # send is recorded as sent, before anything else: a send counted both as
+    # sent and as under way would hold the third alert for an hour.
+    deliverer = await start_deliverer(
+        budget_targets(receiver), clock=clock, per_target=1, on_result=lambda result: woken[0].wake(),
+    )
+    woken.append(deliverer)
+    deliverer.enqueue([make_alert("hook", title=f"alert {n}") for n in range(3)])
+    assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 3)
+    assert await deliverer.drain(timeout=5)
+    assert deliverer._outbox.rows("pending") == []
+
+
 async def test_minute_budget_slides(start_deliverer, receiver):
     """1/m: one send, the next waits until a minute after it, not until the next full minute."""
     clock = FakeClock(NOON + 45)
