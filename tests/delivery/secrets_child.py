@@ -28,7 +28,7 @@ async def main(db: str, good: list[str], bad: str) -> None:
     print(repr(targets), [repr(t) for t in targets], [str(t) for t in targets])
     results = []
     deliverer = Deliverer(
-        Outbox(db), targets, max_age=0.5, backoff=lambda attempt: 0.1, on_result=results.append
+        Outbox(db), targets, max_age=2.0, backoff=lambda attempt: 0.1, on_result=results.append
     )
     await deliverer.start()
     deliverer.enqueue(
