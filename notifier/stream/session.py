@@ -395,7 +395,7 @@ class StreamingSession:
             try:
                 live = await self._connect()
             except AuthenticationError as exc:
-                log.error("stream refused: %s", exc)
+                log.error("stream refused: %s", exc, extra={"event": "stream_refused"})
                 self._fail_waiters(exc)
                 self._stop(exc)
                 return
@@ -407,7 +407,7 @@ class StreamingSession:
                 continue
             outcome = await self._serve(live)
             if isinstance(outcome, AuthenticationError):
-                log.error("stream refused: %s", outcome)
+                log.error("stream refused: %s", outcome, extra={"event": "stream_refused"})
                 self._stop(outcome)
                 return
             if isinstance(outcome, _Reopen):
@@ -425,7 +425,10 @@ class StreamingSession:
             delay = self._backoff.delay(self._failures)
         self._failures += 1
         reason = str(cause) if cause is not None else "the server ended the stream"
-        log.warning("stream interrupted: %s; reconnecting in %.1f s", reason, delay)
+        log.warning(
+            "stream interrupted: %s; reconnecting in %.1f s", reason, delay,
+            extra={"event": "stream_interrupted", "retry_in": round(delay, 3)},
+        )
         self.stats.retry_at = time.time() + delay
         sleeper = asyncio.ensure_future(self._sleep(delay))
         waker = asyncio.ensure_future(self._wake.wait())
@@ -491,6 +494,7 @@ class StreamingSession:
             len(self.topics),
             live.config.subscription_ttl_millis,
             live.config.heartbeat_millis,
+            extra={"event": "stream_connected", "topics": len(self.topics)},
         )
         self._refresher = asyncio.create_task(
             self._refresh(live.config), name=f"notifier-stream-refresh-{live.config.session_id}"
@@ -599,12 +603,18 @@ class StreamingSession:
             try:
                 payload = await self._post(config.session_id, topics, ())
             except (SessionNotFoundError, AuthenticationError) as exc:
-                log.warning("refreshing subscriptions failed: %s; reopening the stream", exc)
+                log.warning(
+                    "refreshing subscriptions failed: %s; reopening the stream", exc,
+                    extra={"event": "refresh_failed"},
+                )
                 self._interrupt_live(exc, config.session_id)
                 return
             except StreamError as exc:
                 delay = max(0.05, min(5.0, interval / 4))
-                log.warning("refreshing subscriptions failed: %s; retrying in %.1f s", exc, delay)
+                log.warning(
+                    "refreshing subscriptions failed: %s; retrying in %.1f s", exc, delay,
+                    extra={"event": "refresh_failed", "retry_in": round(delay, 3)},
+                )
             else:
                 self._log_refused(payload)
                 delay = interval
@@ -640,7 +650,8 @@ class StreamingSession:
         subscriptions = payload.subscriptions
         for error in subscriptions.errors if subscriptions else ():
             log.warning(
-                "X refused topic %s: %s (code %s)", error.topic or "?", error.message or "no reason given", error.code
+                "X refused topic %s: %s (code %s)", error.topic or "?", error.message or "no reason given", error.code,
+                extra={"event": "topic_refused", "topic": error.topic},
             )
 
 

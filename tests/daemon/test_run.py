@@ -240,6 +240,9 @@ def test_dropped_and_stalled_stream_lose_and_double_nothing(
     port = child.wait_for_event("metrics")[0]["port"]
     status, body = http_get(f"http://127.0.0.1:{port}/metrics")
     assert status == 200 and "notifier_reconnects_total 2.0" in body
+    # JSON logs name each connection and interruption, so a log pipeline can count them.
+    assert len(child.events("stream_connected", topics=1)) == 3
+    assert len(child.events("stream_interrupted")) == 2
     stop(child)
     assert Counter(receiver.titles) == Counter(["Threshold 1500", "Every 1000", "Every 2000", "Every 3000"])
 
