@@ -13,29 +13,16 @@ from notifier.config import Config
 from notifier.daemon import EXIT_OK, EXIT_USAGE, Daemon, payload_kind
 from notifier.exceptions import DeliveryError, StreamError
 from notifier.state import StateStore
-from notifier.stream.events import DMUpdateEvent, Payload, TweetEngagementEvent
+from notifier.stream.events import DMUpdateEvent, Payload
 from notifier.stream.session import StreamStats
 
-TWEET = "1850000000000000000"
-TOPIC = f"/tweet_engagement/{TWEET}"
+from .inprocess import THRESHOLD, TOPIC, console_rules, engagement
 
-RULES = f"""\
-version: 1
-account:
-  cookies: missing-cookies.json
-targets:
-  screen: console://
-defaults:
-  notify: [screen]
-rules:
-  - name: Threshold
-    tweets: ["{TWEET}"]
-    when: likes > 1000
-"""
+RULES = console_rules(THRESHOLD, cookies="missing-cookies.json")
 
 
 def likes(count: int) -> Payload:
-    return Payload(tweet_engagement=TweetEngagementEvent(like_count=count))
+    return engagement(like_count=count)
 
 
 @pytest.fixture

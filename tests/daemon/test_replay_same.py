@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +14,18 @@ from notifier.alert import Alert
 from notifier.config import Config
 from notifier.daemon import EXIT_OK, Daemon
 from notifier.rules.expect import compare, load_expected
-from notifier.stream.events import Payload, TweetEngagementEvent
+from notifier.stream.events import Payload
+
+from .conftest import TWEET
+from .inprocess import THRESHOLD, TOPIC, console_rules, engagement
 
 ROOT = Path(__file__).resolve().parents[2]
-TWEET = "1850000000000000000"
-TOPIC = f"/tweet_engagement/{TWEET}"
 
-RULES = f"""\
-version: 1
-targets:
-  screen: console://
-defaults:
-  notify: [screen]
-rules:
-  - name: Threshold
-    tweets: ["{TWEET}"]
-    when: likes > 1000
+RULES = console_rules(THRESHOLD + f"""\
   - name: Reposts
     tweets: ["{TWEET}"]
     when: retweets > 5
-"""
+""")
 
 
 class Recorder(Daemon):
@@ -52,10 +45,6 @@ def make(tmp_path: Path, rules: Path, replay: Path, **overrides: Any) -> Recorde
     config = Config(rules=rules, state=tmp_path / "state.db", replay=replay, watch_interval=0, **overrides)
     # A clock far from any recorded time: a replay must never read it for an event.
     return Recorder(config, env={}, clock=lambda: 5_000_000_000.0, install_signals=False)
-
-
-def engagement(**fields: int) -> Payload:
-    return Payload(tweet_engagement=TweetEngagementEvent(**fields))
 
 
 @pytest.fixture
@@ -88,44 +77,43 @@ async def test_lines_without_ts_keep_the_previous_time(tmp_path: Path, rules: Pa
     assert [(alert.rule, alert.ts) for alert in daemon.fired] == [("Threshold", 0.0), ("Threshold", 1000.5)]
 
 
-async def test_rule_met_on_a_later_event_is_logged(
-    tmp_path: Path, rules: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A rule whose field the first message did not carry logs 'already met' when the field comes."""
+@pytest.fixture
+async def started(tmp_path: Path, rules: Path) -> AsyncIterator[Recorder]:
+    """A daemon past startup() on an empty recording, fed by hand; shut down afterwards."""
     recording = tmp_path / "empty.jsonl"
     recording.write_text("")
     daemon = make(tmp_path, rules, recording)
     assert await daemon.startup() == EXIT_OK
     try:
-        with caplog.at_level(logging.INFO, logger="notifier.daemon"):
-            assert daemon.handle(TOPIC, engagement(like_count=5000), 1.0) == []
-            assert TOPIC not in daemon._settled  # Reposts has not seen a value yet
-            assert daemon.handle(TOPIC, engagement(retweet_count=10), 2.0) == []
-            assert TOPIC in daemon._settled  # every rule has state: no more explaining
+        yield daemon
     finally:
         await daemon.shutdown()
+
+
+async def test_rule_met_on_a_later_event_is_logged(started: Recorder, caplog: pytest.LogCaptureFixture) -> None:
+    """A rule whose field the first message did not carry logs 'already met' when the field comes."""
+    daemon = started
+    with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+        assert daemon.handle(TOPIC, engagement(like_count=5000), 1.0) == []
+        assert TOPIC not in daemon._settled  # Reposts has not seen a value yet
+        assert daemon.handle(TOPIC, engagement(retweet_count=10), 2.0) == []
+        assert TOPIC in daemon._settled  # every rule has state: no more explaining
     met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
     assert len(met) == 2 and "Threshold" in met[0] and "Reposts" in met[1]
 
 
 async def test_rule_added_by_reload_logs_already_met(
-    tmp_path: Path, rules: Path, caplog: pytest.LogCaptureFixture
+    started: Recorder, rules: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """After a reload adds a rule that already holds, its first observation logs 'already met'."""
-    recording = tmp_path / "empty.jsonl"
-    recording.write_text("")
-    daemon = make(tmp_path, rules, recording)
-    assert await daemon.startup() == EXIT_OK
+    daemon = started
     daemon._replaying = True  # no stream to resubscribe
-    try:
-        daemon.handle(TOPIC, engagement(like_count=5000, retweet_count=1), 1.0)
-        assert TOPIC in daemon._settled
-        rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
-        await daemon._apply_reload()
-        caplog.clear()  # only what the event after the reload logs
-        with caplog.at_level(logging.INFO, logger="notifier.daemon"):
-            assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
-    finally:
-        await daemon.shutdown()
+    daemon.handle(TOPIC, engagement(like_count=5000, retweet_count=1), 1.0)
+    assert TOPIC in daemon._settled
+    rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
+    await daemon._apply_reload()
+    caplog.clear()  # only what the event after the reload logs
+    with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+        assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
     met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
     assert len(met) == 1 and "Big" in met[0]
