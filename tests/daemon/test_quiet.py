@@ -16,7 +16,7 @@ from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 
 from .conftest import CONVERSATION, PARTNER, TWEET, StartNotifier, WriteRules
-from .test_run import THRESHOLD_AND_MILESTONES, stop, subscribed
+from .test_run import THRESHOLD_AND_MILESTONES, cross_1000, stop, subscribed
 
 TWEET_TOPIC = f"/tweet_engagement/{TWEET}"
 
@@ -42,8 +42,7 @@ def test_quiet_hours_digest_survives_a_sigkill_and_goes_out_when_the_window_ends
     rules = write_rules(RULES, {"hook": quiet_target(receiver.json_url(), now - 60, now + 3600)})
     first = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     fake.push_engagement(TWEET, like_count=2500)
     held = first.wait_for_event("held", count=3)
     assert {entry["target"] for entry in held} == {"hook"}
@@ -78,8 +77,7 @@ def test_urgent_rule_reaches_a_quiet_target_at_once(
     )
     child = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     assert receiver.wait_for(lambda r: len(r.received) == 1), child.stderr
     assert receiver.titles == ["Threshold 1500"]
     child.wait_for_event("held", rule="Every thousand")

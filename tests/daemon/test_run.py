@@ -48,6 +48,15 @@ def received(receiver: Receiver, count: int, timeout: float = 10.0) -> list[str 
     return receiver.titles
 
 
+def cross_1000(fake: FakeLivePipeline, *, view_count: int | None = None) -> None:
+    """Likes 10, then 1,500: THRESHOLD_AND_MILESTONES fires 'Threshold 1500' and 'Every 1000'."""
+    fake.push_engagement(TWEET, like_count=10)
+    if view_count is None:
+        fake.push_engagement(TWEET, like_count=1500)
+    else:
+        fake.push_engagement(TWEET, like_count=1500, view_count=view_count)
+
+
 def stop(child: NotifierProcess) -> None:
     """SIGTERM, then expect a clean exit."""
     child.send_signal(signal.SIGTERM)
@@ -119,8 +128,7 @@ def test_restart_repeats_nothing_and_announces_a_milestone_crossed_while_down(
     rules = write_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
     first = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     assert sorted(received(receiver, 2)) == ["Every 1000", "Threshold 1500"]
     stop(first)
 
@@ -143,8 +151,7 @@ def test_alert_pending_at_a_kill_is_delivered_after_restart(
     first = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
     receiver.hang()
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     first.wait_for_event("alert", count=2)
     first.kill()
     receiver.recover()
@@ -168,8 +175,7 @@ def test_sigterm_drains_deliveries_then_exits_zero(
     child = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
     receiver.slow(1.0)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     child.wait_for_event("alert", count=2)
     child.send_signal(signal.SIGTERM)
     assert child.wait() == 0
@@ -185,8 +191,7 @@ def test_second_signal_exits_at_once(
     child = start_notifier(str(rules), "--state", "state.db")
     subscribed(fake, TWEET_TOPIC)
     receiver.hang()
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     child.wait_for_event("alert", count=2)
     child.send_signal(signal.SIGINT)
     child.wait_for_event("stopping")
@@ -205,8 +210,7 @@ def test_for_duration_runs_then_exits_zero(
     started = time.monotonic()
     child = start_notifier(str(rules), "--state", "state.db", "--for", "2s")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     assert child.wait(timeout=15) == 0
     assert time.monotonic() - started >= 2
     assert sorted(receiver.titles) == ["Every 1000", "Threshold 1500"]
@@ -220,8 +224,7 @@ def test_dropped_and_stalled_stream_lose_and_double_nothing(
     rules = write_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
     child = start_notifier(str(rules), "--state", "state.db", "--metrics-port", "0")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     received(receiver, 2)
 
     fake.drop_connections()
@@ -287,8 +290,7 @@ def test_rule_file_change_reloads_and_a_bad_file_keeps_the_old_rules(
     rules.write_text(rules.read_text() + "  - name: Broken\n    tweets: [\"1\"]\n    when: likes >>> 3\n")
     failed = child.wait_for_event("reload_failed")
     assert "rules.yaml:" in failed[0]["message"]
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     assert sorted(received(receiver, 2)) == ["Every 1000", "Threshold 1500"]
     stop(child)
 
@@ -355,8 +357,7 @@ def test_healthz_and_metrics_over_http(
     base = f"http://127.0.0.1:{child.wait_for_event('metrics')[0]['port']}"
     subscribed(fake, TWEET_TOPIC)
     assert wait_until(lambda: http_get(base + "/healthz") == (200, "connected\n"), what="healthy")
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500)
+    cross_1000(fake)
     fake.push_raw(TWEET_TOPIC, "{not json")
     received(receiver, 2)
 
@@ -395,8 +396,7 @@ def test_record_then_replay_through_the_same_pipeline(
     rules = write_rules(THRESHOLD_AND_MILESTONES, {"hook": "json://127.0.0.1:9/"})
     recorder = start_notifier(str(rules), "--for", "3s", "-o", "events.jsonl", command="record")
     subscribed(fake, TWEET_TOPIC)
-    fake.push_engagement(TWEET, like_count=10)
-    fake.push_engagement(TWEET, like_count=1500, view_count=20000)
+    cross_1000(fake, view_count=20000)
     assert recorder.wait(timeout=15) == 0
     lines = [json.loads(line) for line in (workdir / "events.jsonl").read_text().splitlines()]
     assert lines[0]["topic"] == "/system/config"
