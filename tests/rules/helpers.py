@@ -77,3 +77,12 @@ def feed(engine: Engine, steps, topic: str = TOPIC) -> list:
     for now, payload in steps:
         titles += [alert.title for alert in engine.process(topic, payload, now)]
     return titles
+
+
+def take_dirty_into(engine: Engine, mirror: dict) -> None:
+    """Apply ``engine.state.take_dirty()`` to ``mirror`` as the daemon's store does (None deletes)."""
+    for key, entry in engine.state.take_dirty().items():
+        if entry is None:
+            mirror.pop(key, None)
+        else:
+            mirror[key] = entry

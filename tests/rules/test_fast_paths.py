@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from notifier.rules import Engine, EngineState, load_rules
 from notifier.rules.engine import _MilestoneRule, _Watch
 
-from .helpers import TWEET, TWEET2, engagement, write_rules
+from .helpers import TWEET, TWEET2, engagement, take_dirty_into, write_rules
 
 RULES = f"""
 - name: Likes over 300
@@ -147,17 +147,9 @@ def test_take_dirty_at_any_pace_rebuilds_the_entries(rules, steps, takes):
         payload = engagement(**{name: value for name, value in fields.items() if value is not None})
         engine.process(f"/tweet_engagement/{tweet}", payload, now)
         if take:
-            for key, entry in engine.state.take_dirty().items():
-                if entry is None:
-                    mirror.pop(key, None)
-                else:
-                    mirror[key] = entry
+            take_dirty_into(engine, mirror)
             assert mirror == engine.state.entries()
-    for key, entry in engine.state.take_dirty().items():
-        if entry is None:
-            mirror.pop(key, None)
-        else:
-            mirror[key] = entry
+    take_dirty_into(engine, mirror)
     assert mirror == engine.state.entries()
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from notifier.rules import Engine, EngineState, load_rules
 
-from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, dm, engagement, write_rules
+from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, dm, engagement, take_dirty_into, write_rules
 
 RULES = f"""
 - name: Threshold
@@ -107,9 +107,5 @@ def test_take_dirty_tracks_entries_exactly(rules):
         engine.process(TOPIC, engagement(likes=(step * 37) % 1300, views=step * 3), step * 1.5)
         if step % 7 == 0:
             engine.process(f"/dm_update/{CONV}", dm(OTHER), step * 1.5)
-        for key, entry in engine.state.take_dirty().items():
-            if entry is None:
-                mirror.pop(key, None)
-            else:
-                mirror[key] = entry
+        take_dirty_into(engine, mirror)
     assert mirror == engine.state.entries()
