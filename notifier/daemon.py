@@ -848,12 +848,12 @@ def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
 
 
 def _rule_policies(ruleset: RuleSet) -> dict[str, RulePolicy]:
-    """What each rule asks of delivery: urgent alerts skip quiet hours; group_wait collects DMs."""
-    return {
-        rule.name: RulePolicy(urgent=rule.urgent, group_wait=rule.group_wait)
-        for rule in ruleset.rules
-        if rule.urgent or rule.group_wait
-    }
+    """What each rule asks of delivery beyond its alerts: group_wait collects DMs.
+
+    Urgency travels on the alert itself (the engine sets it from the rule), so
+    it survives a catch-up merge, which renames the alert.
+    """
+    return {rule.name: RulePolicy(group_wait=rule.group_wait) for rule in ruleset.rules if rule.group_wait}
 
 
 def _local_time(ts: float) -> str:

@@ -129,7 +129,7 @@ class _Compiled:
 
     __slots__ = (
         "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
-        "once", "rid", "rule", "title", "message",
+        "once", "rid", "rule", "title", "message", "urgent",
     )
 
     def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
@@ -142,6 +142,7 @@ class _Compiled:
         self.initial = rule.initial_fire
         self.notify = rule.notify
         self.notify_type = notify_type
+        self.urgent = rule.urgent
         default_title, default_message = _DEFAULTS[texts]
         self.title = rule.title or default_title
         self.message = rule.message or default_message
@@ -189,7 +190,7 @@ class _Compiled:
         return Alert(
             rule=self.name, topic=topic, key=key, title=title, message=message,
             targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
-            fields=fields,
+            urgent=self.urgent, fields=fields,
         )
 
     def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:

@@ -194,7 +194,6 @@ class TargetReplay:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self._policies = {name: spec.policy for name, spec in ruleset.targets.items() if spec.policy.active}
-        self._urgent = {rule.name for rule in ruleset.rules if getattr(rule, "urgent", False)}
         self._targets: dict[str, _Waiting] = {name: _Waiting() for name in self._policies}
 
     def release(self, now: float) -> list[Release]:
@@ -217,7 +216,7 @@ class TargetReplay:
     def route(self, alert: Alert, now: float) -> list[Explanation]:
         """What each policy target of ``alert`` does with it at ``now`` (call :meth:`release` first)."""
         names = alert.fields.get("rules") or [alert.rule]
-        urgent = alert.urgent or any(name in self._urgent for name in names)  # type: ignore[union-attr]
+        urgent = alert.urgent
         rule = " + ".join(names)  # type: ignore[arg-type]
         out = []
         for target in alert.targets:

@@ -180,3 +180,27 @@ def test_bad_max_gap_is_a_load_error(tmp_path, value: str, problem: str) -> None
     with pytest.raises(RuleFileError) as caught:
         ruleset(tmp_path, f'- name: A\n  tweets: ["{TWEET}"]\n  every: {{likes: 10}}\n', header=header)
     assert any(problem in text for text in caught.value.problems), caught.value.problems
+
+
+def test_an_urgent_rule_keeps_its_alerts_urgent_through_a_catch_up_merge(tmp_path) -> None:
+    """The engine marks an urgent rule's alerts urgent, and a merged catch-up alert stays urgent."""
+    e = engine(tmp_path, f"""
+        - name: Like milestones
+          tweets: ["{TWEET}"]
+          every: {{likes: 1000}}
+          urgent: true
+        - name: Repost milestones
+          tweets: ["{TWEET}"]
+          milestones: {{retweets: [100, 500]}}
+    """)
+    catchup = CatchUp(300)
+    catchup.connected(0.0)
+    catchup.event(TOPIC, e.process(TOPIC, engagement(likes=900, retweets=90), 1.0), 1.0)
+    fired = e.process(TOPIC, engagement(likes=4100, retweets=600), 1802.0)
+    assert [(alert.rule, alert.urgent) for alert in fired] == [
+        ("Like milestones", True), ("Repost milestones", False),
+    ]
+    catchup.connected(1.0 + 1800)
+    (merged,) = catchup.event(TOPIC, fired, 1802.0)
+    assert merged.rule == "Like milestones + Repost milestones" and merged.urgent
+
