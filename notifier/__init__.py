@@ -84,5 +84,6 @@ __all__ = [
     "TweetEngagementEvent",
     "build_targets",
     "load_cookies",
+    "load_rules",
     "parse_message",
 ]

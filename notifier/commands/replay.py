@@ -84,10 +84,10 @@ class Step:
 
 
 def run_steps(
-    engine: Engine, events: Iterable[RecordedEvent], *, catchup: CatchUp | None = None, explain: bool = False,
+    engine: Engine, events: Iterable[RecordedEvent], *, explain: bool = False,
 ) -> Iterator[Step]:
     """Feed events through the engine and catch-up, as the daemon does for each event."""
-    catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
+    catchup = CatchUp(engine.ruleset.max_gap)
     process = engine.process
     for event in events:
         if event.payload.config is not None:

@@ -62,9 +62,6 @@ def run_test(args: argparse.Namespace) -> int:
     except RuleFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    except OSError as exc:
-        print(f"cannot read the rule file {path}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
     try:
         targets = build_targets(ruleset.targets, ruleset.targets_from)
         chosen = targets.resolve(args.target) if args.target else tuple(targets)

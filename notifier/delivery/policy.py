@@ -155,11 +155,6 @@ class QuietWindow:
         if not (0 <= self.start < _DAY and 0 <= self.end < _DAY) or self.start == self.end:
             raise ValueError("a quiet window needs two different times of day")
 
-    @classmethod
-    def parse(cls, text: str) -> QuietWindow:
-        """``"22:00-07:00"`` → a window; PolicyError saying what is wrong otherwise."""
-        return parse_quiet(text)
-
     @property
     def crosses_midnight(self) -> bool:
         return self.end < self.start
@@ -215,11 +210,6 @@ class Budget:
     def __post_init__(self) -> None:
         if self.count < 1 or self.per <= 0:
             raise ValueError("a budget needs a count of at least 1 and a positive period")
-
-    @classmethod
-    def parse(cls, text: str) -> Budget:
-        """``"5/h"`` → a budget; PolicyError saying what is wrong otherwise."""
-        return parse_budget(text)
 
     def recent(self, sent_times: Iterable[float], now: float) -> list[float]:
         """The sends that count at ``now``: those after ``now - per``, oldest first."""

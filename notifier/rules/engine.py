@@ -78,20 +78,6 @@ def _counts_line(snapshot: Mapping[str, object]) -> str:
     return " · ".join(parts) if parts else "no counts known yet"
 
 
-def _show(value: object) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return repr(value)
-
-
-def _values_text(values: Mapping[str, object]) -> str:
-    return ", ".join(f"{name}={_show(value)}" for name, value in values.items())
-
-
 # ------------------------------------------------------------ default texts
 
 _TWEET = {"rule": "text", "tweet_id": "text", "url": "text", "time": "time", "counts": "text"}
