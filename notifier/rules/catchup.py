@@ -26,7 +26,7 @@ the outage.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..alert import Alert
@@ -111,19 +111,22 @@ class CatchUp:
         self._seen = set()
         return self._outage
 
-    def event(self, topic: str, alerts: Sequence[Alert], now: float) -> list[Alert]:
-        """An event's alerts, as they should go out: labelled and folded when it is a catch-up."""
+    def event(self, topic: str, alerts: list[Alert], now: float) -> list[Alert]:
+        """An event's alerts, as they should go out: labelled and folded when it is a catch-up.
+
+        Outside a catch-up that is ``alerts`` itself: this runs on every event.
+        """
         self.alive(now)
         outage = self._outage
         if outage is None:
-            return list(alerts)
+            return alerts
         if now - outage.until > self.max_gap:
             # The catch-up is over: later first events are ordinary news.
             self._outage = None
             self._seen = set()
-            return list(alerts)
+            return alerts
         if topic in self._seen or not topic.startswith(_ENGAGEMENT):
-            return list(alerts)
+            return alerts
         self._seen.add(topic)
         return [_label(alert, outage) for alert in merge_milestones(alerts)]
 
