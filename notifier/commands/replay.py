@@ -140,12 +140,11 @@ class _Printer:
         self.printed = 0
         # The target side of explanations: quiet hours and budgets on the replay's clock.
         self.targets = TargetReplay(ruleset)
-        self.alerts: list[Alert] = []
 
     def step(self, step: Step) -> None:
         if self.fmt == "expect":
-            self.alerts += step.alerts
-        elif self.explain:
+            return  # written whole at the end
+        if self.explain:
             self._explain(step)
         else:
             for alert in step.alerts:
@@ -187,9 +186,9 @@ class _Printer:
         for explanation in explanations:
             self.out.write(f"  {format_explanation(explanation)}\n")
 
-    def finish(self) -> None:
+    def finish(self, fired: list[Alert]) -> None:
         if self.fmt == "expect":
-            self.out.write(dump_expected(self.alerts, header=self.header))
+            self.out.write(dump_expected(fired, header=self.header))
         elif self.explain and self.fmt == "text":
             for line in self.targets.pending():
                 self.out.write(f"end of the recording · {line}\n")
@@ -243,7 +242,7 @@ def replay(args: argparse.Namespace) -> int:
             if not quiet:
                 printer.step(step)
         if not quiet:
-            printer.finish()
+            printer.finish(fired)
 
     try:
         if args.events == "-":
