@@ -20,7 +20,7 @@ import difflib
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,15 +30,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..alert import Alert
 from ..exceptions import ExpectFileError
+from .load import _FLOAT_TAG, _INT_TAG, _NULL_TAG, unknown_key_fix
 from .templates import event_time
 
 __all__ = ["ExpectFileError", "Expected", "ExpectedAlerts", "compare", "dump_expected", "load_expected"]
 
 _TOP_KEYS = ("alerts",)
 _ALERT_KEYS = ("at", "rule", "key", "title")
-_NULL_TAG = "tag:yaml.org,2002:null"
-_INT_TAG = "tag:yaml.org,2002:int"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -97,7 +95,7 @@ def load_expected(path: str | os.PathLike[str]) -> ExpectedAlerts:
     for key_node, value_node in root.value:
         name = key_node.value
         if name not in _TOP_KEYS:
-            problem(key_node, f"unknown key '{name}' at the top level", _suggest(name, _TOP_KEYS))
+            problem(key_node, f"unknown key '{name}' at the top level", unknown_key_fix(name, _TOP_KEYS))
         elif isinstance(value_node, SequenceNode):
             items = value_node
         else:
@@ -131,7 +129,7 @@ def _entry(item: Node, index: int, problem) -> Expected | None:
     for key_node, value_node in item.value:
         name = key_node.value
         if name not in _ALERT_KEYS:
-            problem(key_node, f"unknown key '{name}' in alert {index}", _suggest(name, _ALERT_KEYS))
+            problem(key_node, f"unknown key '{name}' in alert {index}", unknown_key_fix(name, _ALERT_KEYS))
             ok = False
             continue
         if not isinstance(value_node, ScalarNode) or value_node.tag == _NULL_TAG:
@@ -171,13 +169,6 @@ def _time(node: ScalarNode) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return math.floor(moment.timestamp())
-
-
-def _suggest(name: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, allowed, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "allowed here: " + ", ".join(allowed)
 
 
 def _line(rule: str, key: str, title: str, at: int | None) -> str:

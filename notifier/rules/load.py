@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -82,6 +82,12 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 # ${VAR} or ${VAR:-default}; $${ is a literal ${.
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def unknown_key_fix(key: str, allowed: Sequence[str]) -> str:
+    """How to fix an unknown key: the allowed key it is most likely a typo of, or the allowed ones."""
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
 
 
 def parse_duration(text: str) -> float:
@@ -239,9 +245,7 @@ class _Loader:
                            "keep one of them")
                 continue
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                fix = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
-                self.error(key_node, f"unknown key '{key}' {where}", fix)
+                self.error(key_node, f"unknown key '{key}' {where}", unknown_key_fix(key, allowed))
                 continue
             result[key] = (key_node, value_node)
         return result
