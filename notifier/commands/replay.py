@@ -17,7 +17,7 @@ from ..rules.catchup import CatchUp, Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
 from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
 from ..rules.replay import RecordedEvent
-from ..rules.templates import event_time
+from ..rules.templates import utc_seconds
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
@@ -100,7 +100,7 @@ def run_steps(
 
 def format_alert(alert: Alert) -> str:
     """An alert as ``notifier replay`` prints it for people."""
-    stamp = event_time(alert.ts).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = utc_seconds(alert.ts)
     lines = [f"[{stamp}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
     lines += [f"  {line}" for line in alert.message.splitlines()]
     return "\n".join(lines)

@@ -31,13 +31,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..alert import Alert
 from ..exceptions import ExpectFileError
 from .load import _FLOAT_TAG, _INT_TAG, _NULL_TAG, unknown_key_fix
-from .templates import event_time
+from .templates import utc_seconds
 
 __all__ = ["ExpectFileError", "Expected", "ExpectedAlerts", "compare", "dump_expected", "load_expected"]
 
 _TOP_KEYS = ("alerts",)
 _ALERT_KEYS = ("at", "rule", "key", "title")
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +171,7 @@ def _time(node: ScalarNode) -> int | None:
 
 
 def _line(rule: str, key: str, title: str, at: int | None) -> str:
-    stamp = f"{event_time(at):{_TIME_FORMAT}}  " if at is not None else ""
+    stamp = f"{utc_seconds(at)}  " if at is not None else ""
     return f"{stamp}{rule} [{key}]: {title}"
 
 
@@ -199,7 +198,7 @@ def dump_expected(alerts: Iterable[Alert], *, header: str = "") -> str:
     for alert in alerts:
         # JSON strings are valid YAML double-quoted scalars: exact, whatever the text.
         body += [
-            f"  - at: {json.dumps(f'{event_time(alert.ts):{_TIME_FORMAT}}')}",
+            f"  - at: {json.dumps(utc_seconds(alert.ts))}",
             f"    rule: {json.dumps(alert.rule, ensure_ascii=False)}",
             f"    key: {json.dumps(alert.key)}",
             f"    title: {json.dumps(alert.title, ensure_ascii=False)}",

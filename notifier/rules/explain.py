@@ -16,7 +16,7 @@ from datetime import datetime
 from ..alert import Alert
 from .engine import Decision
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
-from .templates import event_time
+from .templates import utc_seconds
 
 __all__ = [
     "OUTCOMES",
@@ -150,7 +150,7 @@ def format_explanation(explanation: Explanation) -> str:
 
 def format_header(line: int, ts: float, topic: str) -> str:
     """``line 42 · 2025-06-03 13:42:10 UTC · /tweet_engagement/1850…``."""
-    return f"line {line} · {event_time(ts):%Y-%m-%d %H:%M:%S} UTC · {topic}"
+    return f"line {line} · {utc_seconds(ts)} UTC · {topic}"
 
 
 # ------------------------------------------------------------- target side
@@ -168,7 +168,7 @@ class Release:
     def __str__(self) -> str:
         why = "quiet hours over" if self.reason == "quiet" else "the budget has room again"
         what = "1 waiting alert goes" if self.count == 1 else f"{self.count} waiting alerts go"
-        return (f"{event_time(self.at):%Y-%m-%d %H:%M:%S} UTC · digest → {self.target}: "
+        return (f"{utc_seconds(self.at)} UTC · digest → {self.target}: "
                 f"{what} out as one message ({why})")
 
 

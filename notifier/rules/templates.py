@@ -23,6 +23,7 @@ __all__ = [
     "event_time",
     "held_back_note",
     "human_duration",
+    "utc_seconds",
 ]
 
 # What a placeholder with no known value renders as.
@@ -47,6 +48,11 @@ def event_time(ts: float) -> EventTime:
         moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
         moment.microsecond, tzinfo=timezone.utc,
     )
+
+
+def utc_seconds(ts: float) -> str:
+    """``2025-06-03 13:42:10``: epoch seconds ``ts`` in UTC, to the second (replays, golden files)."""
+    return f"{event_time(ts):%Y-%m-%d %H:%M:%S}"
 
 
 # A sample value per placeholder type, to try format specs on at load.
