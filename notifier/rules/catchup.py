@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..alert import Alert
-from .load import DEFAULT_MAX_GAP
+from .model import DEFAULT_MAX_GAP
 
 __all__ = ["DEFAULT_MAX_GAP", "CatchUp", "Outage", "merge_milestones", "outage_text"]
 

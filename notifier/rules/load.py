@@ -29,6 +29,7 @@ from .conditions import ConditionError, compile_condition
 from .model import (
     ALIASES,
     COUNT_FIELDS,
+    DEFAULT_MAX_GAP,
     FIELDS,
     Every,
     Gain,
@@ -47,8 +48,6 @@ __all__ = ["DEFAULT_MAX_GAP", "TYPING_COOLDOWN", "load_rules", "parse_duration"]
 
 # A typing indicator repeats every few seconds while someone types.
 TYPING_COOLDOWN = 60.0
-# A stream outage longer than this makes the next alerts say they are a catch-up.
-DEFAULT_MAX_GAP = 300.0
 
 _TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
 _ACCOUNT_KEYS = ("cookies",)

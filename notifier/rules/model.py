@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ALIASES",
     "COUNT_FIELDS",
+    "DEFAULT_MAX_GAP",
     "FIELDS",
     "Every",
     "Gain",
@@ -233,6 +234,10 @@ class Rule:
         return hashlib.blake2s(text.encode("utf-8"), digest_size=6).hexdigest()
 
 
+# A stream outage longer than this makes the next alerts say they are a catch-up.
+DEFAULT_MAX_GAP = 300.0
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """A loaded rule file: only ever built by :func:`load_rules`, so always valid."""
@@ -247,4 +252,4 @@ class RuleSet:
     tags: frozenset[str] = frozenset()
     # defaults.max_gap: a stream outage longer than this (seconds) makes the
     # first alerts after reconnecting say they are a catch-up.
-    max_gap: float = 300.0
+    max_gap: float = DEFAULT_MAX_GAP
