@@ -4,13 +4,13 @@ import dataclasses
 import json
 import pickle
 
-import orjson
+import msgspec
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from notifier.stream.events import TweetEngagementEvent
-from notifier.stream.parse import _parse, parse_message
+from notifier.stream.parse import _decode_line, _parse, parse_message
 
 
 def same(line):
@@ -20,7 +20,7 @@ def same(line):
 
 # Values a count or a view state might arrive as, from the wire's own to garbage:
 # digits with spaces, other scripts' digits, too long, negative, integers past
-# 64 bits (which orjson reads as floats), floats, NaN, bools, nesting.
+# 64 bits (which the fast decoder refuses), floats, NaN, bools, nesting.
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -115,30 +115,60 @@ json_values = st.recursive(
 )
 
 
-def _as_json_reads(value):
-    # What json.loads gives, with orjson's one known difference applied:
-    # integers outside [-2**63, 2**64) come out as floats.
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**64 else float(value)
-    if isinstance(value, list):
-        return [_as_json_reads(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _as_json_reads(item) for key, item in value.items()}
-    return value
+_FIELDS = ["like_count", "retweet_count", "quote_count", "reply_count", "view_count_info", "bookmark_count"]
+
+
+def _struct_reads(struct, loaded):
+    """Each field the struct has, as the struct holds it, for the keys json.loads found."""
+    read = {}
+    for name, value in loaded.items():
+        held = getattr(struct, name, msgspec.UNSET)
+        if held is msgspec.UNSET:
+            continue  # a field the fast path does not read
+        read[name] = _struct_reads(held, value) if isinstance(held, msgspec.Struct) else held
+    return read
 
 
 @settings(max_examples=500, deadline=None)
-@given(json_values)
-def test_orjson_reads_what_it_accepts_as_json_loads_does(value):
-    """The premise of the fast path: orjson accepts less than json.loads and differs only on huge integers."""
-    text = json.dumps(value)
+@given(
+    topic=json_values,
+    fields=st.dictionaries(
+        st.sampled_from(_FIELDS),
+        json_values | st.fixed_dictionaries({}, optional={"count": json_values, "state": json_values}),
+    ),
+)
+def test_the_decoder_reads_what_it_accepts_as_json_loads_does(topic, fields):
+    """The premise of the fast path: what the typed decoder accepts, it reads as json.loads reads it."""
+    text = json.dumps({"topic": topic, "payload": {"tweet_engagement": fields}})
     try:
-        fast = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        line = _decode_line(text)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return
-    assert repr(fast) == repr(_as_json_reads(json.loads(text)))
+    loaded = json.loads(text)
+    assert repr(line.topic) == repr(loaded["topic"])
+    held = _struct_reads(line.payload.tweet_engagement, loaded["payload"]["tweet_engagement"])
+    expected = {name: value for name, value in loaded["payload"]["tweet_engagement"].items() if name in held}
+    assert repr(held) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": "1", "like_count": "2"}}}',
+        '{"topic": "/a", "topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": "1"}}}',
+        '{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": "1"}, "tweet_engagement": 5}}',
+        '{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": 5, "tweet_engagement": {"like_count": "1"}}}',
+        '{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"view_count_info": {"count": "1"},'
+        ' "view_count_info": null}}}',
+        '{"topic": "/tweet_engagement/1", "payload": {"tweet_engagement": {"like_count": "1"}, "config": null}}',
+        '{"topic": "/tweet_engagement/1", "payload": {"dm_update": {"conversation_id": "1-2"},'
+        ' "tweet_engagement": {"like_count": "1"}}}',
+    ],
+)
+def test_duplicate_and_competing_keys_read_as_the_general_path_reads_them(line):
+    """The last of duplicate keys wins on both paths, and the payload keys keep their precedence."""
+    assert same(line)
+    assert same(line.encode())
 
 
 def test_fast_path_events_are_real_frozen_events():
