@@ -64,12 +64,26 @@ class Explanation:
         return OUTCOMES.get(self.outcome, self.outcome)
 
 
+# A replay explains every event against the same rules: index them once, not
+# per event (with a thousand rules that was most of a replay's time).
+_last_index: tuple[RuleSet, dict[str, int], dict[str, Rule]] | None = None
+
+
+def _rule_index(ruleset: RuleSet) -> tuple[dict[str, int], dict[str, Rule]]:
+    """Each rule's place in the file and the rule itself, by name."""
+    global _last_index
+    cached = _last_index
+    if cached is None or cached[0] is not ruleset:
+        order = {rule.name: index for index, rule in enumerate(ruleset.rules)}
+        cached = _last_index = (ruleset, order, {rule.name: rule for rule in ruleset.rules})
+    return cached[1], cached[2]
+
+
 def explain_event(
     ruleset: RuleSet, decisions: Iterable[Decision], alerts: Sequence[Alert],
 ) -> list[Explanation]:
     """The explanations of one event: every decision and every fired rule, in rule-file order."""
-    order = {rule.name: index for index, rule in enumerate(ruleset.rules)}
-    rules = {rule.name: rule for rule in ruleset.rules}
+    order, rules = _rule_index(ruleset)
     found: list[tuple[int, int, Explanation]] = []
     for position, decision in enumerate(decisions):
         found.append((

@@ -184,3 +184,35 @@ def test_rules_of_a_merged_catch_up_alert_each_get_a_line(tmp_path) -> None:
     lines = [format_explanation(x) for x in explain_event(rules, [], alerts)]
     assert [text.split(":")[0] for text in lines] == ["Likes", "Reposts"]
     assert 'sent as one catch-up alert: "Tweet passed 1,000 likes · Tweet passed 100 reposts"' in lines[1]
+
+
+def _folder(parent: Path, name: str) -> Path:
+    folder = parent / name
+    folder.mkdir()
+    return folder
+
+
+def test_each_rule_set_is_explained_in_its_own_order(tmp_path) -> None:
+    """Explaining against one rule file, then another, then the first again follows each file's order."""
+    first = ruleset(_folder(tmp_path, "a"), f"""
+        - name: Likes
+          tweets: ["{TWEET}"]
+          every: {{likes: 1000}}
+        - name: Reposts
+          tweets: ["{TWEET}"]
+          milestones: {{retweets: [100]}}
+    """)
+    second = ruleset(_folder(tmp_path, "b"), f"""
+        - name: Reposts
+          tweets: ["{TWEET}"]
+          milestones: {{retweets: [100]}}
+        - name: Likes
+          tweets: ["{TWEET}"]
+          every: {{likes: 1000}}
+    """)
+    eng = Engine(first)
+    eng.process(TOPIC, engagement(likes=10, retweets=10), 0)
+    alerts = eng.process(TOPIC, engagement(likes=1000, retweets=100), 1)
+    assert len(alerts) == 2
+    names = [[x.rule for x in explain_event(rules, [], alerts)] for rules in (first, second, first)]
+    assert names == [["Likes", "Reposts"], ["Reposts", "Likes"], ["Likes", "Reposts"]]
