@@ -6,6 +6,7 @@ import pytest
 
 from notifier.alert import Alert
 from notifier.exceptions import RuleFileError
+from notifier.rules import Engine
 from notifier.rules.catchup import CatchUp, Outage, merge_milestones, outage_text
 
 from .helpers import CONV, HEADER, TOPIC, TOPIC2, TWEET, TWEET2, engagement, engine, ruleset
@@ -26,6 +27,23 @@ def after_outage(seconds: float, max_gap: float = 300.0) -> CatchUp:
     catchup.event(TOPIC, [], 10.0)
     catchup.connected(10.0 + seconds)
     return catchup
+
+
+def two_milestone_rules_seen_once(tmp_path, *, likes_urgent: bool = False) -> tuple[Engine, CatchUp]:
+    """Like and repost milestone rules on TWEET, connected at 0 and seen at 1 s (900 likes, 90 reposts)."""
+    urgent = "\n          urgent: true" if likes_urgent else ""
+    e = engine(tmp_path, f"""
+        - name: Like milestones
+          tweets: ["{TWEET}"]
+          every: {{likes: 1000}}{urgent}
+        - name: Repost milestones
+          tweets: ["{TWEET}"]
+          milestones: {{retweets: [100, 500]}}
+    """)
+    catchup = CatchUp(300)
+    catchup.connected(0.0)
+    catchup.event(TOPIC, e.process(TOPIC, engagement(likes=900, retweets=90), 1.0), 1.0)
+    return e, catchup
 
 
 @pytest.mark.parametrize(
@@ -141,17 +159,7 @@ def test_merge_keeps_distinct_messages_and_other_tweets_apart() -> None:
 
 def test_engine_burst_after_an_outage_end_to_end(tmp_path) -> None:
     """Engine alerts from one jump across milestones of two rules come out as one catch-up alert."""
-    e = engine(tmp_path, f"""
-        - name: Like milestones
-          tweets: ["{TWEET}"]
-          every: {{likes: 1000}}
-        - name: Repost milestones
-          tweets: ["{TWEET}"]
-          milestones: {{retweets: [100, 500]}}
-    """)
-    catchup = CatchUp(300)
-    catchup.connected(0.0)
-    catchup.event(TOPIC, e.process(TOPIC, engagement(likes=900, retweets=90), 1.0), 1.0)
+    e, catchup = two_milestone_rules_seen_once(tmp_path)
     catchup.connected(1.0 + 1800)
     out = catchup.event(TOPIC, e.process(TOPIC, engagement(likes=4100, retweets=600), 1802.0), 1802.0)
     assert len(out) == 1
@@ -184,18 +192,7 @@ def test_bad_max_gap_is_a_load_error(tmp_path, value: str, problem: str) -> None
 
 def test_an_urgent_rule_keeps_its_alerts_urgent_through_a_catch_up_merge(tmp_path) -> None:
     """The engine marks an urgent rule's alerts urgent, and a merged catch-up alert stays urgent."""
-    e = engine(tmp_path, f"""
-        - name: Like milestones
-          tweets: ["{TWEET}"]
-          every: {{likes: 1000}}
-          urgent: true
-        - name: Repost milestones
-          tweets: ["{TWEET}"]
-          milestones: {{retweets: [100, 500]}}
-    """)
-    catchup = CatchUp(300)
-    catchup.connected(0.0)
-    catchup.event(TOPIC, e.process(TOPIC, engagement(likes=900, retweets=90), 1.0), 1.0)
+    e, catchup = two_milestone_rules_seen_once(tmp_path, likes_urgent=True)
     fired = e.process(TOPIC, engagement(likes=4100, retweets=600), 1802.0)
     assert [(alert.rule, alert.urgent) for alert in fired] == [
         ("Like milestones", True), ("Repost milestones", False),

@@ -12,7 +12,7 @@ from notifier.rules import Decision, Engine
 from notifier.rules.catchup import merge_milestones
 from notifier.rules.explain import Explanation, explain_event, format_explanation
 
-from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, engagement, engine, ruleset, write_rules
+from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, combine, engagement, engine, ruleset, write_rules
 
 RULES = f"""
 - name: Threshold
@@ -168,16 +168,21 @@ def test_format_shows_unknown_values_and_targets() -> None:
     assert text == "R → phone: deferred by quiet hours — until 07:00 [likes=unknown]"
 
 
+LIKES = f"""
+- name: Likes
+  tweets: ["{TWEET}"]
+  every: {{likes: 1000}}
+"""
+REPOSTS = f"""
+- name: Reposts
+  tweets: ["{TWEET}"]
+  milestones: {{retweets: [100]}}
+"""
+
+
 def test_rules_of_a_merged_catch_up_alert_each_get_a_line(tmp_path) -> None:
     """A catch-up alert folding two rules' milestones explains both rules as fired."""
-    rules = ruleset(tmp_path, f"""
-        - name: Likes
-          tweets: ["{TWEET}"]
-          every: {{likes: 1000}}
-        - name: Reposts
-          tweets: ["{TWEET}"]
-          milestones: {{retweets: [100]}}
-    """)
+    rules = ruleset(tmp_path, combine(LIKES, REPOSTS))
     eng = Engine(rules)
     eng.process(TOPIC, engagement(likes=10, retweets=10), 0)
     alerts = merge_milestones(eng.process(TOPIC, engagement(likes=1000, retweets=100), 1))
@@ -186,30 +191,10 @@ def test_rules_of_a_merged_catch_up_alert_each_get_a_line(tmp_path) -> None:
     assert 'sent as one catch-up alert: "Tweet passed 1,000 likes · Tweet passed 100 reposts"' in lines[1]
 
 
-def _folder(parent: Path, name: str) -> Path:
-    folder = parent / name
-    folder.mkdir()
-    return folder
-
-
 def test_each_rule_set_is_explained_in_its_own_order(tmp_path) -> None:
     """Explaining against one rule file, then another, then the first again follows each file's order."""
-    first = ruleset(_folder(tmp_path, "a"), f"""
-        - name: Likes
-          tweets: ["{TWEET}"]
-          every: {{likes: 1000}}
-        - name: Reposts
-          tweets: ["{TWEET}"]
-          milestones: {{retweets: [100]}}
-    """)
-    second = ruleset(_folder(tmp_path, "b"), f"""
-        - name: Reposts
-          tweets: ["{TWEET}"]
-          milestones: {{retweets: [100]}}
-        - name: Likes
-          tweets: ["{TWEET}"]
-          every: {{likes: 1000}}
-    """)
+    first = ruleset(tmp_path, combine(LIKES, REPOSTS), name="first.yaml")
+    second = ruleset(tmp_path, combine(REPOSTS, LIKES), name="second.yaml")
     eng = Engine(first)
     eng.process(TOPIC, engagement(likes=10, retweets=10), 0)
     alerts = eng.process(TOPIC, engagement(likes=1000, retweets=100), 1)
