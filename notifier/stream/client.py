@@ -25,7 +25,7 @@ from .auth import Cookies, auth_headers, load_cookies
 from .backoff import BackoffPolicy, parse_retry_after
 from .events import Payload, SubscriptionsEvent
 from .parse import parse_subscriptions
-from .session import StreamingSession
+from .session import ConnectionListener, StreamingSession
 
 __all__ = ["DEFAULT_API_BASE", "StreamClient"]
 
@@ -82,7 +82,11 @@ class StreamClient:
         return f"StreamClient(api_base={self.api_base!r}, user_id={self.user_id!r})"
 
     async def get_streaming_session(
-        self, topics: Iterable[str], auto_reconnect: bool = True
+        self,
+        topics: Iterable[str],
+        auto_reconnect: bool = True,
+        *,
+        listener: ConnectionListener | None = None,
     ) -> StreamingSession:
         """Open a stream subscribed to ``topics`` and return its session.
 
@@ -90,7 +94,8 @@ class StreamClient:
         ``auto_reconnect`` (the default) a failed first attempt is retried with
         backoff, so bound this call with ``asyncio.timeout`` if you need to;
         without, the first failure is raised. AuthenticationError is raised at
-        once either way.
+        once either way. ``listener`` hears of every connection as it comes and
+        goes (see :class:`~notifier.stream.session.ConnectionListener`).
         """
         if self._closed:
             raise StreamError("this StreamClient is closed; create a new one")
@@ -101,6 +106,7 @@ class StreamClient:
             backoff=self._backoff,
             sleep=self._sleep,
             timeout=self._timeout,
+            listener=listener,
         )
         self._sessions.add(session)
         await session._start()

@@ -21,6 +21,7 @@ from .events import (
     SubscriptionsEvent,
     TweetEngagementEvent,
 )
+from .sse import message_text
 
 __all__ = ["parse_message", "parse_subscriptions"]
 
@@ -143,15 +144,9 @@ def _decode(line: str | bytes) -> Any:
         line = bytes(line).decode("utf-8", errors="replace")
     if not isinstance(line, str):
         return None
-    text = line.strip()
-    if not text or text.startswith(":"):
-        return None  # keep-alive: an empty line or an SSE comment
-    if text.startswith("data:"):
-        text = text[5:].strip()
-        if not text:
-            return None
-    elif not text.startswith("{"):
-        return None  # other SSE fields (event:, id:, retry:) carry nothing we use
+    text = message_text(line)
+    if not text or not text.startswith("{"):
+        return None  # a keep-alive, another SSE field, or not a JSON object
     try:
         return json.loads(text)
     except (ValueError, RecursionError):

@@ -19,6 +19,11 @@ Keeping the stream alive:
   :mod:`notifier.stream.backoff`); 429 waits for ``Retry-After``. Every new
   connection's config event is yielded to the reader. 401/403 stop the
   session with :class:`~notifier.exceptions.AuthenticationError`.
+
+Whoever needs to know about connections as they happen (the daemon's catch-up,
+``notifier record``) passes a :class:`ConnectionListener`: it hears every
+connection's config event, the first one included, in stream order, and every
+connection's end at the moment it ends. Nothing has to poll :attr:`stats`.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from ..exceptions import AuthenticationError, RateLimitedError, SessionNotFoundE
 from .backoff import Backoff, BackoffPolicy
 from .events import ConfigEvent, Payload
 from .parse import parse_message
+from .sse import message_text
 from .topics import Topic
 
 __all__ = [
     "CONFIG_TOPIC",
     "URL_TOPIC_LIMIT",
+    "ConnectionListener",
     "RateLimitedError",
     "StreamConnection",
     "StreamStats",
@@ -56,7 +63,6 @@ URL_TOPIC_LIMIT = 20
 _QUEUE_SIZE = 256
 # A line longer than this is not a message; drop it rather than buffer forever.
 _MAX_LINE = 1 << 20
-_SSE_FIELDS = ("event", "id", "retry")
 
 Message = tuple[str, str, Payload]
 """``(raw, topic, payload)``: the message's JSON text and what it parsed to."""
@@ -64,6 +70,23 @@ Message = tuple[str, str, Payload]
 
 class _Reopen(StreamError):
     """Internal: reconnect() asked for a new connection."""
+
+
+class ConnectionListener(Protocol):
+    """Told about the session's connections as they come and go."""
+
+    def connected(self, raw: str, config: ConfigEvent) -> None:
+        """A connection is up and sent ``config`` (as JSON text ``raw``).
+
+        Called for every connection, the first one included, from the task that
+        iterates the session, just before the messages that connection brought:
+        what came before it in the stream has been read.
+        """
+        ...
+
+    def disconnected(self) -> None:
+        """The connection that was up has just ended (the session may reconnect)."""
+        ...
 
 
 class StreamConnection(Protocol):
@@ -109,6 +132,14 @@ class _End:
 
 _END = _End()
 _WAKE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Connected:
+    """In the queue: a connection came up here. ``shown``: iteration yields its config too."""
+
+    message: Message
+    shown: bool
 
 
 class _Lines:
@@ -160,17 +191,6 @@ class _Live:
     early: list[Message]
 
 
-def _is_noise(line: str) -> bool:
-    """Keep-alives and SSE fields other than data: not messages, not malformed."""
-    text = line.strip()
-    return not text or text.startswith(":") or text.split(":", 1)[0].strip() in _SSE_FIELDS
-
-
-def _raw(line: str) -> str:
-    text = line.strip()
-    return text[5:].strip() if text.startswith("data:") else text
-
-
 def _topic_list(topics: Iterable[str] | None, what: str) -> list[str]:
     if topics is None:
         return []
@@ -207,6 +227,7 @@ class StreamingSession:
         backoff: BackoffPolicy | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
         timeout: float = 20.0,
+        listener: ConnectionListener | None = None,
     ) -> None:
         checked = _topic_list(topics, "topics")
         dm = [t for t in checked if Topic.is_dm(t)]
@@ -237,6 +258,9 @@ class StreamingSession:
         self._failures = 0
         self._connections = 0
         self._closed = False
+        self._listener = listener
+        # Topics X refused, each warned about once: a refresh every ~100 s must not repeat it.
+        self._refused: set[str] = set()
 
     # -- public API ---------------------------------------------------------
 
@@ -287,11 +311,14 @@ class StreamingSession:
             )
         self.topics.difference_update(unsub)
         self.topics.update(sub)
+        self._refused.difference_update(sub)  # asked for again: a new refusal is news
         stale: str | None = None
         while True:
             session_id = await self._wait_live(exclude=stale)
             try:
-                return await self._post(session_id, sub, unsub)
+                answer = await self._post(session_id, sub, unsub)
+                self._log_refused(answer)
+                return answer
             except SessionNotFoundError as exc:
                 self._interrupt_live(exc, session_id)
                 if not self.auto_reconnect or stale is not None:
@@ -348,6 +375,12 @@ class StreamingSession:
                     return None
                 raise self._halt
             item = await self._queue.get()
+            if isinstance(item, _Connected):
+                if self._listener is not None:
+                    self._listener.connected(item.message[0], item.message[2].config)  # type: ignore[arg-type]
+                if not item.shown:
+                    continue
+                return item.message
             if item is not _WAKE:
                 return item  # type: ignore[return-value]
 
@@ -501,13 +534,13 @@ class StreamingSession:
         )
         try:
             event = (CONFIG_TOPIC, Payload(config=live.config))
-            if self._waiters:
-                waiters, self._waiters = self._waiters, []
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(event)
-            else:
-                await self._queue.put((live.config_raw, *event))
+            # A connection someone waits for hands its config to them, not to iteration;
+            # the queue still marks where it came, for the listener.
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(event)
+            await self._queue.put(_Connected((live.config_raw, *event), shown=not waiters))
             for message in live.early:
                 await self._queue.put(message)
             await self._read(live)
@@ -522,6 +555,8 @@ class StreamingSession:
         refresher, self._refresher = self._refresher, None
         self.stats.connected = False
         self._notify()
+        if live is not None and self._listener is not None:
+            self._listener.disconnected()
         if refresher is not None:
             refresher.cancel()
         if live is not None:
@@ -558,7 +593,8 @@ class StreamingSession:
             live.lines.overlong = 0
 
     def _parse(self, line: str) -> Message | None:
-        if _is_noise(line):
+        text = message_text(line)
+        if text is None:  # a keep-alive or an SSE field: not a message, not malformed
             return None
         parsed = parse_message(line)
         if parsed is None:
@@ -567,7 +603,9 @@ class StreamingSession:
             return None
         self.stats.last_message_at = time.time()
         topic, payload = parsed
-        return _raw(line), topic, payload
+        if payload.subscriptions is not None:
+            self._log_refused(payload)
+        return text, topic, payload
 
     def _interrupt_live(self, reason: StreamError, session_id: str | None = None) -> None:
         """Make the pump drop the current connection (if it is ``session_id``)."""
@@ -645,12 +683,16 @@ class StreamingSession:
                 "will be subscribed when it does"
             ) from exc
 
-    @staticmethod
-    def _log_refused(payload: Payload) -> None:
+    def _log_refused(self, payload: Payload) -> None:
+        """Warn once per topic that X refused it, wherever X said so (stream or update answer)."""
         subscriptions = payload.subscriptions
         for error in subscriptions.errors if subscriptions else ():
+            topic = error.topic or "?"
+            if topic in self._refused:
+                continue
+            self._refused.add(topic)
             log.warning(
-                "X refused topic %s: %s (code %s)", error.topic or "?", error.message or "no reason given", error.code,
+                "X refused topic %s: %s (code %s)", topic, error.message or "no reason given", error.code,
                 extra={"event": "topic_refused", "topic": error.topic},
             )
 
