@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import signal
@@ -19,14 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from ..config import Config, duration_arg
-from ..daemon import EXIT_AUTH, EXIT_OK, EXIT_USAGE, resolve_cookies
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
+from ..exitcodes import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from ..logs import configure_logging
 from ..rules import load_rules
+from ..stream.auth import resolve_cookies
 from ..stream.client import StreamClient
+from ..stream.events import ConfigEvent
+from ..stream.recording import record_line
 from .run import add_logging_flags
 
-__all__ = ["add_parser", "record", "record_line"]
+__all__ = ["add_parser", "record"]
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
-def record_line(raw: str, ts: float) -> str | None:
-    """The recorded form of one raw stream message: its JSON object with ``ts`` first."""
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(message, dict):
-        return None
-    message.pop("ts", None)
-    return json.dumps({"ts": round(ts, 3), **message}, ensure_ascii=False, separators=(",", ":"))
-
-
 def record(args: argparse.Namespace) -> int:
     """Entry point of ``notifier record``; returns the exit code."""
     configure_logging(log_format=args.log_format, verbose=args.verbose)
@@ -77,17 +67,29 @@ def record(args: argparse.Namespace) -> int:
     return asyncio.run(_record(config, sys.stdout))
 
 
-def _config_message(config: Any) -> dict[str, Any]:
-    return {
-        "topic": "/system/config",
-        "payload": {
-            "config": {
-                "session_id": config.session_id,
-                "subscription_ttl_millis": config.subscription_ttl_millis,
-                "heartbeat_millis": config.heartbeat_millis,
-            }
-        },
-    }
+class _Writer:
+    """Writes each message as it is read, and each connection's config event in its place."""
+
+    def __init__(self, out: IO[str], clock: Callable[[], float]) -> None:
+        self._out = out
+        self._clock = clock
+        self.count = 0
+
+    def write(self, raw: str) -> None:
+        line = record_line(raw, self._clock())
+        if line is None:
+            return
+        self._out.write(line + "\n")
+        self._out.flush()
+        self.count += 1
+
+    # The session's ConnectionListener: every connection's config, the first one
+    # included, as the server sent it, so the file starts like every recording does.
+    def connected(self, raw: str, config: ConfigEvent) -> None:
+        self.write(raw)
+
+    def disconnected(self) -> None:
+        pass
 
 
 async def _record(
@@ -111,7 +113,7 @@ async def _record(
         log.error("the rules watch no tweet or conversation: nothing to record")
         return EXIT_USAGE
     try:
-        cookies = resolve_cookies(config, ruleset.account_cookies, env)
+        cookies = resolve_cookies(config.cookies, ruleset.account_cookies, env)
     except CredentialsError as exc:
         log.error("%s", exc)
         return EXIT_USAGE
@@ -120,28 +122,17 @@ async def _record(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    count = 0
+    writer = _Writer(out, clock)
 
     async def pump(session: Any) -> None:
-        nonlocal count
-        async for raw, _topic, _payload in session.messages():
-            line = record_line(raw, clock())
-            if line is None:
-                continue
-            out.write(line + "\n")
-            out.flush()
-            count += 1
+        async for raw, _topic, payload in session.messages():
+            if payload.config is None:  # config events come through the listener
+                writer.write(raw)
 
     try:
         async with StreamClient(cookies, api_base=config.api_base) as client:
-            session = await client.get_streaming_session(topics, auto_reconnect=True)
+            session = await client.get_streaming_session(topics, auto_reconnect=True, listener=writer)
             log.info("recording %d topics", len(topics), extra={"event": "recording"})
-            # The first connection's config is handed to get_streaming_session, not to
-            # the message iterator; write it as the server sent it, so the file starts
-            # like every recording of a stream does.
-            if session.config is not None:
-                out.write(record_line(json.dumps(_config_message(session.config)), clock()) + "\n")
-                count += 1
             pumping = asyncio.create_task(pump(session))
             waiters = [asyncio.create_task(stop.wait())]
             if config.duration is not None:
@@ -161,5 +152,5 @@ async def _record(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    log.info("recorded %d messages", count, extra={"event": "recorded", "count": count})
+    log.info("recorded %d messages", writer.count, extra={"event": "recorded", "count": writer.count})
     return EXIT_OK

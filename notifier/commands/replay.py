@@ -12,12 +12,13 @@ from typing import TextIO
 
 from ..alert import Alert
 from ..exceptions import RuleFileError
-from ..rules import Decision, Engine, RuleSet, load_rules, read_recorded
-from ..rules.catchup import CatchUp, Outage, outage_text
+from ..pipeline import Pipeline
+from ..rules import Decision, Engine, RuleSet, load_rules
+from ..rules.catchup import Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
 from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
-from ..rules.replay import RecordedEvent
 from ..rules.templates import utc_seconds
+from ..stream.recording import RecordedEvent, read_recorded
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
@@ -86,16 +87,11 @@ class Step:
 def run_steps(
     engine: Engine, events: Iterable[RecordedEvent], *, explain: bool = False,
 ) -> Iterator[Step]:
-    """Feed events through the engine and catch-up, as the daemon does for each event."""
-    catchup = CatchUp(engine.ruleset.max_gap)
-    process = engine.process
+    """Feed events through the daemon's pipeline (with nowhere to deliver and nothing saved)."""
+    handle = Pipeline(engine).handle
     for event in events:
-        if event.payload.config is not None:
-            yield Step(event, [], None, catchup.connected(event.ts))
-            continue
-        decisions: list[Decision] | None = [] if explain else None
-        alerts = catchup.event(event.topic, process(event.topic, event.payload, event.ts, decisions), event.ts)
-        yield Step(event, alerts, decisions)
+        step = handle(event.topic, event.payload, event.ts, explain=explain)
+        yield Step(event, step.alerts, step.decisions, step.outage)
 
 
 def format_alert(alert: Alert) -> str:

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from ..exceptions import DeliveryError, RuleFileError
+from ..exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from ..logs import configure_logging
 
 __all__ = ["add_parser", "run_test"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 _DESCRIPTION = """\
 Send one test notification to every target of RULES (or to the targets one
@@ -106,5 +106,5 @@ async def _send_all(targets: tuple, rules: Path, timeout: float) -> int:
     sys.stdout.flush()
     if failed:
         print(f"{failed} of {len(targets)} target(s) failed", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_FAILURE
     return EXIT_OK

@@ -10,7 +10,6 @@ from .conditions import Condition, ConditionError, compile_condition
 from .engine import Decision, Engine
 from .load import load_rules, parse_duration
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, TargetSpec, Trigger, When
-from .replay import RecordedEvent, read_recorded, replay
 from .state import EngineState
 from .templates import Template, TemplateError, compile_template
 
@@ -24,7 +23,6 @@ __all__ = [
     "Gain",
     "Milestones",
     "On",
-    "RecordedEvent",
     "Rule",
     "RuleSet",
     "TargetSpec",
@@ -36,6 +34,4 @@ __all__ = [
     "compile_template",
     "load_rules",
     "parse_duration",
-    "read_recorded",
-    "replay",
 ]

@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..exceptions import CredentialsError
+from ..logs import add_secrets
 
-__all__ = ["BEARER_TOKEN", "USER_AGENT", "Cookies", "auth_headers", "load_cookies"]
+__all__ = ["BEARER_TOKEN", "USER_AGENT", "Cookies", "auth_headers", "load_cookies", "resolve_cookies"]
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,33 @@ def load_cookies(
         f"cannot read cookies from a {type(source).__name__}: "
         "give a mapping, the path of a cookie file, or None for the environment"
     )
+
+
+def resolve_cookies(
+    explicit: str | os.PathLike[str] | None,
+    from_rules: str | None,
+    env: Mapping[str, str],
+) -> Cookies:
+    """The X session cookies for a live run, wherever the user put them.
+
+    ``explicit`` (``--cookies``) wins; then ``from_rules`` (the rule file's
+    ``account.cookies``); then ``NOTIFIER_AUTH_TOKEN``/``NOTIFIER_CT0``. A
+    rule-file path that does not exist gives way to the environment when that
+    is set, so one rule file works on a laptop (cookies.json) and in a
+    container (env). From the moment they are read no log line, from any
+    library, can print them.
+    """
+    if explicit is not None:
+        cookies = load_cookies(explicit)
+    else:
+        env_set = bool(env.get(_ENV_AUTH_TOKEN) and env.get(_ENV_CT0))
+        if from_rules and (Path(from_rules).exists() or not env_set):
+            cookies = load_cookies(from_rules)
+        else:
+            cookies = load_cookies(None, env=env)
+    # Short values such as lang=en are not secrets, and masking them would garble ordinary words.
+    add_secrets(*(value for _, value in cookies.items if len(value) >= 8))
+    return cookies
 
 
 def _from_env(env: Mapping[str, str]) -> Cookies:

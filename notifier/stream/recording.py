@@ -1,9 +1,11 @@
-"""Recorded stream lines through the engine: the pipeline behind ``notifier replay``.
+"""Recordings: the stream's own lines, kept with the time each arrived.
 
 A recording is the stream's own lines (NDJSON, or SSE ``data:`` frames), one
 message per line, each optionally with a ``"ts"`` field: the epoch seconds at
-which it arrived. That ``ts`` is the engine's clock; a line without one keeps
-the previous line's time (0 before the first).
+which it arrived. ``notifier record`` writes them (:func:`record_line`);
+``notifier replay`` and ``run --replay`` read them (:func:`read_recorded`), and
+that ``ts`` is their clock: a line without one keeps the previous line's time
+(0 before the first).
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..alert import Alert
-from ..stream.events import Payload
-from ..stream.parse import parse_message
-from .engine import Engine
+from .events import Payload
+from .parse import parse_message
+from .sse import is_keepalive, message_text
 
-__all__ = ["RecordedEvent", "line_ts", "read_recorded", "replay"]
+__all__ = ["RecordedEvent", "line_ts", "read_recorded", "record_line"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +38,9 @@ def line_ts(line: str | bytes, previous: float) -> float:
         line = bytes(line).decode("utf-8", errors="replace")
     if '"ts"' not in line:
         return previous
-    text = line.strip()
-    if text.startswith("data:"):
-        text = text[5:].strip()
+    text = message_text(line)
+    if not text:
+        return previous
     try:
         value = json.loads(text).get("ts")
     except (ValueError, AttributeError):
@@ -69,8 +70,8 @@ def read_recorded(
     for number, line in enumerate(lines, 1):
         parsed = parse_message(line)
         if parsed is None:
-            text = line.strip() if isinstance(line, str) else bytes(line).strip()
-            if on_skip is not None and text and not text.startswith(":" if isinstance(text, str) else b":"):
+            text = line if isinstance(line, str) else bytes(line).decode("utf-8", errors="replace")
+            if on_skip is not None and not is_keepalive(text):
                 on_skip(number)
             continue
         ts = line_ts(line, ts)
@@ -78,13 +79,13 @@ def read_recorded(
         yield RecordedEvent(number, ts, topic, payload)
 
 
-def replay(
-    engine: Engine,
-    events: Iterable[RecordedEvent],
-    *,
-    explain: list | None = None,
-) -> Iterator[Alert]:
-    """Feed recorded events through ``engine``; yield the alerts they cause, in order."""
-    process = engine.process
-    for event in events:
-        yield from process(event.topic, event.payload, event.ts, explain)
+def record_line(raw: str, ts: float) -> str | None:
+    """The recorded form of one raw stream message: its JSON object with ``ts`` first."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    message.pop("ts", None)
+    return json.dumps({"ts": round(ts, 3), **message}, ensure_ascii=False, separators=(",", ":"))

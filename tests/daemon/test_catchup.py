@@ -59,18 +59,19 @@ class Running:
         self.clock = clock
 
     def likes_known(self, value: int) -> bool:
-        engine = self.daemon.engine
+        parts = self.daemon.parts
+        engine = parts.engine if parts is not None else None
         return engine is not None and engine.state.entries().get(f"s:{TWEET}", {}).get("likes") == value
 
     async def reconnect(self, fake: FakeLivePipeline, *, down_for: float = 0.0) -> None:
         """Drop the stream; while it is down the fake clock moves ``down_for`` seconds."""
-        daemon = self.daemon
-        connections = daemon._connects_seen
+        supervisor = self.daemon.parts.supervisor
+        connections = supervisor.connections
         fake.drop_connections()
-        await wait_until(lambda: daemon.session is not None and not daemon.session.stats.connected)
+        await wait_until(lambda: supervisor.session is not None and not supervisor.session.stats.connected)
         self.clock[0] += down_for
         # Reconnected, and the new connection's config event handled by the daemon.
-        await wait_until(lambda: daemon._connects_seen == connections + 1)
+        await wait_until(lambda: supervisor.connections == connections + 1)
 
 
 @pytest.fixture
@@ -83,7 +84,9 @@ async def running(fake: FakeLivePipeline, receiver: Receiver, tmp_path: Path) ->
     daemon = Daemon(config, env={}, clock=lambda: clock[0], install_signals=False)
     task = asyncio.create_task(daemon.run())
     try:
-        await wait_until(lambda: daemon._connects_seen == 1 or task.done())
+        await wait_until(
+            lambda: (daemon.parts is not None and daemon.parts.supervisor.connections == 1) or task.done()
+        )
         assert not task.done(), "the daemon stopped at start"
         yield Running(daemon, clock)
     finally:
@@ -117,8 +120,6 @@ async def test_quiet_but_connected_stream_is_no_outage(
     await wait_until(lambda: running.likes_known(900))
 
     running.clock[0] += 720  # nothing arrives, but the connection is up all along
-    catchup = running.daemon.catchup
-    await wait_until(lambda: catchup.last_alive == running.clock[0])
     await running.reconnect(fake, down_for=2)
     fake.push_engagement(TWEET, like_count=1100)
     assert await receiver.wait_for_async(lambda r: len(r.received) >= 1, timeout=10)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from notifier.config import Config
-from notifier.daemon import EXIT_OK, EXIT_USAGE, Daemon, payload_kind
-from notifier.exceptions import DeliveryError, StreamError
+from notifier.daemon import EXIT_OK, EXIT_USAGE, Daemon
+from notifier.exceptions import DeliveryError
+from notifier.pipeline import payload_kind
 from notifier.state import StateStore
 from notifier.stream.events import DMUpdateEvent, Payload
-from notifier.stream.session import StreamStats
 
 from .inprocess import THRESHOLD, TOPIC, console_rules, engagement
 
@@ -49,7 +49,7 @@ async def test_missing_cookies_is_a_usage_error(rules: Path, tmp_path: Path, cap
     """A live run without any cookies exits 2 naming what is missing, before connecting."""
     daemon = make(rules, tmp_path)
     assert await daemon.run() == EXIT_USAGE
-    assert "auth_token" in caplog.text and daemon.client is None
+    assert "auth_token" in caplog.text and daemon.parts is None
 
 
 async def test_missing_recording_is_a_usage_error(rules: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -65,30 +65,29 @@ async def test_unloadable_rules_are_a_usage_error(tmp_path: Path, recording: Pat
     assert await daemon.run() == EXIT_USAGE
 
 
-class _BrokenOutbox:
-    """A deliverer whose outbox cannot be written (a full disk)."""
-
-    def enqueue(self, alerts: Iterable[Any]) -> None:
-        raise DeliveryError("cannot write the outbox database: disk I/O error")
+def _broken_outbox(alerts: Iterable[Any]) -> None:
+    """An outbox that cannot be written (a full disk)."""
+    raise DeliveryError("cannot write the outbox database: disk I/O error")
 
 
 async def test_state_is_not_saved_when_alerts_could_not_be_enqueued(
-    rules: Path, tmp_path: Path, recording: Path
+    rules: Path, tmp_path: Path, recording: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Alerts first, state second: if the outbox write fails the alert fires again after restart."""
     first = make(rules, tmp_path, replay=recording)
     assert await first.startup() == EXIT_OK
-    first.handle(TOPIC, likes(10), 1000.0)
-    working, first.deliverer = first.deliverer, _BrokenOutbox()
-    with pytest.raises(DeliveryError):
-        first.handle(TOPIC, likes(1500), 1001.0)
-    first.deliverer = working
+    handle = first.parts.pipeline.handle
+    handle(TOPIC, likes(10), 1000.0)
+    with monkeypatch.context() as patch:
+        patch.setattr(first.parts.deliverer, "enqueue", _broken_outbox)
+        with pytest.raises(DeliveryError):
+            handle(TOPIC, likes(1500), 1001.0)
     await first.shutdown()
 
     second = make(rules, tmp_path, replay=recording)
     assert await second.startup() == EXIT_OK
     try:
-        alerts = second.handle(TOPIC, likes(1500), 1002.0)
+        alerts = second.parts.pipeline.handle(TOPIC, likes(1500), 1002.0).alerts
     finally:
         await second.shutdown()
     assert [alert.rule for alert in alerts] == ["Threshold"]
@@ -99,11 +98,12 @@ async def test_state_is_saved_after_each_event(rules: Path, tmp_path: Path, reco
     daemon = make(rules, tmp_path, replay=recording)
     assert await daemon.startup() == EXIT_OK
     try:
-        daemon.handle(TOPIC, likes(10), 1000.0)
-        assert daemon.handle(TOPIC, likes(1500), 1001.0)
+        handle = daemon.parts.pipeline.handle
+        handle(TOPIC, likes(10), 1000.0)
+        assert handle(TOPIC, likes(1500), 1001.0).alerts
         with StateStore(tmp_path / "state.db") as store:
             saved = store.load()
-        assert saved == daemon.engine.state.entries()
+        assert saved == daemon.parts.engine.state.entries()
         assert any(value.get("likes") == 1500 for value in saved.values())
     finally:
         await daemon.shutdown()
@@ -116,8 +116,8 @@ async def test_rule_met_at_start_is_logged_not_announced(
     daemon = make(rules, tmp_path, replay=recording)
     assert await daemon.startup() == EXIT_OK
     try:
-        with caplog.at_level(logging.INFO, logger="notifier.daemon"):
-            assert daemon.handle(TOPIC, likes(5000), 1000.0) == []
+        with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
+            assert daemon.parts.pipeline.handle(TOPIC, likes(5000), 1000.0).alerts == []
     finally:
         await daemon.shutdown()
     met = [record for record in caplog.records if getattr(record, "event", None) == "initial_met"]
@@ -131,99 +131,9 @@ def test_payload_kind_names_the_event() -> None:
     assert payload_kind(Payload()) == "empty"
 
 
-class _Session:
-    """Stands in for a StreamingSession: topics, stats, update and close."""
-
-    def __init__(self, topics: Iterable[str], fail_updates: bool = False) -> None:
-        self.topics = set(topics)
-        self.stats = StreamStats(connected=True)
-        self.updates: list[tuple[list[str] | None, list[str] | None]] = []
-        self.closed = False
-        self._fail = fail_updates
-
-    async def update_subscriptions(self, subscribe=None, unsubscribe=None) -> Payload:
-        self.updates.append((subscribe, unsubscribe))
-        if self._fail:
-            raise StreamError("the update failed twice")
-        self.topics.difference_update(unsubscribe or ())
-        self.topics.update(subscribe or ())
-        return Payload()
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-class _Client:
-    def __init__(self) -> None:
-        self.opened: list[_Session] = []
-
-    async def get_streaming_session(self, topics: Iterable[str], auto_reconnect: bool = True) -> _Session:
-        session = _Session(topics)
-        self.opened.append(session)
-        return session
-
-
-async def _with_session(daemon: Daemon, topics: set[str], *, fail_updates: bool = False) -> _Session:
-    daemon.client = _Client()
-    daemon.session = _Session(topics, fail_updates)
-    return daemon.session
-
-
-async def test_tweet_topic_changes_update_the_running_session(rules: Path, tmp_path: Path) -> None:
-    """Added and removed tweets go through update_subscriptions; no new session."""
+async def test_health_says_stopping_and_not_open(rules: Path, tmp_path: Path) -> None:
+    """Unhealthy before the stream is open and once a stop was asked for."""
     daemon = make(rules, tmp_path)
-    session = await _with_session(daemon, {"/tweet_engagement/1", "/dm_update/1-2"})
-    await daemon._apply_topics({"/tweet_engagement/2", "/dm_update/1-2"})
-    assert session.updates == [(["/tweet_engagement/2"], ["/tweet_engagement/1"])]
-    assert daemon.client.opened == [] and daemon.session is session
-
-
-async def test_dm_topic_change_opens_a_new_session(rules: Path, tmp_path: Path) -> None:
-    """A different DM topic set replaces the session and closes the old one."""
-    daemon = make(rules, tmp_path)
-    old = await _with_session(daemon, {"/tweet_engagement/1"})
-    await daemon._apply_topics({"/tweet_engagement/1", "/dm_typing/1-2"})
-    (new,) = daemon.client.opened
-    assert new.topics == {"/tweet_engagement/1", "/dm_typing/1-2"}
-    assert daemon.session is new and old.closed and old.updates == []
-    await daemon.shutdown()
-
-
-async def test_failed_update_falls_back_to_a_new_session(rules: Path, tmp_path: Path) -> None:
-    """If the subscription update fails, a new session with the full topic set is opened."""
-    daemon = make(rules, tmp_path)
-    old = await _with_session(daemon, {"/tweet_engagement/1"}, fail_updates=True)
-    await daemon._apply_topics({"/tweet_engagement/1", "/tweet_engagement/2"})
-    (new,) = daemon.client.opened
-    assert new.topics == {"/tweet_engagement/1", "/tweet_engagement/2"} and old.closed
-    await daemon.shutdown()
-
-
-async def test_health_follows_the_stream(rules: Path, tmp_path: Path) -> None:
-    """Healthy while connected or within the backoff; unhealthy when overdue, closed or stopping."""
-    clock = [1000.0]
-    daemon = make(rules, tmp_path, clock)
     assert not daemon.health().ok  # nothing open yet
-
-    daemon._opening_since = 990.0
-    assert daemon.health().ok  # the first connect is being retried
-    clock[0] = 990.0 + 121
-    assert not daemon.health().ok
-    daemon._opening_since = None
-
-    session = await _with_session(daemon, {"/tweet_engagement/1"})
-    assert daemon.health().ok
-    session.stats.connected = False
-    session.stats.retry_at = clock[0] + 30
-    assert daemon.health().ok and "reconnecting" in daemon.health().reason
-    session.stats.retry_at = clock[0] - 60
-    assert not daemon.health().ok
-    session.stats.connected = True
     daemon.stop("test")
-    assert not daemon.health().ok
+    assert not daemon.health().ok and "stopping" in daemon.health().reason

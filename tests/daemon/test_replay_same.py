@@ -13,6 +13,7 @@ import pytest
 from notifier.alert import Alert
 from notifier.config import Config
 from notifier.daemon import EXIT_OK, Daemon
+from notifier.pipeline import Step
 from notifier.rules.expect import compare, load_expected
 from notifier.stream.events import Payload
 
@@ -29,16 +30,32 @@ RULES = console_rules(THRESHOLD + f"""\
 
 
 class Recorder(Daemon):
-    """A daemon that keeps the alerts it handed to delivery."""
+    """A daemon that keeps the alerts its pipeline handed to delivery."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fired: list[Alert] = []
 
+    async def startup(self) -> int:
+        code = await super().startup()
+        if code == EXIT_OK:
+            pipeline = self.parts.pipeline
+            handle = pipeline.handle
+
+            def keep(topic: str, payload: Payload, now: float, **options: Any) -> Step:
+                step = handle(topic, payload, now, **options)
+                self.fired += step.alerts
+                return step
+
+            pipeline.handle = keep  # type: ignore[method-assign]
+        return code
+
     def handle(self, topic: str, payload: Payload, now: float) -> list[Alert]:
-        alerts = super().handle(topic, payload, now)
-        self.fired += alerts
-        return alerts
+        """One event through the daemon's pipeline, as the source would feed it."""
+        return self.parts.pipeline.handle(topic, payload, now).alerts
+
+    def settled(self, topic: str) -> bool:
+        return self.parts.pipeline.settled(topic)
 
 
 def make(tmp_path: Path, rules: Path, replay: Path, **overrides: Any) -> Recorder:
@@ -93,11 +110,11 @@ async def started(tmp_path: Path, rules: Path) -> AsyncIterator[Recorder]:
 async def test_rule_met_on_a_later_event_is_logged(started: Recorder, caplog: pytest.LogCaptureFixture) -> None:
     """A rule whose field the first message did not carry logs 'already met' when the field comes."""
     daemon = started
-    with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+    with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
         assert daemon.handle(TOPIC, engagement(like_count=5000), 1.0) == []
-        assert TOPIC not in daemon._settled  # Reposts has not seen a value yet
+        assert not daemon.settled(TOPIC)  # Reposts has not seen a value yet
         assert daemon.handle(TOPIC, engagement(retweet_count=10), 2.0) == []
-        assert TOPIC in daemon._settled  # every rule has state: no more explaining
+        assert daemon.settled(TOPIC)  # every rule has state: no more explaining
     met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
     assert len(met) == 2 and "Threshold" in met[0] and "Reposts" in met[1]
 
@@ -107,13 +124,12 @@ async def test_rule_added_by_reload_logs_already_met(
 ) -> None:
     """After a reload adds a rule that already holds, its first observation logs 'already met'."""
     daemon = started
-    daemon._replaying = True  # no stream to resubscribe
     daemon.handle(TOPIC, engagement(like_count=5000, retweet_count=1), 1.0)
-    assert TOPIC in daemon._settled
+    assert daemon.settled(TOPIC)
     rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
-    await daemon._apply_reload()
+    assert await daemon.parts.reloader.reload()
     caplog.clear()  # only what the event after the reload logs
-    with caplog.at_level(logging.INFO, logger="notifier.daemon"):
+    with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
         assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
     met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
     assert len(met) == 1 and "Big" in met[0]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from notifier.cli import main
-from notifier.rules import load_rules, read_recorded
-from notifier.rules.replay import line_ts
+from notifier.rules import load_rules
+from notifier.stream.recording import line_ts, read_recorded
 
 from .helpers import CONV, HEADER, OTHER, OWN, TWEET, write_rules
 

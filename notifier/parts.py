@@ -1,0 +1,207 @@
+"""What one ``notifier run`` is made of, built from its :class:`~notifier.config.Config`.
+
+:func:`assemble` checks everything a user can get wrong before anything
+connects (the rule file, its targets, the cookies, the recording, the state
+file) and builds the parts: the engine and its state store, the outbox and
+its deliverer, the pipeline between them, the rule reloader, and the source:
+a stream supervisor or a replayer. It starts nothing; the daemon does.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Config
+from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
+from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from .pipeline import Pipeline
+from .reload import RuleReloader
+from .rules import Engine, EngineState, RuleSet, load_rules
+from .state import StateStore
+from .stream.auth import resolve_cookies
+from .stream.supervisor import StreamObserver, StreamSupervisor
+
+if TYPE_CHECKING:
+    from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
+    from .metrics import Metrics
+    from .replayer import Replayer
+
+__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file"]
+
+log = logging.getLogger(__name__)
+
+
+class StartupFailure(Exception):
+    """The run cannot start: ``message`` says why, logged as ``event``; exit with ``code``."""
+
+    def __init__(self, message: str, event: str, code: ExitCode = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.event = event
+        self.code = code
+
+
+@dataclass(slots=True)
+class Parts:
+    """The parts of a run; ``source`` is its stream supervisor or its replayer."""
+
+    config: Config
+    engine: Engine
+    store: StateStore
+    outbox: Outbox
+    deliverer: Deliverer
+    pipeline: Pipeline
+    reloader: RuleReloader[tuple[RuleSet, TargetSet]]
+    supervisor: StreamSupervisor | None
+    replayer: Replayer | None
+    state_path: Path
+    scratch: Path | None
+
+    async def apply_rules(self, loaded: tuple[RuleSet, TargetSet]) -> None:
+        """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
+        ruleset, targets = loaded
+        old_topics = set(self.pipeline.ruleset.topics)
+        self.deliverer.replace_targets(targets)
+        self.deliverer.replace_rules(rule_policies(ruleset))
+        self.pipeline.replace_rules(ruleset)
+        new_topics = set(ruleset.topics)
+        log.info(
+            "rules reloaded: %d rules, %d topics (+%d −%d)",
+            len(ruleset.rules), len(new_topics), len(new_topics - old_topics), len(old_topics - new_topics),
+            extra={"event": "reloaded"},
+        )
+        if self.supervisor is not None:
+            await self.supervisor.apply(new_topics)
+
+
+def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleSet, TargetSet]:
+    """The rule file and the targets it names (console:// ones in a dry run)."""
+    from .delivery import build_targets  # noqa: PLC0415 - Apprise loads only when a run needs it
+    from .delivery.dryrun import dry_run_targets  # noqa: PLC0415
+
+    ruleset = load_rules(config.rules, env=env)
+    if config.dry_run:
+        return ruleset, dry_run_targets(ruleset)
+    # build_targets registers every URL with the log filter before anything can print it.
+    return ruleset, build_targets(ruleset.targets, ruleset.targets_from)
+
+
+def assemble(
+    config: Config,
+    env: Mapping[str, str],
+    *,
+    metrics: Metrics,
+    observer: StreamObserver,
+    stopping: Callable[[], bool],
+    clock: Callable[[], float],
+    on_delivery: Callable[[DeliveryResult], None],
+) -> Parts:
+    """Check and build every part of a run; :class:`StartupFailure` says what is wrong."""
+    from .delivery import Deliverer, Outbox  # noqa: PLC0415
+    from .replayer import ReplayClock, Replayer  # noqa: PLC0415
+
+    ruleset, targets = _load(config, env)
+    metrics.rules.set(len(ruleset.rules))
+    cookies = None
+    if config.replay is None:
+        try:
+            cookies = resolve_cookies(config.cookies, ruleset.account_cookies, env)
+        except CredentialsError as exc:
+            raise StartupFailure(str(exc), "credentials_missing") from None
+        own_user_id = cookies.user_id
+    elif not config.replay.is_file():
+        raise StartupFailure(
+            f"cannot replay {config.replay}: no such file; give the path of a JSONL file written by "
+            "`notifier record`", "usage",
+        )
+    else:
+        own_user_id = _quiet_own_user_id(config, ruleset, env)
+
+    scratch = state_path = None
+    if config.dry_run:
+        # A dry run must not mark milestones as announced for the real run.
+        scratch = Path(tempfile.mkdtemp(prefix="notifier-dry-run-"))
+    state_path = scratch / "state.db" if scratch is not None else config.state
+    try:
+        store = StateStore(state_path)
+        entries = store.load()
+        outbox = Outbox(state_path)
+    except NotifierError as exc:
+        raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
+    log.debug("state: %d entries from %s", len(entries), state_path)
+    engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
+
+    # A dry run of a recording delivers on the recording's clock, so quiet hours,
+    # budgets and group_wait act as they would have on that day.
+    replay_clock = ReplayClock() if config.dry_run and config.replay is not None else None
+    if replay_clock is not None:  # TEMPORARY until the console takes the deliverer's clock
+        from .delivery import console  # noqa: PLC0415
+
+        console.use_clock(replay_clock)
+    deliverer = Deliverer(
+        outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
+        rule_policies=rule_policies(ruleset),
+    )
+    pipeline = Pipeline(
+        engine, outbox=deliverer, store=store, metrics=metrics, recorded=config.replay is not None,
+        log_initial=True,
+    )
+    supervisor = replayer = None
+    if config.replay is not None:
+        replayer = Replayer(
+            config.replay, pipeline, stopping=stopping, clock=replay_clock,
+            delivery=deliverer if replay_clock else None, next_due=outbox.next_due,
+            drain_timeout=config.drain_timeout,
+        )
+    else:
+        from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
+
+        supervisor = StreamSupervisor(StreamClient(cookies, api_base=config.api_base), observer, clock=clock)
+    parts = Parts(
+        config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
+        state_path, scratch,
+    )
+
+    def on_reload(result: str) -> None:
+        metrics.reloads.labels(result).inc()
+        if result == "ok":
+            metrics.rules.set(len(pipeline.ruleset.rules))
+
+    parts.reloader = RuleReloader(
+        config.rules, load=lambda: load_rule_file(config, env), apply=parts.apply_rules,
+        on_result=on_reload, watch_interval=config.watch_interval,
+    )
+    return parts
+
+
+def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleSet, TargetSet]:
+    try:
+        return load_rule_file(config, env)
+    except RuleFileError as exc:
+        raise StartupFailure(str(exc), "rules_invalid") from None
+    except OSError as exc:
+        raise StartupFailure(
+            f"cannot read the rule file {config.rules}: {exc.strerror or exc}", "rules_invalid"
+        ) from None
+    except DeliveryError as exc:
+        raise StartupFailure(str(exc), "targets_invalid") from None
+
+
+def _quiet_own_user_id(config: Config, ruleset: RuleSet, env: Mapping[str, str]) -> str | None:
+    """In a replay the cookies are optional; use them only to know our own DMs."""
+    try:
+        return resolve_cookies(config.cookies, ruleset.account_cookies, env).user_id
+    except (NotifierError, OSError):
+        return None
+
+
+def rule_policies(ruleset: RuleSet) -> dict[str, object]:
+    """What each rule asks of delivery beyond its alerts: group_wait collects DMs."""
+    from .delivery.policy import RulePolicy  # noqa: PLC0415
+
+    return {rule.name: RulePolicy(group_wait=rule.group_wait) for rule in ruleset.rules if rule.group_wait}

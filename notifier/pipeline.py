@@ -1,0 +1,204 @@
+"""One event through notifier: the rules, catch-up, the outbox, then the rules' state.
+
+Every way of running notifier feeds events through a :class:`Pipeline`: the
+live stream and a recording in ``notifier run``, and ``notifier replay`` with
+or without ``--explain``. Whatever the source, an event ``(topic, payload,
+now)`` goes the same way:
+
+1. the rule engine decides which alerts it causes (``now`` is its only clock);
+2. catch-up labels and folds them when they follow an outage;
+3. they are handed to the outbox (durable before ``enqueue`` returns);
+4. *then* the engine's changed state is saved.
+
+A crash between 3 and 4 repeats an alert after a restart rather than losing it.
+The sources differ only in what they plug in: ``notifier replay`` has no outbox,
+no state file and no metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from .alert import Alert
+from .rules import Decision, Engine, RuleSet
+from .rules.catchup import CatchUp, Outage, outage_text
+from .stream.events import Payload
+
+if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
+    from .metrics import Metrics
+
+__all__ = ["AlertSink", "Pipeline", "StateSink", "Step", "payload_kind"]
+
+log = logging.getLogger(__name__)
+
+
+class AlertSink(Protocol):
+    """Where alerts go: the deliverer's outbox. Durable when ``enqueue`` returns."""
+
+    def enqueue(self, alerts: Sequence[Alert]) -> None: ...
+
+
+class StateSink(Protocol):
+    """Where the engine's changed state goes: the state file."""
+
+    def save(self, changes: Mapping[str, dict | None]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one event did: its alerts, the engine's decisions (when asked), the outage it ended."""
+
+    alerts: list[Alert]
+    decisions: list[Decision] | None = None
+    outage: Outage | None = None
+
+
+def payload_kind(payload: Payload) -> str:
+    """The name of the one event a payload carries (``tweet_engagement``, ``dm_update``…)."""
+    for name, value in zip(payload._fields, payload):
+        if value is not None:
+            return name
+    return "empty"
+
+
+def _local_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+class Pipeline:
+    """Events in, alerts out to ``outbox``, state saved to ``store``.
+
+    ``recorded``: the events come from a recording, so log lines show each
+    alert's recorded time. ``log_initial``: log "rule already met at start" the
+    first time each topic's rules see a value (the daemon does; a replay
+    explains instead).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        catchup: CatchUp | None = None,
+        outbox: AlertSink | None = None,
+        store: StateSink | None = None,
+        metrics: Metrics | None = None,
+        recorded: bool = False,
+        log_initial: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
+        self._outbox = outbox
+        self._store = store
+        self._metrics = metrics
+        self._recorded = recorded
+        self._log_initial = log_initial
+        # Topics whose rules all hold state: their events need no explanation.
+        self._settled: set[str] = set()
+        # Set when handing alerts to the outbox failed: the engine already counts them
+        # as sent, so its state must not be saved (a restart decides them again).
+        self._state_unsafe = False
+        self.events = 0
+        self.alerts = 0
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self.engine.ruleset
+
+    def replace_rules(self, ruleset: RuleSet) -> None:
+        """Go on with ``ruleset``; what the engine knows of each tweet stays."""
+        self.engine.replace_rules(ruleset)
+        self.catchup.max_gap = ruleset.max_gap
+        self._settled.clear()
+
+    def settled(self, topic: str) -> bool:
+        """Every rule on ``topic`` has seen a value: its events are no longer explained for the log."""
+        return topic in self._settled
+
+    def connected(self, now: float) -> Outage | None:
+        """A stream connection came up at ``now`` (its config event): the outage it ends, if any."""
+        self.events += 1
+        if self._metrics is not None:
+            self._metrics.event("config")
+        outage = self.catchup.connected(now)
+        if outage is not None:
+            log.info(
+                "the stream was down for %s: the first alerts of each tweet are a catch-up",
+                outage_text(outage.seconds),
+                extra={"event": "catch_up", "outage_seconds": round(outage.seconds, 1)},
+            )
+        return outage
+
+    def handle(self, topic: str, payload: Payload, now: float, *, explain: bool = False) -> Step:
+        """One event through the rules into the outbox; the engine's state saved after the alerts.
+
+        ``explain`` returns the engine's decision for every rule on the topic.
+        """
+        if payload.config is not None:
+            return Step([], None, self.connected(now))
+        self.events += 1
+        if self._metrics is not None:
+            self._metrics.event(payload_kind(payload))
+        # Until every rule on a topic has seen its first value, ask the engine why it
+        # decided what it did: that is where "already met at start" shows. Afterwards
+        # explaining would cost for nothing.
+        unsettled = self._log_initial and topic not in self._settled
+        decisions: list[Decision] | None = [] if explain or unsettled else None
+        alerts = self.engine.process(topic, payload, now, decisions)
+        if unsettled:
+            self._note_initial(topic, decisions)  # type: ignore[arg-type]
+        alerts = self.catchup.event(topic, alerts, now)
+        if alerts:
+            self._hand_on(alerts)
+        if self._store is not None:
+            dirty = self.engine.state.take_dirty()
+            if dirty:
+                self._store.save(dirty)
+        return Step(alerts, decisions if explain else None)
+
+    def flush(self) -> None:
+        """Save what the engine changed and did not save yet (at shutdown).
+
+        Nothing is saved after a failed hand-over to the outbox: the alerts the
+        engine counts as sent would be lost.
+        """
+        if self._store is not None and not self._state_unsafe:
+            self._store.save(self.engine.state.take_dirty())
+
+    def _hand_on(self, alerts: list[Alert]) -> None:
+        if self._outbox is not None:
+            try:
+                self._outbox.enqueue(alerts)
+            except BaseException:
+                self._state_unsafe = True
+                raise
+        for alert in alerts:
+            self.alerts += 1
+            if self._metrics is not None:
+                # A catch-up folds several rules' milestones into one alert; each rule counts.
+                for rule in alert.fields.get("rules") or (alert.rule,):  # type: ignore[union-attr]
+                    self._metrics.alert(rule)
+            # In a replay the recording's clock is what a reader wants to see.
+            when = f" (recorded {_local_time(alert.ts)})" if self._recorded else ""
+            log.info(
+                "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
+                extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
+            )
+
+    def _note_initial(self, topic: str, decisions: list[Decision]) -> None:
+        unknown = False
+        for decision in decisions:
+            if decision.outcome == "unknown":
+                unknown = True
+            elif decision.outcome == "initial" and decision.matched:
+                log.info(
+                    "rule already met at start: %s (%s): %s",
+                    decision.rule, decision.key, decision.detail,
+                    extra={"event": "initial_met", "rule": decision.rule, "key": decision.key},
+                )
+        # No decision at all (a payload the topic's rules do not read) settles nothing.
+        if decisions and not unknown:
+            self._settled.add(topic)
