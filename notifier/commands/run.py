@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from ..config import Config, duration_arg, port_arg
 from ..daemon import Daemon
@@ -79,4 +80,9 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of ``notifier run``; returns the exit code."""
     configure_logging(log_format=args.log_format, verbose=args.verbose)
     config = Config.from_args(args)
+    if config.dry_run and config.verbose == 0:
+        # "delivered to console://" after each printed alert says nothing new; what
+        # quiet hours, budgets and group_wait do with alerts does.
+        logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
+        logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
     return asyncio.run(Daemon(config).run())

@@ -21,8 +21,8 @@ RULES = "rules.example.yaml"
 EVENTS = "examples/launch-day.jsonl"
 
 
-def notifier(*args: str) -> str:
-    """Run ``notifier`` in a child on UTC and return its standard output."""
+def notifier(*args: str, stderr: bool = False) -> str:
+    """Run ``notifier`` in a child on UTC and return its standard output (or its log)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
     env["TZ"] = "UTC"
     done = subprocess.run(
@@ -30,7 +30,7 @@ def notifier(*args: str) -> str:
         cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done.stderr if stderr else done.stdout
 
 
 def pinned(name: str) -> str:
@@ -61,3 +61,10 @@ def pinned(name: str) -> str:
 def test_launch_day_output_is_pinned(args: tuple[str, ...], pin: str) -> None:
     """`TZ=UTC notifier <args>` on the launch day prints byte for byte the pinned file."""
     assert notifier(*args) == pinned(pin)
+
+
+def test_launch_day_dry_run_log_is_pinned() -> None:
+    """The dry run's log lines, but for their wall-clock stamps, are the pinned ones."""
+    log = notifier("run", RULES, "--replay", EVENTS, "--dry-run", stderr=True)
+    # "2026-11-30 21:44:18 INFO ...": the first 20 characters are the time of the run.
+    assert "".join(line[20:] + "\n" for line in log.splitlines()) == pinned("launch-day.run-dry-run.log")
