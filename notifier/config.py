@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from .durations import parse_duration
 
 __all__ = [
     "Config",
@@ -22,31 +23,6 @@ __all__ = [
 ]
 
 LogFormat = Literal["text", "json"]
-
-_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-# One or more <number><unit> parts, largest first by convention: 9m50s, 1h30m, 1.5h, 250ms.
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a duration such as ``30s``, ``10m``, ``9m50s``, ``2h`` or ``1d``.
-
-    Raises ValueError saying what a valid duration looks like.
-    """
-    cleaned = text.strip().lower() if isinstance(text, str) else ""
-    position = 0
-    total = 0.0
-    for match in _PART.finditer(cleaned):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if not cleaned or position != len(cleaned) or total <= 0:
-        raise ValueError(
-            f"invalid duration {text!r}: use a number with a unit, such as 30s, 10m, "
-            "9m50s, 2h or 1d"
-        )
-    return total
 
 
 def default_state_path(env: Mapping[str, str] | None = None) -> Path:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .durations import format_duration
 from .exceptions import AuthenticationError, NotifierError
 from .exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
@@ -207,7 +208,7 @@ class Daemon:
 
     async def _stop_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-        self.stop(f"--for {human_seconds(seconds)} elapsed")
+        self.stop(f"--for {format_duration(seconds)} elapsed")
 
     async def _replay(self, replayer: Replayer) -> None:
         if await replayer.run():
@@ -312,11 +313,6 @@ class Daemon:
         if not drained:
             log.warning(
                 "deliveries still pending after %s; they stay in the outbox and are sent at the next start",
-                human_seconds(timeout), extra={"event": "undrained"},
+                format_duration(timeout), extra={"event": "undrained"},
             )
 
-
-def human_seconds(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"
