@@ -33,7 +33,6 @@ from .exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
 from .parts import Parts, StartupFailure, assemble
 from .state import StateError
-from .stream.events import ConfigEvent, Payload
 
 if TYPE_CHECKING:
     from .delivery import DeliveryResult
@@ -108,7 +107,7 @@ class Daemon:
         config = self.config
         try:
             parts = assemble(
-                config, self._env, metrics=self.metrics, observer=self, stopping=self._stop.is_set,
+                config, self._env, metrics=self.metrics, stopping=self._stop.is_set,
                 clock=self._clock, on_delivery=self._on_delivery,
             )
         except StartupFailure as exc:
@@ -127,10 +126,6 @@ class Daemon:
             except OSError as exc:
                 log.error("%s", exc, extra={"event": "usage"})
                 return EXIT_USAGE
-            log.info(
-                "metrics on %s/metrics, health on %s/healthz", self.metrics_server.url, self.metrics_server.url,
-                extra={"event": "metrics", "port": self.metrics_server.port},
-            )
         ruleset = parts.pipeline.ruleset
         log.info(
             "starting: %d rules on %d topics from %s; %s", len(ruleset.rules), len(ruleset.topics), config.rules,
@@ -213,18 +208,6 @@ class Daemon:
     async def _replay(self, replayer: Replayer) -> None:
         if await replayer.run():
             self.stop("end of the recording")
-
-    # What the stream supervisor reports, as it happens (see StreamObserver).
-
-    def stream_event(self, topic: str, payload: Payload) -> None:
-        self.parts.pipeline.handle(topic, payload, self._clock())  # type: ignore[union-attr]
-
-    def stream_connected(self, config: ConfigEvent) -> None:
-        self.parts.pipeline.connected(self._clock())  # type: ignore[union-attr]
-
-    def stream_dropped(self) -> None:
-        # The connection was alive until now: an outage, if this becomes one, starts here.
-        self.parts.pipeline.catchup.alive(self._clock())  # type: ignore[union-attr]
 
     # ------------------------------------------------------- health & metrics
 

@@ -184,6 +184,10 @@ class MetricsServer:
                 "choose another --metrics-port"
             ) from exc
         self.port = self._server.sockets[0].getsockname()[1]
+        log.info(
+            "metrics on %s/metrics, health on %s/healthz", self.url, self.url,
+            extra={"event": "metrics", "port": self.port},
+        )
 
     async def aclose(self) -> None:
         if self._server is not None:

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
-from .pipeline import Pipeline
+from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
 from .rules import Engine, EngineState, RuleSet, load_rules
 from .state import StateStore
 from .stream.auth import resolve_cookies
-from .stream.supervisor import StreamObserver, StreamSupervisor
+from .stream.supervisor import StreamSupervisor
 
 if TYPE_CHECKING:
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
@@ -96,7 +96,6 @@ def assemble(
     env: Mapping[str, str],
     *,
     metrics: Metrics,
-    observer: StreamObserver,
     stopping: Callable[[], bool],
     clock: Callable[[], float],
     on_delivery: Callable[[DeliveryResult], None],
@@ -161,7 +160,8 @@ def assemble(
     else:
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
-        supervisor = StreamSupervisor(StreamClient(cookies, api_base=config.api_base), observer, clock=clock)
+        client = StreamClient(cookies, api_base=config.api_base)
+        supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock), clock=clock)
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
         state_path, scratch,

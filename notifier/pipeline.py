@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .alert import Alert
 from .rules import Decision, Engine, RuleSet
 from .rules.catchup import CatchUp, Outage, outage_text
-from .stream.events import Payload
+from .stream.events import ConfigEvent, Payload
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
     from .metrics import Metrics
 
-__all__ = ["AlertSink", "Pipeline", "StateSink", "Step", "payload_kind"]
+__all__ = ["AlertSink", "LiveFeed", "Pipeline", "StateSink", "Step", "payload_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +202,27 @@ class Pipeline:
         # No decision at all (a payload the topic's rules do not read) settles nothing.
         if decisions and not unknown:
             self._settled.add(topic)
+
+
+class LiveFeed:
+    """The pipeline fed by the live stream: each event at ``clock``'s time.
+
+    It is the stream supervisor's observer, told of every message, every
+    connection and every drop as it happens.
+    """
+
+    __slots__ = ("_clock", "_pipeline")
+
+    def __init__(self, pipeline: Pipeline, clock: Callable[[], float]) -> None:
+        self._pipeline = pipeline
+        self._clock = clock
+
+    def stream_event(self, topic: str, payload: Payload) -> None:
+        self._pipeline.handle(topic, payload, self._clock())
+
+    def stream_connected(self, config: ConfigEvent) -> None:
+        self._pipeline.connected(self._clock())
+
+    def stream_dropped(self) -> None:
+        # The connection was alive until now: an outage, if this becomes one, starts here.
+        self._pipeline.catchup.alive(self._clock())
