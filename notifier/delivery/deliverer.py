@@ -24,6 +24,10 @@ in the outbox so a restart changes nothing:
    period until a send ages out. A digest counts as one send.
 3. Rows that **waited** for either go out, when the target may be sent to
    again, as **one digest** with everything due for that target.
+
+Steps 2 and 3 are decided by :func:`~notifier.delivery.plan.plan`, the same
+function ``notifier replay --explain`` asks; this module only carries the
+plan out on the outbox.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from ..alert import Alert
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .outbox import Outbox, OutboxRow
+from .plan import Due, plan
 from .policy import RulePolicy, local_zone
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet
@@ -363,36 +368,20 @@ class Deliverer:
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
         """Hold, fold or let go one target's due rows (earliest first) under its policy."""
         policy = target.policy
-        if policy.in_quiet(now):
-            waiting = [row for row in rows if not row.alert.urgent]
-            if waiting:
-                until = policy.quiet_ends(now)
-                self._outbox.hold([row.id for row in waiting], not_before=until, now=now, reason="quiet")
-                self._log_hold(target, waiting, until, "quiet hours")
-            rows = [row for row in rows if row.alert.urgent]
-            if not rows:
-                return
-        waited = len(rows) > 1 and any(row.waited for row in rows)
-        budget = policy.budget
-        if budget is None:
-            if waited:
-                self._send_digest(target, rows, now)
-            return
-        # A send under way counts as sent now: it will be, or it will be retried.
-        sent = self._outbox.sent_times(target.key, since=now - budget.per)
-        sent += [now] * self._active[target.key]
-        allowance = budget.left(sent, now)
-        if allowance <= 0:
-            until = budget.frees_at(sent, now)
-            self._outbox.hold([row.id for row in rows], not_before=until, now=now, reason="budget")
-            self._log_hold(target, rows, until, f"budget {budget}")
-        elif waited:
-            self._send_digest(target, rows, now)  # one send, however many waited
-        elif len(rows) > allowance:
-            over = rows[allowance:]
-            until = budget.frees_at(sent + [now] * allowance, now)
-            self._outbox.hold([row.id for row in over], not_before=until, now=now, reason="budget")
-            self._log_hold(target, over, until, f"budget {budget}")
+        sent: list[float] = []
+        if policy.budget is not None:
+            # A send under way counts as sent now: it will be, or it will be retried.
+            sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
+            sent += [now] * self._active[target.key]
+        decided = plan(policy, [Due(row.alert.urgent, row.waited) for row in rows], sent, now)
+        for hold in decided.holds:
+            held = [rows[index] for index in hold.items]
+            self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)
+            why = "quiet hours" if hold.reason == "quiet" else f"budget {policy.budget}"
+            self._log_hold(target, held, hold.until, why)
+        if decided.digest:
+            self._send_digest(target, [rows[index] for index in decided.digest], now)
+        # The rows to send as themselves stay pending: _dispatch sends them.
 
     def _send_digest(self, target: Target, rows: list[OutboxRow], now: float) -> None:
         """Fold everything due for ``target`` into one digest row (earlier digests are opened up)."""
