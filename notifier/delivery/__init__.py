@@ -11,7 +11,7 @@ Importing this package registers the ``console://`` Apprise schema.
 
 from .deliverer import Deliverer, DeliveryResult
 from .outbox import Outbox, OutboxRow
-from .policy import Budget, Hold, PolicyError, QuietWindow, RulePolicy, TargetPolicy
+from .policy import Budget, PolicyError, QuietWindow, RulePolicy, TargetPolicy
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet, build_targets, check_url, config_tags, mask_url
 
@@ -19,7 +19,6 @@ __all__ = [
     "Budget",
     "Deliverer",
     "DeliveryResult",
-    "Hold",
     "Outbox",
     "OutboxRow",
     "PolicyError",
