@@ -27,7 +27,6 @@ from typing import Any
 from .alert import Alert
 from .config import Config
 from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets, console
-from .delivery.policy import RulePolicy
 from .exceptions import (
     AuthenticationError,
     CredentialsError,
@@ -264,7 +263,6 @@ class Daemon:
             return EXIT_FAILURE
         self.deliverer = Deliverer(
             self.outbox, targets, on_result=self._on_delivery, clock=self._delivery_clock,
-            rule_policies=_rule_policies(self.ruleset),
         )
         await self.deliverer.start()
 
@@ -435,7 +433,7 @@ class Daemon:
             for alert in alerts:
                 self.alerts_fired += 1
                 # A catch-up folds several rules' milestones into one alert; each rule counts.
-                for rule in alert.fields.get("rules") or (alert.rule,):  # type: ignore[union-attr]
+                for rule in alert.rules or (alert.rule,):
                     self.metrics.alert(rule)
                 # In a replay the recording's clock is what a reader wants to see.
                 when = f" (recorded {_local_time(alert.ts)})" if self._replaying else ""
@@ -639,9 +637,6 @@ class Daemon:
         replace_targets = getattr(self.deliverer, "replace_targets", None)
         if replace_targets is not None:
             replace_targets(targets)
-        replace_rules = getattr(self.deliverer, "replace_rules", None)
-        if replace_rules is not None:
-            replace_rules(_rule_policies(ruleset))
         self.engine.replace_rules(ruleset)
         old_topics = set(self.ruleset.topics)
         self.ruleset = ruleset
@@ -845,15 +840,6 @@ def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
         else:
             named[name] = shared
     return TargetSet(named)
-
-
-def _rule_policies(ruleset: RuleSet) -> dict[str, RulePolicy]:
-    """What each rule asks of delivery beyond its alerts: group_wait collects DMs.
-
-    Urgency travels on the alert itself (the engine sets it from the rule), so
-    it survives a catch-up merge, which renames the alert.
-    """
-    return {rule.name: RulePolicy(group_wait=rule.group_wait) for rule in ruleset.rules if rule.group_wait}
 
 
 def _local_time(ts: float) -> str:

@@ -36,8 +36,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -46,7 +46,7 @@ from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .outbox import Outbox, OutboxRow
 from .plan import Due, plan
-from .policy import RulePolicy, local_zone
+from .policy import local_zone
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet
 
@@ -94,8 +94,8 @@ class Deliverer:
     tests), ``backoff(attempt) -> seconds`` the wait after the attempt-th
     failure, ``send_timeout`` the longest one send may take, ``on_result`` is
     called on the event loop with each :class:`DeliveryResult`, and sent or dead
-    rows are deleted ``keep`` seconds after they settled. ``rule_policies``
-    maps rule names to what they ask of delivery (``urgent``, ``group_wait``).
+    rows are deleted ``keep`` seconds after they settled. What a rule asks of
+    delivery (``urgent``, ``group_wait``) travels on its alerts.
 
     ``per_target`` is small on purpose: Apprise runs the blocking part of every
     send in one shared pool of (CPU cores + 4) threads, and a target that hangs
@@ -116,7 +116,6 @@ class Deliverer:
         send_timeout: float = 30.0,
         on_result: Callable[[DeliveryResult], None] | None = None,
         keep: float = 7 * 86400.0,
-        rule_policies: Mapping[str, RulePolicy] | None = None,
     ) -> None:
         if max_in_flight < 1 or per_target < 1:
             raise ValueError("max_in_flight and per_target must be at least 1")
@@ -132,7 +131,6 @@ class Deliverer:
         self._send_timeout = send_timeout
         self._on_result = on_result
         self._keep = keep
-        self._rule_policies: dict[str, RulePolicy] = dict(rule_policies or {})
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._active: Counter[str] = Counter()
         self._wake = asyncio.Event()
@@ -204,10 +202,6 @@ class Deliverer:
             self._outbox.recheck(changed, now=self._clock())
         self.wake()
 
-    def replace_rules(self, rule_policies: Mapping[str, RulePolicy]) -> None:
-        """Use the delivery options of reloaded rules for the alerts enqueued from now on."""
-        self._rule_policies = dict(rule_policies)
-
     # -- intake ----------------------------------------------------------------------------
 
     def enqueue(self, alerts: Iterable[Alert]) -> None:
@@ -228,10 +222,7 @@ class Deliverer:
             if not keys and not dead:
                 log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
                 continue
-            options = self._rule_policies.get(alert.rule, _NO_OPTIONS)
-            if options.urgent and not alert.urgent:
-                alert = replace(alert, urgent=True)
-            group_wait = options.group_wait if alert.kind == "message" else 0.0
+            group_wait = alert.group_wait if alert.kind == "message" else 0.0
             rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
             for row in rows:
                 if row.state == "dead":
@@ -552,9 +543,6 @@ class Deliverer:
             self._on_result(result)
         except Exception:  # noqa: BLE001 - a broken observer must not stop delivery
             log.exception("the delivery result callback failed")
-
-
-_NO_OPTIONS = RulePolicy()
 
 
 def _duration(seconds: float) -> str:

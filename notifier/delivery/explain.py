@@ -84,9 +84,8 @@ class TargetReplay:
 
     def route(self, alert: Alert, now: float) -> list[Explanation]:
         """What each policy target of ``alert`` does with it at ``now`` (call :meth:`release` first)."""
-        names = alert.fields.get("rules") or [alert.rule]
         urgent = alert.urgent
-        rule = " + ".join(names)  # type: ignore[arg-type]
+        rule = " + ".join(alert.rules or (alert.rule,))
         out = []
         for target in alert.targets:
             policy = self._policies.get(target)

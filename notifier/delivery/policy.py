@@ -31,7 +31,6 @@ __all__ = [
     "Budget",
     "PolicyError",
     "QuietWindow",
-    "RulePolicy",
     "TargetPolicy",
     "local_zone",
     "parse_budget",
@@ -312,12 +311,3 @@ class TargetPolicy:
         if self.budget is not None:
             parts.append(f"budget {self.budget}")
         return ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class RulePolicy:
-    """What a rule asks of delivery: ``urgent`` skips quiet hours; ``group_wait`` (seconds)
-    collects a conversation's messages into one alert."""
-
-    urgent: bool = False
-    group_wait: float = 0.0

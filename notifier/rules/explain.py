@@ -90,11 +90,11 @@ def explain_event(
         ))
     for position, alert in enumerate(alerts, len(found)):
         # A catch-up alert may stand for the milestones of several rules.
-        names = alert.fields.get("rules") or [alert.rule]
-        titles = alert.fields.get("titles") or [alert.title]
-        for index, name in enumerate(names):  # type: ignore[arg-type]
-            merged = len(names) > 1  # type: ignore[arg-type]
-            explanation = _fired(rules.get(name), name, alert, titles[index], merged, index == 0)  # type: ignore[index]
+        names = alert.rules or (alert.rule,)
+        titles = alert.titles or (alert.title,)
+        for index, name in enumerate(names):
+            merged = len(names) > 1
+            explanation = _fired(rules.get(name), name, alert, titles[index], merged, index == 0)
             found.append((order.get(name, len(order)), position, explanation))
     found.sort(key=lambda item: (item[0], item[1]))
     return [explanation for _, _, explanation in found]
@@ -129,7 +129,7 @@ def _fired(
     detail = f'{cause}: "{title}" → {", ".join(alert.targets)}'
     if merged:
         detail += f' (sent as one catch-up alert: "{alert.title}")'
-    elif "catch_up" in fields:
+    elif alert.catch_up is not None:
         detail += " (a catch-up after an outage)"
     suppressed = fields.get("suppressed")
     if suppressed:
