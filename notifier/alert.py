@@ -18,6 +18,14 @@ class Alert:
     ``key`` is what the rule keeps state per: the tweet id or the conversation id.
     ``targets`` are target names (or Apprise tags) from the rule file.
     ``ts`` is the event time in epoch seconds (the replay clock in a replay).
+    ``fields`` are the values the rule's templates saw, for explanations and digests.
+
+    What delivery and explanations need beyond the text travels typed:
+    ``rules`` and ``titles`` name the rules (and their titles) whose alerts a
+    catch-up merged into this one (empty when it is just ``rule``'s);
+    ``catch_up`` is the outage (seconds) a catch-up alert follows;
+    ``group_wait`` (seconds, from the rule) collects a conversation's messages
+    into one alert before delivery.
     """
 
     rule: str
@@ -31,3 +39,7 @@ class Alert:
     notify_type: NotifyType = "info"
     urgent: bool = False
     fields: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    rules: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    catch_up: float | None = None
+    group_wait: float = 0.0

@@ -67,7 +67,6 @@ class Parts:
         ruleset, targets = loaded
         old_topics = set(self.pipeline.ruleset.topics)
         self.deliverer.replace_targets(targets)
-        self.deliverer.replace_rules(rule_policies(ruleset))
         self.pipeline.replace_rules(ruleset)
         new_topics = set(ruleset.topics)
         log.info(
@@ -144,7 +143,6 @@ def assemble(
         console.use_clock(replay_clock)
     deliverer = Deliverer(
         outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
-        rule_policies=rule_policies(ruleset),
     )
     pipeline = Pipeline(
         engine, outbox=deliverer, store=store, metrics=metrics, recorded=config.replay is not None,
@@ -199,9 +197,3 @@ def _quiet_own_user_id(config: Config, ruleset: RuleSet, env: Mapping[str, str])
     except (NotifierError, OSError):
         return None
 
-
-def rule_policies(ruleset: RuleSet) -> dict[str, object]:
-    """What each rule asks of delivery beyond its alerts: group_wait collects DMs."""
-    from .delivery.policy import RulePolicy  # noqa: PLC0415
-
-    return {rule.name: RulePolicy(group_wait=rule.group_wait) for rule in ruleset.rules if rule.group_wait}

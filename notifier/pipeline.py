@@ -179,7 +179,7 @@ class Pipeline:
             self.alerts += 1
             if self._metrics is not None:
                 # A catch-up folds several rules' milestones into one alert; each rule counts.
-                for rule in alert.fields.get("rules") or (alert.rule,):  # type: ignore[union-attr]
+                for rule in alert.rules or (alert.rule,):
                     self._metrics.alert(rule)
             # In a replay the recording's clock is what a reader wants to see.
             when = f" (recorded {_local_time(alert.ts)})" if self._recorded else ""

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..alert import Alert
+from ..delivery.explain import TargetReplay
 from ..exceptions import RuleFileError
 from ..pipeline import Pipeline
 from ..rules import Decision, Engine, RuleSet, load_rules
 from ..rules.catchup import Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
-from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
+from ..rules.explain import Explanation, explain_event, format_explanation, format_header
 from ..rules.templates import utc_seconds
 from ..stream.recording import RecordedEvent, read_recorded
 
@@ -135,7 +136,7 @@ class _Printer:
         self.out = out
         self.printed = 0
         # The target side of explanations: quiet hours and budgets on the replay's clock.
-        self.targets = TargetReplay(ruleset)
+        self.targets = TargetReplay({name: spec.policy for name, spec in ruleset.targets.items()})
 
     def step(self, step: Step) -> None:
         if self.fmt == "expect":

@@ -4,14 +4,14 @@
 :class:`TargetSet`; :class:`Outbox` keeps every alert on disk before it is
 sent; :class:`Deliverer` sends what the outbox holds, retrying until each
 (alert, target) is sent or ``max_age`` has passed. A target's
-:class:`TargetPolicy` (quiet hours, budget) and a rule's :class:`RulePolicy`
-(urgent, group_wait) decide when; what had to wait goes out as one digest.
+:class:`TargetPolicy` (quiet hours, budget) and an alert's ``urgent`` and
+``group_wait`` decide when; what had to wait goes out as one digest.
 Importing this package registers the ``console://`` Apprise schema.
 """
 
 from .deliverer import Deliverer, DeliveryResult
 from .outbox import Outbox, OutboxRow
-from .policy import Budget, Hold, PolicyError, QuietWindow, RulePolicy, TargetPolicy
+from .policy import Budget, PolicyError, QuietWindow, TargetPolicy
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet, build_targets, check_url, config_tags, mask_url
 
@@ -19,12 +19,10 @@ __all__ = [
     "Budget",
     "Deliverer",
     "DeliveryResult",
-    "Hold",
     "Outbox",
     "OutboxRow",
     "PolicyError",
     "QuietWindow",
-    "RulePolicy",
     "SendOutcome",
     "Target",
     "TargetPolicy",

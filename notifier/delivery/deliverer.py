@@ -24,6 +24,10 @@ in the outbox so a restart changes nothing:
    period until a send ages out. A digest counts as one send.
 3. Rows that **waited** for either go out, when the target may be sent to
    again, as **one digest** with everything due for that target.
+
+Steps 2 and 3 are decided by :func:`~notifier.delivery.plan.plan`, the same
+function ``notifier replay --explain`` asks; this module only carries the
+plan out on the outbox.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -41,7 +45,8 @@ from ..alert import Alert
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .outbox import Outbox, OutboxRow
-from .policy import RulePolicy, local_zone
+from .plan import Due, plan
+from .policy import local_zone
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet
 
@@ -89,8 +94,8 @@ class Deliverer:
     tests), ``backoff(attempt) -> seconds`` the wait after the attempt-th
     failure, ``send_timeout`` the longest one send may take, ``on_result`` is
     called on the event loop with each :class:`DeliveryResult`, and sent or dead
-    rows are deleted ``keep`` seconds after they settled. ``rule_policies``
-    maps rule names to what they ask of delivery (``urgent``, ``group_wait``).
+    rows are deleted ``keep`` seconds after they settled. What a rule asks of
+    delivery (``urgent``, ``group_wait``) travels on its alerts.
 
     ``per_target`` is small on purpose: Apprise runs the blocking part of every
     send in one shared pool of (CPU cores + 4) threads, and a target that hangs
@@ -111,7 +116,6 @@ class Deliverer:
         send_timeout: float = 30.0,
         on_result: Callable[[DeliveryResult], None] | None = None,
         keep: float = 7 * 86400.0,
-        rule_policies: Mapping[str, RulePolicy] | None = None,
     ) -> None:
         if max_in_flight < 1 or per_target < 1:
             raise ValueError("max_in_flight and per_target must be at least 1")
@@ -127,7 +131,6 @@ class Deliverer:
         self._send_timeout = send_timeout
         self._on_result = on_result
         self._keep = keep
-        self._rule_policies: dict[str, RulePolicy] = dict(rule_policies or {})
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._active: Counter[str] = Counter()
         self._wake = asyncio.Event()
@@ -199,10 +202,6 @@ class Deliverer:
             self._outbox.recheck(changed, now=self._clock())
         self.wake()
 
-    def replace_rules(self, rule_policies: Mapping[str, RulePolicy]) -> None:
-        """Use the delivery options of reloaded rules for the alerts enqueued from now on."""
-        self._rule_policies = dict(rule_policies)
-
     # -- intake ----------------------------------------------------------------------------
 
     def enqueue(self, alerts: Iterable[Alert]) -> None:
@@ -223,10 +222,7 @@ class Deliverer:
             if not keys and not dead:
                 log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
                 continue
-            options = self._rule_policies.get(alert.rule, _NO_OPTIONS)
-            if options.urgent and not alert.urgent:
-                alert = replace(alert, urgent=True)
-            group_wait = options.group_wait if alert.kind == "message" else 0.0
+            group_wait = alert.group_wait if alert.kind == "message" else 0.0
             rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
             for row in rows:
                 if row.state == "dead":
@@ -363,36 +359,20 @@ class Deliverer:
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
         """Hold, fold or let go one target's due rows (earliest first) under its policy."""
         policy = target.policy
-        if policy.in_quiet(now):
-            waiting = [row for row in rows if not row.alert.urgent]
-            if waiting:
-                until = policy.quiet_ends(now)
-                self._outbox.hold([row.id for row in waiting], not_before=until, now=now, reason="quiet")
-                self._log_hold(target, waiting, until, "quiet hours")
-            rows = [row for row in rows if row.alert.urgent]
-            if not rows:
-                return
-        waited = len(rows) > 1 and any(row.waited for row in rows)
-        budget = policy.budget
-        if budget is None:
-            if waited:
-                self._send_digest(target, rows, now)
-            return
-        # A send under way counts as sent now: it will be, or it will be retried.
-        sent = self._outbox.sent_times(target.key, since=now - budget.per)
-        sent += [now] * self._active[target.key]
-        allowance = budget.left(sent, now)
-        if allowance <= 0:
-            until = budget.frees_at(sent, now)
-            self._outbox.hold([row.id for row in rows], not_before=until, now=now, reason="budget")
-            self._log_hold(target, rows, until, f"budget {budget}")
-        elif waited:
-            self._send_digest(target, rows, now)  # one send, however many waited
-        elif len(rows) > allowance:
-            over = rows[allowance:]
-            until = budget.frees_at(sent + [now] * allowance, now)
-            self._outbox.hold([row.id for row in over], not_before=until, now=now, reason="budget")
-            self._log_hold(target, over, until, f"budget {budget}")
+        sent: list[float] = []
+        if policy.budget is not None:
+            # A send under way counts as sent now: it will be, or it will be retried.
+            sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
+            sent += [now] * self._active[target.key]
+        decided = plan(policy, [Due(row.alert.urgent, row.waited) for row in rows], sent, now)
+        for hold in decided.holds:
+            held = [rows[index] for index in hold.items]
+            self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)
+            why = "quiet hours" if hold.reason == "quiet" else f"budget {policy.budget}"
+            self._log_hold(target, held, hold.until, why)
+        if decided.digest:
+            self._send_digest(target, [rows[index] for index in decided.digest], now)
+        # The rows to send as themselves stay pending: _dispatch sends them.
 
     def _send_digest(self, target: Target, rows: list[OutboxRow], now: float) -> None:
         """Fold everything due for ``target`` into one digest row (earlier digests are opened up)."""
@@ -563,9 +543,6 @@ class Deliverer:
             self._on_result(result)
         except Exception:  # noqa: BLE001 - a broken observer must not stop delivery
             log.exception("the delivery result callback failed")
-
-
-_NO_OPTIONS = RulePolicy()
 
 
 def _duration(seconds: float) -> str:

@@ -21,6 +21,7 @@ conversation: ``5 new messages from user 2222222222``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Final
@@ -111,16 +112,11 @@ def group_alert(alerts: Sequence[Alert], *, zone: tzinfo) -> Alert:
     span = f"at {start}" if start == end else f"between {start} and {end}"
     fields = dict(last.fields)
     fields.update(count=count, user_ids=users, first_ts=first.ts)
-    return Alert(
-        rule=last.rule,
-        topic=last.topic,
-        key=last.key,
+    # The last message's alert, retold: it keeps the rule, targets and typed options.
+    return dataclasses.replace(
+        last,
         title=f"{count} new message{'s' if count != 1 else ''} from {who}",
         message=f"{count} messages in conversation {first.key} {span}.\n{url}",
-        targets=last.targets,
-        ts=last.ts,
-        kind=last.kind,
-        notify_type=last.notify_type,
         urgent=any(a.urgent for a in ordered),
         fields=fields,
     )

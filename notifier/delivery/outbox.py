@@ -66,7 +66,11 @@ CREATE TABLE IF NOT EXISTS outbox_alerts (
     notify_type TEXT NOT NULL,
     urgent INTEGER NOT NULL,
     fields TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    rules TEXT,
+    titles TEXT,
+    catch_up REAL,
+    group_wait REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
@@ -89,11 +93,20 @@ CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
 _ROW_COLUMNS = (
     "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
     "o.updated_at, o.last_error, o.digest_id, o.held, a.id, a.rule, a.topic, a.key, a.title, "
-    "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields"
+    "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields, a.rules, a.titles, "
+    "a.catch_up, a.group_wait"
 )
 _ALERT_INSERT = (
     "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
-    "notify_type, urgent, fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "notify_type, urgent, fields, created_at, rules, titles, catch_up, group_wait) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+# An alert's typed options, added to outbox_alerts after schema 2 without a new
+# version: the change is additive (nullable or defaulted), older code that names
+# its columns reads the table as before, and a database without them gets them on open.
+_ALERT_OPTION_COLUMNS = (
+    ("rules", "TEXT"), ("titles", "TEXT"), ("catch_up", "REAL"), ("group_wait", "REAL NOT NULL DEFAULT 0"),
 )
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
@@ -151,6 +164,11 @@ class Outbox:
                 if "held" not in columns:
                     # A database from before policies: its rows were never held.
                     self._db.execute("ALTER TABLE outbox ADD COLUMN held TEXT")
+                alert_columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox_alerts)")}
+                for column, kind in _ALERT_OPTION_COLUMNS:
+                    if column not in alert_columns:
+                        # Rows from before keep NULL: _row reads their fields instead.
+                        self._db.execute(f"ALTER TABLE outbox_alerts ADD COLUMN {column} {kind}")
                 self._db.execute(
                     "UPDATE outbox_meta SET value = ? WHERE name = 'schema' AND CAST(value AS INTEGER) < ?",
                     (str(_SCHEMA_VERSION), _SCHEMA_VERSION),
@@ -449,6 +467,10 @@ class Outbox:
                 int(alert.urgent),
                 json.dumps(alert.fields, default=str, sort_keys=True),
                 now,
+                json.dumps(list(alert.rules)),
+                json.dumps(list(alert.titles)),
+                alert.catch_up,
+                alert.group_wait,
             ),
         )
         return cursor.lastrowid
@@ -515,8 +537,13 @@ def _row(values: tuple) -> OutboxRow:
     (
         row_id, target, state, attempts, created_at, next_at, not_before, updated_at,
         last_error, digest_id, held, alert_id, rule, topic, key, title, message, targets, ts,
-        kind, notify_type, urgent, fields,
+        kind, notify_type, urgent, fields, rules, titles, catch_up, group_wait,
     ) = values  # fmt: skip
+    fields = json.loads(fields)
+    if rules is None:
+        rules, titles, catch_up = _options_in_fields(fields)
+    else:
+        rules, titles = tuple(json.loads(rules)), tuple(json.loads(titles))
     alert = Alert(
         rule=rule,
         topic=topic,
@@ -528,7 +555,11 @@ def _row(values: tuple) -> OutboxRow:
         kind=kind,
         notify_type=notify_type,
         urgent=bool(urgent),
-        fields=json.loads(fields),
+        fields=fields,
+        rules=rules,
+        titles=titles,
+        catch_up=catch_up,
+        group_wait=group_wait,
     )
     return OutboxRow(
         id=row_id,
@@ -545,3 +576,19 @@ def _row(values: tuple) -> OutboxRow:
         digest_id=digest_id,
         held=held,
     )
+
+
+def _options_in_fields(fields: dict) -> tuple[tuple[str, ...], tuple[str, ...], float | None]:
+    """The typed options an alert stored by an older version kept in its fields; taken out of them.
+
+    A catch-up kept the rules and titles it merged as lists under ``rules`` and
+    ``titles``, and its outage under ``catch_up``. A digest's ``rules`` is a
+    count per rule (a mapping) and stays where it is.
+    """
+    rules: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    if isinstance(fields.get("rules"), list):
+        rules = tuple(str(name) for name in fields.pop("rules"))
+        titles = tuple(str(title) for title in fields.pop("titles", None) or ())
+    catch_up = fields.pop("catch_up", None)
+    return rules, titles, float(catch_up) if isinstance(catch_up, (int, float)) else None

@@ -11,8 +11,8 @@ A target's :class:`TargetPolicy` says when it may be sent to:
   as ``5/h``. Alerts beyond it wait until the oldest send in the period ages out.
 
 Nothing here reads a clock or stores anything: every method takes ``now`` (epoch
-seconds) and, for budgets, the times of earlier sends. The deliverer feeds it
-from the outbox; ``notifier replay --explain`` feeds it from the replay's clock.
+seconds) and, for budgets, the times of earlier sends. What a policy does with
+the alerts due for a target is decided in :mod:`notifier.delivery.plan`.
 """
 
 from __future__ import annotations
@@ -25,24 +25,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 __all__ = [
     "Budget",
-    "Hold",
-    "HoldReason",
     "PolicyError",
     "QuietWindow",
-    "RulePolicy",
     "TargetPolicy",
     "local_zone",
     "parse_budget",
     "parse_quiet",
     "zone",
 ]
-
-HoldReason = Literal["quiet", "budget"]
 
 _DAY = 86400
 _TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
@@ -262,14 +256,6 @@ def parse_budget(text: object) -> Budget:
 
 
 @dataclass(frozen=True, slots=True)
-class Hold:
-    """Why a send must wait (``quiet`` hours or the ``budget``), and until when (epoch seconds)."""
-
-    until: float
-    reason: HoldReason
-
-
-@dataclass(frozen=True, slots=True)
 class TargetPolicy:
     """When a target may be sent to: its quiet hours (in ``tz``) and its budget.
 
@@ -313,31 +299,9 @@ class TargetPolicy:
             day += timedelta(days=1)  # the evening part: it ends tomorrow morning
         return _first_instant_at(day, self.quiet.end, tz, now)
 
-    def budget_allows(self, sent_times: Iterable[float], now: float) -> bool:
-        """Whether one more send fits the budget at ``now`` (always, without a budget)."""
-        return self.budget is None or self.budget.left(sent_times, now) > 0
-
     def budget_left(self, sent_times: Iterable[float], now: float) -> float:
         """How many more sends fit at ``now`` (infinite without a budget)."""
         return math.inf if self.budget is None else self.budget.left(sent_times, now)
-
-    def budget_frees_at(self, sent_times: Iterable[float], now: float) -> float:
-        """The first moment from ``now`` on at which one more send fits the budget."""
-        return now if self.budget is None else self.budget.frees_at(sent_times, now)
-
-    def hold(self, now: float, sent_times: Iterable[float] = (), *, urgent: bool = False) -> Hold | None:
-        """Whether a send at ``now`` must wait, and until when; None when it may go.
-
-        Quiet hours come first (``urgent`` alerts skip them); the budget applies
-        to every send, urgent ones included.
-        """
-        if not urgent and self.in_quiet(now):
-            return Hold(self.quiet_ends(now), "quiet")
-        if self.budget is not None:
-            times = list(sent_times)
-            if self.budget.left(times, now) <= 0:
-                return Hold(self.budget.frees_at(times, now), "budget")
-        return None
 
     def describe(self) -> str:
         """``quiet 22:00-07:00 Europe/Berlin, budget 5/h`` (empty for the default policy)."""
@@ -347,12 +311,3 @@ class TargetPolicy:
         if self.budget is not None:
             parts.append(f"budget {self.budget}")
         return ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class RulePolicy:
-    """What a rule asks of delivery: ``urgent`` skips quiet hours; ``group_wait`` (seconds)
-    collects a conversation's messages into one alert."""
-
-    urgent: bool = False
-    group_wait: float = 0.0

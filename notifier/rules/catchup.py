@@ -161,9 +161,6 @@ def _merge(group: list[Alert]) -> Alert:
         targets += [name for name in alert.targets if name not in targets]
         if alert.message not in messages:
             messages.append(alert.message)
-    fields = dict(first.fields)
-    fields["rules"] = [alert.rule for alert in group]
-    fields["titles"] = [alert.title for alert in group]
     return dataclasses.replace(
         first,
         rule=" + ".join(alert.rule for alert in group),
@@ -171,11 +168,10 @@ def _merge(group: list[Alert]) -> Alert:
         message="\n".join(messages),
         targets=tuple(targets),
         urgent=any(alert.urgent for alert in group),
-        fields=fields,
+        rules=tuple(alert.rule for alert in group),
+        titles=tuple(alert.title for alert in group),
     )
 
 
 def _label(alert: Alert, outage: Outage) -> Alert:
-    fields = dict(alert.fields)
-    fields["catch_up"] = outage.seconds
-    return dataclasses.replace(alert, title=f"{alert.title} ({outage.label})", fields=fields)
+    return dataclasses.replace(alert, title=f"{alert.title} ({outage.label})", catch_up=outage.seconds)

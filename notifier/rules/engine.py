@@ -176,7 +176,7 @@ class _Compiled:
         return Alert(
             rule=self.name, topic=topic, key=key, title=title, message=message,
             targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
-            urgent=self.urgent, fields=fields,
+            urgent=self.urgent, fields=fields, group_wait=self.rule.group_wait,
         )
 
     def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from notifier.alert import Alert
 from notifier.delivery import Outbox, TargetSet, build_targets
 from notifier.delivery.digest import MAX_LINES, digest_alert, group_alert
-from notifier.delivery.policy import RulePolicy, TargetPolicy, parse_budget, parse_quiet
+from notifier.delivery.policy import TargetPolicy, parse_budget, parse_quiet
 from notifier.delivery.targets import Target
 from tests.delivery.conftest import make_alert, wait_until
 
@@ -152,12 +152,10 @@ async def test_quiet_hours_hold_alerts_and_send_one_digest_when_they_end(start_d
 async def test_urgent_alerts_skip_quiet_hours(start_deliverer, receiver):
     """An urgent alert (flagged, or from an urgent rule) is sent at night; the others wait."""
     clock = FakeClock(utc(2024, 6, 1, 23, 0))
-    deliverer = await start_deliverer(
-        night_targets(receiver), clock=clock, rule_policies={"Surge": RulePolicy(urgent=True)}
-    )
+    deliverer = await start_deliverer(night_targets(receiver), clock=clock)
     deliverer.enqueue([
         make_alert("hook", title="flagged", urgent=True),
-        make_alert("hook", rule="Surge", title="from an urgent rule"),
+        make_alert("hook", rule="Surge", title="from an urgent rule", urgent=True),
         make_alert("hook", title="can wait"),
     ])
     assert await receiver.wait_for_async(lambda r: len(r.received) == 2)
@@ -243,11 +241,11 @@ async def test_group_wait_folds_a_burst_into_one_alert(start_deliverer, receiver
     start = utc(2024, 6, 2, 12, 0)
     clock = FakeClock(start)
     targets = build_targets({"hook": receiver.json_url()})
-    deliverer = await start_deliverer(targets, clock=clock, rule_policies={"New DM": RulePolicy(group_wait=30)})
+    deliverer = await start_deliverer(targets, clock=clock)
     box: Outbox = deliverer._outbox
     for n in range(5):
         clock.now = start + n * 2.5
-        deliverer.enqueue([dm(clock.now)])
+        deliverer.enqueue([dm(clock.now, group_wait=30)])
     assert [(r.held, r.not_before) for r in box.rows()] == [("group", start + 30)] * 5
     clock.now = start + 29.9
     deliverer.wake()
@@ -263,7 +261,7 @@ async def test_group_wait_folds_a_burst_into_one_alert(start_deliverer, receiver
 
     # The group is closed: the next message starts a new one, and alone it stays itself.
     clock.now = start + 31
-    deliverer.enqueue([dm(clock.now)])
+    deliverer.enqueue([dm(clock.now, group_wait=30)])
     assert box.rows("pending")[0].not_before == start + 61
     clock.now = start + 61
     deliverer.wake()
@@ -275,11 +273,9 @@ async def test_group_wait_keeps_conversations_apart_and_leaves_other_rules_alone
     """Each conversation is its own group; alerts of rules without group_wait go at once."""
     start = utc(2024, 6, 2, 12, 0)
     clock = FakeClock(start)
-    deliverer = await start_deliverer(
-        build_targets({"hook": receiver.json_url()}), clock=clock, rule_policies={"New DM": RulePolicy(group_wait=30)}
-    )
-    deliverer.enqueue([dm(start, conversation="1-2"), dm(start, conversation="3-4"), dm(start + 1, conversation="1-2"),
-                       make_alert("hook", title="a milestone")])
+    deliverer = await start_deliverer(build_targets({"hook": receiver.json_url()}), clock=clock)
+    deliverer.enqueue([dm(start, conversation="1-2", group_wait=30), dm(start, conversation="3-4", group_wait=30),
+                       dm(start + 1, conversation="1-2", group_wait=30), make_alert("hook", title="a milestone")])
     assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
     assert receiver.titles == ["a milestone"]
     clock.now = start + 30
@@ -293,17 +289,16 @@ async def test_a_group_survives_a_restart(start_deliverer, receiver, tmp_path):
     path = tmp_path / "group.db"
     start = utc(2024, 6, 2, 12, 0)
     clock = FakeClock(start)
-    policies = {"New DM": RulePolicy(group_wait=30)}
     targets = build_targets({"hook": receiver.json_url()})
     first_box = Outbox(path)
-    first = await start_deliverer(targets, box=first_box, clock=clock, rule_policies=policies)
-    first.enqueue([dm(start), dm(start + 1), dm(start + 2)])
+    first = await start_deliverer(targets, box=first_box, clock=clock)
+    first.enqueue([dm(start, group_wait=30), dm(start + 1, group_wait=30), dm(start + 2, group_wait=30)])
     await first.aclose()
     first_box.close()
 
     clock.now = start + 40
     with Outbox(path) as second_box:
-        second = await start_deliverer(targets, box=second_box, clock=clock, rule_policies=policies)
+        second = await start_deliverer(targets, box=second_box, clock=clock)
         assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
         assert receiver.titles == ["3 new messages from user 2222222222"]
         await second.aclose()
@@ -312,10 +307,9 @@ async def test_a_group_survives_a_restart(start_deliverer, receiver, tmp_path):
 async def test_a_group_ready_in_quiet_hours_waits_for_the_morning_digest(start_deliverer, receiver):
     """group_wait first, then quiet hours: the grouped alert is one line of the digest."""
     clock = FakeClock(utc(2024, 6, 1, 23, 0))
-    deliverer = await start_deliverer(
-        night_targets(receiver), clock=clock, rule_policies={"New DM": RulePolicy(group_wait=30)}
-    )
-    deliverer.enqueue([dm(clock.now), dm(clock.now + 1), make_alert("hook", rule="Likes", title="2,000 likes")])
+    deliverer = await start_deliverer(night_targets(receiver), clock=clock)
+    deliverer.enqueue([dm(clock.now, group_wait=30), dm(clock.now + 1, group_wait=30),
+                       make_alert("hook", rule="Likes", title="2,000 likes")])
     clock.now += 30
     deliverer.wake()
     box: Outbox = deliverer._outbox

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -26,6 +27,66 @@ def test_add_is_durable_and_visible_to_another_connection(tmp_path):
             assert stored[0].alert == alert and stored[0].alert.fields == {"likes": 1200}
             assert stored[0].created_at == 100.0 and stored[0].next_at == 100.0
             assert reader.depth() == 2
+
+
+def test_an_alerts_typed_options_survive_the_outbox(outbox):
+    """Merged rules and titles, catch_up and group_wait are stored and read back as they were."""
+    alert = make_alert("a", rules=("A", "B"), titles=("a", "b"), catch_up=720.0, group_wait=30.0)
+    (row,) = outbox.add(alert, ["a"], now=1.0)
+    assert row.alert == alert
+    assert (row.alert.rules, row.alert.titles, row.alert.catch_up, row.alert.group_wait) == (
+        ("A", "B"), ("a", "b"), 720.0, 30.0,
+    )
+
+
+# The tables as the previous version created them: its alerts kept a catch-up's
+# merged rules, titles and outage in their fields.
+_SCHEMA_2 = """
+CREATE TABLE outbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE outbox_alerts (
+    id INTEGER PRIMARY KEY, rule TEXT NOT NULL, topic TEXT NOT NULL, key TEXT NOT NULL,
+    title TEXT NOT NULL, message TEXT NOT NULL, targets TEXT NOT NULL, ts REAL NOT NULL,
+    kind TEXT NOT NULL, notify_type TEXT NOT NULL, urgent INTEGER NOT NULL, fields TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES outbox_alerts(id), target TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL,
+    next_at REAL NOT NULL, not_before REAL, updated_at REAL NOT NULL, last_error TEXT, digest_id INTEGER,
+    held TEXT
+);
+INSERT INTO outbox_meta VALUES ('schema', '2');
+"""
+
+
+def test_rows_of_the_previous_version_load_their_options_from_fields(tmp_path):
+    """An old catch-up row gets its rules, titles and outage typed; an old digest keeps its rule counts."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_SCHEMA_2)
+        old_fields = {"likes": 4100, "rules": ["A", "B"], "titles": ["a", "b"], "catch_up": 720.0}
+        digest_fields = {"count": 2, "reason": "during quiet hours", "rules": {"A": 2}}
+        stored = ((1, "A + B", "every", old_fields), (2, "(digest)", "digest", digest_fields))
+        for alert_id, rule, kind, fields in stored:
+            db.execute(
+                "INSERT INTO outbox_alerts VALUES (?, ?, '/t', 'k', 'title', 'message', '[\"a\"]', 5.0, ?, "
+                "'success', 0, ?, 1.0)",
+                (alert_id, rule, kind, json.dumps(fields)),
+            )
+            db.execute(
+                "INSERT INTO outbox (alert_id, target, created_at, next_at, updated_at) VALUES (?, 'a', 1.0, 1.0, 1.0)",
+                (alert_id,),
+            )
+    db.close()
+    with Outbox(path) as outbox:
+        merged, digest = (row.alert for row in outbox.rows())
+        assert (merged.rules, merged.titles, merged.catch_up, merged.group_wait) == (("A", "B"), ("a", "b"), 720.0, 0.0)
+        assert merged.fields == {"likes": 4100}
+        assert (digest.rules, digest.catch_up) == ((), None)
+        assert digest.fields == digest_fields
+        # New rows next to the old ones store the options in their own columns.
+        (row,) = outbox.add(make_alert("a", rules=("C",), titles=("c",)), ["a"], now=2.0)
+        assert row.alert.rules == ("C",)
 
 
 def test_wal_mode(tmp_path):

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from notifier.delivery.policy import (
     Budget,
-    Hold,
     PolicyError,
     QuietWindow,
     TargetPolicy,
@@ -243,28 +242,6 @@ def test_budget_frees_when_enough_old_sends_have_aged_out():
     frees = budget.frees_at(sent, 50.0)
     assert frees == 3620.0
     assert budget.left(sent, frees) == 1 and budget.left(sent, frees - 0.1) == 0
-
-
-def test_target_policy_budget_helpers_without_a_budget_let_everything_through():
-    """No budget: always allowed, nothing to wait for."""
-    policy = TargetPolicy()
-    assert not policy.active
-    assert policy.budget_allows([1.0] * 1000, 2.0)
-    assert policy.budget_frees_at([1.0] * 1000, 2.0) == 2.0
-    assert policy.hold(2.0, [1.0] * 1000) is None
-
-
-def test_hold_says_quiet_first_urgent_skips_it_and_the_budget_binds_everyone():
-    """hold(): quiet hours (unless urgent), then the budget, which urgent alerts do not skip."""
-    policy = TargetPolicy(quiet=parse_quiet("22:00-07:00"), tz="UTC", budget=parse_budget("2/h"))
-    night = utc(2024, 6, 1, 23, 0)
-    assert policy.hold(night) == Hold(utc(2024, 6, 2, 7, 0), "quiet")
-    assert policy.hold(night, urgent=True) is None
-    full = [night - 600, night - 60]
-    assert policy.hold(night, full, urgent=True) == Hold(night - 600 + 3600, "budget")
-    day = utc(2024, 6, 2, 12, 0)
-    assert policy.hold(day, [day - 10]) is None
-    assert policy.hold(day, [day - 10, day - 5]) == Hold(day - 10 + 3600, "budget")
 
 
 def test_describe_names_the_window_zone_and_budget():

@@ -78,7 +78,7 @@ def test_long_gap_labels_the_first_event_of_each_tweet() -> None:
     assert catchup.outage == Outage(10.0, 730.0)
     first = catchup.event(TOPIC, [alert("Likes", "Tweet passed 4,000 likes")], 731.0)
     assert first[0].title == "Tweet passed 4,000 likes (catch-up after 12 min outage)"
-    assert first[0].fields["catch_up"] == 720.0
+    assert first[0].catch_up == 720.0
     assert catchup.event(TOPIC, [alert("Likes", "Tweet passed 5,000 likes")], 732.0)[0].title == (
         "Tweet passed 5,000 likes"
     )
@@ -144,7 +144,7 @@ def test_burst_of_milestones_for_one_tweet_becomes_one_alert() -> None:
     assert merged.rule == "Like milestones + Repost milestones"
     assert merged.targets == ("team", "phone")
     assert merged.message == "Now 4,100 likes.\nhttps://x.com/i/status/1"  # the same text once
-    assert merged.fields["rules"] == ["Like milestones", "Repost milestones"]
+    assert merged.rules == ("Like milestones", "Repost milestones")
 
 
 def test_merge_keeps_distinct_messages_and_other_tweets_apart() -> None:

@@ -376,6 +376,14 @@ def test_dm_message_fires_per_message_except_own(tmp_path):
     assert e.process(f"/dm_update/{CONV}", typing(OTHER), 3) == []
 
 
+def test_a_rules_group_wait_travels_on_its_alerts(tmp_path):
+    """A message rule's group_wait is set on each alert it fires, for delivery to read."""
+    e = engine(tmp_path, DMS + "  group_wait: 30s\n")
+    [alert] = e.process(f"/dm_update/{CONV}", dm(OTHER), 0)
+    assert alert.group_wait == 30.0
+    assert engine(tmp_path, DMS).process(f"/dm_update/{CONV}", dm(OTHER), 0)[0].group_wait == 0.0
+
+
 def test_without_own_user_id_every_message_fires(tmp_path):
     """When the account's id is unknown, no message can be recognised as its own."""
     e = engine(tmp_path, DMS, own_user_id=None)

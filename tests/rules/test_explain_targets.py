@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from notifier.alert import Alert
 from notifier.cli import main
-from notifier.rules.explain import Release, TargetReplay
+from notifier.delivery.explain import Release, TargetReplay
 
 from .helpers import CONV, HEADER, OTHER, TWEET, ruleset, write_rules
 
@@ -121,7 +121,7 @@ def test_what_still_waits_at_the_end_is_said(tmp_path, capsys) -> None:
 def test_target_replay_is_pure_on_a_fake_clock(tmp_path) -> None:
     """TargetReplay releases a budget digest exactly when the oldest send ages out, not before."""
     rules = ruleset(tmp_path, RULES, header=HEADER_WITH_POLICIES)
-    replay = TargetReplay(rules)
+    replay = TargetReplay({name: spec.policy for name, spec in rules.targets.items()})
 
     def alert(ts: float) -> Alert:
         return Alert("Likes", f"/tweet_engagement/{TWEET}", TWEET, "t", "m", ("pager",), ts, kind="every")
