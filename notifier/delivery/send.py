@@ -21,6 +21,7 @@ import apprise
 from apprise.common import NotifyFormat, NotifyType
 from apprise.result import AppriseResult, AppriseResultStatus
 
+from ..backoff import backoff_delay
 from ..logs import secret_filter
 
 __all__ = ["BODY_FORMAT", "SendOutcome", "retry_delay", "send_once"]
@@ -116,10 +117,10 @@ def retry_delay(
     Jitter takes up to ``jitter`` (20 %) off, so targets that failed together
     do not all retry in the same instant; the cap is never exceeded.
     """
-    # The exponent is bounded: a row retried for a day must not overflow a float.
-    delay = min(cap, first * 2.0 ** min(max(0, attempt - 1), 64))
-    draw = (rand or random).random()
-    return delay * (1.0 - jitter * draw)
+    return backoff_delay(
+        attempt - 1, initial=first, maximum=cap,
+        jitter_from=1.0, jitter_span=-jitter, draw=(rand or random).random(),
+    )
 
 
 def _clean(text: str) -> str:
