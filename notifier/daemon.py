@@ -26,7 +26,7 @@ from typing import Any
 
 from .alert import Alert
 from .config import Config
-from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets, console
+from .delivery import Deliverer, DeliveryResult, Outbox, Target, TargetSet, build_targets
 from .delivery.policy import RulePolicy
 from .exceptions import (
     AuthenticationError,
@@ -273,8 +273,6 @@ class Daemon:
             # quiet hours, budgets and group_wait do with alerts does.
             logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
             logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
-        if config.dry_run and config.replay is not None:
-            console.use_clock(self._delivery_clock)
         if self._install_signals:
             self._add_signal_handlers()
 
@@ -805,8 +803,6 @@ class Daemon:
             self._remove_signal_handlers()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        if self.config.dry_run and self.config.replay is not None:
-            console.use_clock(None)
         if self._started:
             self._started = False
             log.info(

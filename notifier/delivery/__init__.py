@@ -6,7 +6,7 @@ sent; :class:`Deliverer` sends what the outbox holds, retrying until each
 (alert, target) is sent or ``max_age`` has passed. A target's
 :class:`TargetPolicy` (quiet hours, budget) and a rule's :class:`RulePolicy`
 (urgent, group_wait) decide when; what had to wait goes out as one digest.
-Importing this package registers the ``console://`` Apprise schema.
+``console://`` targets print without Apprise; Apprise is imported only for other URLs.
 """
 
 from .deliverer import Deliverer, DeliveryResult
