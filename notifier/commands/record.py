@@ -8,7 +8,6 @@ field (epoch seconds at arrival), which ``notifier run --replay`` and
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -19,11 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from ..config import Config, duration_arg
-from ..daemon import EXIT_AUTH, EXIT_OK, EXIT_USAGE, resolve_cookies
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..logs import configure_logging
-from ..rules import load_rules
-from ..stream.client import StreamClient
 from .run import add_logging_flags
 
 __all__ = ["add_parser", "record", "record_line"]
@@ -69,6 +65,8 @@ def record_line(raw: str, ts: float) -> str | None:
 
 def record(args: argparse.Namespace) -> int:
     """Entry point of ``notifier record``; returns the exit code."""
+    import asyncio
+
     configure_logging(log_format=args.log_format, verbose=args.verbose)
     config = Config.from_args(args)
     if args.output:
@@ -97,6 +95,13 @@ async def _record(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
+    # Imported here: `notifier --help` builds this parser and needs none of them.
+    import asyncio
+
+    from ..daemon import EXIT_AUTH, EXIT_OK, EXIT_USAGE, resolve_cookies
+    from ..rules import load_rules
+    from ..stream.client import StreamClient
+
     env = os.environ if env is None else env
     try:
         ruleset = load_rules(config.rules, env=env)

@@ -8,16 +8,18 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..alert import Alert
-from ..exceptions import RuleFileError
-from ..rules import Decision, Engine, RuleSet, load_rules, read_recorded
-from ..rules.catchup import CatchUp, Outage, outage_text
-from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
-from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
-from ..rules.replay import RecordedEvent
-from ..rules.templates import utc_seconds
+from ..exceptions import ExpectFileError, RuleFileError
+
+# The rules package is imported where it is used: `notifier --help` builds this
+# parser and needs none of it.
+if TYPE_CHECKING:
+    from ..alert import Alert
+    from ..rules import Decision, Engine, RuleSet
+    from ..rules.catchup import Outage
+    from ..rules.explain import Explanation
+    from ..rules.replay import RecordedEvent
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
@@ -87,6 +89,8 @@ def run_steps(
     engine: Engine, events: Iterable[RecordedEvent], *, explain: bool = False,
 ) -> Iterator[Step]:
     """Feed events through the engine and catch-up, as the daemon does for each event."""
+    from ..rules.catchup import CatchUp
+
     catchup = CatchUp(engine.ruleset.max_gap)
     process = engine.process
     for event in events:
@@ -100,6 +104,8 @@ def run_steps(
 
 def format_alert(alert: Alert) -> str:
     """An alert as ``notifier replay`` prints it for people."""
+    from ..rules.templates import utc_seconds
+
     stamp = utc_seconds(alert.ts)
     lines = [f"[{stamp}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
     lines += [f"  {line}" for line in alert.message.splitlines()]
@@ -132,6 +138,8 @@ class _Printer:
     """Writes the steps of a replay in the chosen form; counts the alerts."""
 
     def __init__(self, ruleset: RuleSet, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
+        from ..rules.explain import TargetReplay
+
         self.ruleset = ruleset
         self.header = header
         self.fmt = fmt
@@ -157,6 +165,9 @@ class _Printer:
                 self.printed += 1
 
     def _explain(self, step: Step) -> None:
+        from ..rules.catchup import outage_text
+        from ..rules.explain import explain_event, format_explanation, format_header
+
         event = step.event
         # Digests whose quiet hours or budget ended before this event go out first.
         for release in self.targets.release(event.ts):
@@ -187,6 +198,8 @@ class _Printer:
             self.out.write(f"  {format_explanation(explanation)}\n")
 
     def finish(self, fired: list[Alert]) -> None:
+        from ..rules.expect import dump_expected
+
         if self.fmt == "expect":
             self.out.write(dump_expected(fired, header=self.header))
         elif self.explain and self.fmt == "text":
@@ -203,6 +216,9 @@ def _expect_header(rules: str, events: str) -> str:
 
 
 def replay(args: argparse.Namespace) -> int:
+    from ..rules import Engine, load_rules, read_recorded
+    from ..rules.expect import compare, load_expected
+
     if args.format == "expect" and (args.explain or args.expect):
         print(
             "notifier replay: --format expect writes a golden file; it cannot be combined with "
