@@ -22,7 +22,6 @@ options (``console://?format=html``) is left to Apprise, which knows them
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import threading
@@ -47,7 +46,8 @@ _EMPTY = (
     "Could not prepare the notification: No message content specified to deliver"
 )
 
-# Sends run in worker threads: two alerts printed at once must not interleave.
+# Apprise sends console URLs with options from worker threads: two alerts printed at
+# once must not interleave.
 _lock = threading.Lock()
 
 
@@ -95,8 +95,9 @@ async def send(url: str, *, title: str, body: str, notify_type: str, now: float)
         return SendOutcome(False, _EMPTY, "FAILURE")
     text = format_alert(title, body, notify_type, now, label=label or None)
     try:
-        # In a thread, as Apprise did: a terminal or pipe that blocks must not stall the loop.
-        await asyncio.to_thread(write_alert, text)
+        # On the event loop, not in a worker thread: alerts due together print in the
+        # order they were sent, every time. (The log handler writes the same way.)
+        write_alert(text)
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
         return SendOutcome(False, f"cannot print to standard output: {type(exc).__name__}: {exc}", "FAILURE")
     return SendOutcome(True)
