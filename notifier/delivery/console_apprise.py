@@ -2,12 +2,11 @@
 
 Importing this module registers the schema with Apprise (through
 ``apprise.decorators.notify``); code that needs Apprise imports it from here
-(``from .console_apprise import apprise``), so no Apprise URL misses it. Plain ``console://[NAME]`` URLs never need it:
-:mod:`.console` sends them. It is imported, lazily, before Apprise reads an
-Apprise config file (``targets_from:``, which may list console URLs) and before
-Apprise is asked about a console URL with options, which only Apprise knows
-how to apply. Such a send prints the wall clock's time: Apprise has no way to
-carry the caller's ``now`` to it.
+(``from .console_apprise import apprise``), so no URL Apprise reads misses it:
+an Apprise config file (``targets_from:``) may list console URLs, and a console
+URL with options is Apprise's to apply. Plain ``console://[NAME]`` URLs never
+come here: :mod:`.console` sends them. A send through Apprise prints the wall
+clock's time, since Apprise has no way to carry the caller's ``now`` to it.
 """
 
 from __future__ import annotations
