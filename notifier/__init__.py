@@ -6,45 +6,62 @@ The layers, in the order data flows through them:
 - :mod:`notifier.rules` — rule files and the pure rule engine (``load_rules``, ``Engine``);
 - :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
 - :mod:`notifier.daemon` — ``notifier run``, which joins them.
+
+The names below are imported on first use (PEP 562), not with the package:
+``notifier --help`` must not pay for httpx, Apprise and the rest.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .alert import Alert
-from .config import Config
-from .daemon import Daemon
-from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet, build_targets
-from .exceptions import (
-    AuthenticationError,
-    CredentialsError,
-    DeliveryError,
-    ExpectFileError,
-    NotifierError,
-    ProtocolError,
-    RuleFileError,
-    SessionNotFoundError,
-    StateError,
-    StreamError,
-)
-from .rules import Decision, Engine, EngineState, RuleSet, load_rules
-from .stream import (
-    Backoff,
-    ConfigEvent,
-    Cookies,
-    DMTypingEvent,
-    DMUpdateEvent,
-    Payload,
-    RateLimitedError,
-    StreamClient,
-    StreamingSession,
-    StreamStats,
-    SubscriptionError,
-    SubscriptionsEvent,
-    Topic,
-    TweetEngagementEvent,
-    load_cookies,
-    parse_message,
-)
+# Each public name and the module it comes from.
+_EXPORTS = {
+    "Alert": "notifier.alert",
+    "Config": "notifier.config",
+    "Daemon": "notifier.daemon",
+    **dict.fromkeys(("Deliverer", "DeliveryResult", "Outbox", "TargetSet", "build_targets"), "notifier.delivery"),
+    **dict.fromkeys(
+        (
+            "AuthenticationError",
+            "CredentialsError",
+            "DeliveryError",
+            "ExpectFileError",
+            "NotifierError",
+            "ProtocolError",
+            "RuleFileError",
+            "SessionNotFoundError",
+            "StateError",
+            "StreamError",
+        ),
+        "notifier.exceptions",
+    ),
+    **dict.fromkeys(("Decision", "Engine", "EngineState", "RuleSet", "load_rules"), "notifier.rules"),
+    **dict.fromkeys(
+        (
+            "Backoff",
+            "ConfigEvent",
+            "Cookies",
+            "DMTypingEvent",
+            "DMUpdateEvent",
+            "Payload",
+            "RateLimitedError",
+            "StreamClient",
+            "StreamingSession",
+            "StreamStats",
+            "SubscriptionError",
+            "SubscriptionsEvent",
+            "Topic",
+            "TweetEngagementEvent",
+            "load_cookies",
+            "parse_message",
+        ),
+        "notifier.stream",
+    ),
+}
 
 __all__ = [
     "Alert",
@@ -87,3 +104,55 @@ __all__ = [
     "load_rules",
     "parse_message",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    # Bound on the package: the next lookup is an ordinary attribute, not this call.
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .alert import Alert
+    from .config import Config
+    from .daemon import Daemon
+    from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet, build_targets
+    from .exceptions import (
+        AuthenticationError,
+        CredentialsError,
+        DeliveryError,
+        ExpectFileError,
+        NotifierError,
+        ProtocolError,
+        RuleFileError,
+        SessionNotFoundError,
+        StateError,
+        StreamError,
+    )
+    from .rules import Decision, Engine, EngineState, RuleSet, load_rules
+    from .stream import (
+        Backoff,
+        ConfigEvent,
+        Cookies,
+        DMTypingEvent,
+        DMUpdateEvent,
+        Payload,
+        RateLimitedError,
+        StreamClient,
+        StreamingSession,
+        StreamStats,
+        SubscriptionError,
+        SubscriptionsEvent,
+        Topic,
+        TweetEngagementEvent,
+        load_cookies,
+        parse_message,
+    )

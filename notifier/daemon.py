@@ -267,10 +267,6 @@ class Daemon:
             parts.store.close()
             if parts.scratch is not None:
                 shutil.rmtree(parts.scratch, ignore_errors=True)
-            if parts.replayer is not None:  # TEMPORARY until the console takes the deliverer's clock
-                from .delivery import console  # noqa: PLC0415
-
-                console.use_clock(None)
             self.parts = None  # shutdown() runs once; later calls find nothing to close
         if self.metrics_server is not None:
             await self.metrics_server.aclose()

@@ -30,6 +30,7 @@ __all__ = [
     "add_secrets",
     "add_url",
     "configure_logging",
+    "mask_url",
     "secret_filter",
 ]
 
@@ -79,11 +80,16 @@ class SecretFilter(logging.Filter):
                     self._replacements[secret] = replacement
             self._compile()
 
-    def add_url(self, url: str) -> None:
-        """Never print this Apprise URL raw: show Apprise's privacy form, mask its secrets."""
+    def add_url(self, url: str, masked: str | None = None) -> None:
+        """Never print this Apprise URL raw: show its privacy form, mask its secrets.
+
+        ``masked`` is the privacy form when the caller knows it already (a
+        console:// URL needs no Apprise); else it is Apprise's :func:`mask_url`.
+        """
         if not isinstance(url, str) or "://" not in url:
             return
-        masked = _privacy_url(url)
+        if masked is None:
+            masked = _privacy_url(url)
         # A URL that shows whole in its privacy form (json://host/path) hides nothing;
         # replacing it would also rewrite the privacy form that contains it.
         if url not in masked:
@@ -129,10 +135,23 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def _privacy_url(url: str) -> str:
-    # Imported here: Apprise is heavy, and only a URL registration needs it.
-    from .delivery.targets import mask_url
+def mask_url(url: str) -> str:
+    """The URL as Apprise shows it with secrets hidden (``url(privacy=True)``); never the raw text.
 
+    A URL Apprise cannot read shows as ``SCHEMA://***``.
+    """
+    # Imported here: Apprise is heavy (it loads every plugin on first use), and only
+    # a URL that is not a console:// one needs it.
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url) if isinstance(url, str) else None
+    if plugin is None:
+        schema = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else "?"
+        return f"{schema}://***"
+    return plugin.url(privacy=True)
+
+
+def _privacy_url(url: str) -> str:
     try:
         return mask_url(url)
     except Exception:  # noqa: BLE001 - whatever Apprise does, fall back to hiding it all
@@ -169,9 +188,9 @@ def add_secrets(*secrets: str | None) -> None:
     _filter.add(*secrets)
 
 
-def add_url(url: str) -> None:
-    """Never log this Apprise URL or its secret parts, from any logger."""
-    _filter.add_url(url)
+def add_url(url: str, masked: str | None = None) -> None:
+    """Never log this Apprise URL or its secret parts, from any logger (``masked``: see SecretFilter)."""
+    _filter.add_url(url, masked)
 
 
 class TextFormatter(logging.Formatter):

@@ -137,10 +137,6 @@ def assemble(
     # A dry run of a recording delivers on the recording's clock, so quiet hours,
     # budgets and group_wait act as they would have on that day.
     replay_clock = ReplayClock() if config.dry_run and config.replay is not None else None
-    if replay_clock is not None:  # TEMPORARY until the console takes the deliverer's clock
-        from .delivery import console  # noqa: PLC0415
-
-        console.use_clock(replay_clock)
     deliverer = Deliverer(
         outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
     )

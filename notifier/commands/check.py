@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from ..delivery.targets import mask_url
 from ..exceptions import RuleFileError
-from ..rules import RuleSet, load_rules
-from ..rules.templates import human_duration
+
+if TYPE_CHECKING:
+    from ..rules import RuleSet
 
 __all__ = ["add_parser", "check", "summary"]
 
@@ -32,6 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def check(args: argparse.Namespace) -> int:
+    # Imported here, as in every command: `notifier --help` builds every parser.
+    from ..rules import load_rules
+
     try:
         ruleset = load_rules(args.rules)
     except RuleFileError as exc:
@@ -47,6 +51,9 @@ def _plural(count: int, word: str) -> str:
 
 def summary(ruleset: RuleSet, shown: str) -> str:
     """The text ``notifier check`` prints for a rule file that loads."""
+    from ..delivery.targets import mask_url
+    from ..rules.templates import human_duration
+
     rules, disabled = ruleset.rules, ruleset.disabled
     head = f"{shown}: OK — {_plural(len(rules), 'rule')}"
     if disabled:

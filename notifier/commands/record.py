@@ -8,25 +8,22 @@ field (epoch seconds at arrival), which ``notifier run --replay`` and
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..config import Config, duration_arg
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..exitcodes import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from ..logs import configure_logging
-from ..rules import load_rules
-from ..stream.auth import resolve_cookies
-from ..stream.client import StreamClient
-from ..stream.events import ConfigEvent
-from ..stream.recording import record_line
 from .run import add_logging_flags
+
+if TYPE_CHECKING:
+    from ..stream.events import ConfigEvent
 
 __all__ = ["add_parser", "record"]
 
@@ -59,6 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def record(args: argparse.Namespace) -> int:
     """Entry point of ``notifier record``; returns the exit code."""
+    import asyncio
+
     configure_logging(log_format=args.log_format, verbose=args.verbose)
     config = Config.from_args(args)
     if args.output:
@@ -71,12 +70,15 @@ class _Writer:
     """Writes each message as it is read, and each connection's config event in its place."""
 
     def __init__(self, out: IO[str], clock: Callable[[], float]) -> None:
+        from ..stream.recording import record_line  # noqa: PLC0415 - loads the parser: not for --help
+
+        self._record_line = record_line
         self._out = out
         self._clock = clock
         self.count = 0
 
     def write(self, raw: str) -> None:
-        line = record_line(raw, self._clock())
+        line = self._record_line(raw, self._clock())
         if line is None:
             return
         self._out.write(line + "\n")
@@ -99,6 +101,13 @@ async def _record(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
+    # Imported here: `notifier --help` builds this parser and needs none of them.
+    import asyncio
+
+    from ..rules import load_rules
+    from ..stream.auth import resolve_cookies
+    from ..stream.client import StreamClient
+
     env = os.environ if env is None else env
     try:
         ruleset = load_rules(config.rules, env=env)

@@ -8,18 +8,18 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..alert import Alert
-from ..delivery.explain import TargetReplay
-from ..exceptions import RuleFileError
-from ..pipeline import Pipeline
-from ..rules import Decision, Engine, RuleSet, load_rules
-from ..rules.catchup import Outage, outage_text
-from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
-from ..rules.explain import Explanation, explain_event, format_explanation, format_header
-from ..rules.templates import utc_seconds
-from ..stream.recording import RecordedEvent, read_recorded
+from ..exceptions import ExpectFileError, RuleFileError
+
+# The rules package is imported where it is used: `notifier --help` builds this
+# parser and needs none of it.
+if TYPE_CHECKING:
+    from ..alert import Alert
+    from ..rules import Decision, Engine, RuleSet
+    from ..rules.catchup import Outage
+    from ..rules.explain import Explanation
+    from ..stream.recording import RecordedEvent
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
@@ -89,14 +89,17 @@ def run_steps(
     engine: Engine, events: Iterable[RecordedEvent], *, explain: bool = False,
 ) -> Iterator[Step]:
     """Feed events through the daemon's pipeline (with nowhere to deliver and nothing saved)."""
+    from ..pipeline import Pipeline
+
     handle = Pipeline(engine).handle
     for event in events:
         step = handle(event.topic, event.payload, event.ts, explain=explain)
         yield Step(event, step.alerts, step.decisions, step.outage)
 
-
 def format_alert(alert: Alert) -> str:
     """An alert as ``notifier replay`` prints it for people."""
+    from ..rules.templates import utc_seconds
+
     stamp = utc_seconds(alert.ts)
     lines = [f"[{stamp}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
     lines += [f"  {line}" for line in alert.message.splitlines()]
@@ -129,6 +132,8 @@ class _Printer:
     """Writes the steps of a replay in the chosen form; counts the alerts."""
 
     def __init__(self, ruleset: RuleSet, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
+        from ..delivery.explain import TargetReplay
+
         self.ruleset = ruleset
         self.header = header
         self.fmt = fmt
@@ -154,6 +159,9 @@ class _Printer:
                 self.printed += 1
 
     def _explain(self, step: Step) -> None:
+        from ..rules.catchup import outage_text
+        from ..rules.explain import explain_event, format_explanation, format_header
+
         event = step.event
         # Digests whose quiet hours or budget ended before this event go out first.
         for release in self.targets.release(event.ts):
@@ -184,6 +192,8 @@ class _Printer:
             self.out.write(f"  {format_explanation(explanation)}\n")
 
     def finish(self, fired: list[Alert]) -> None:
+        from ..rules.expect import dump_expected
+
         if self.fmt == "expect":
             self.out.write(dump_expected(fired, header=self.header))
         elif self.explain and self.fmt == "text":
@@ -200,6 +210,10 @@ def _expect_header(rules: str, events: str) -> str:
 
 
 def replay(args: argparse.Namespace) -> int:
+    from ..rules import Engine, load_rules
+    from ..stream.recording import read_recorded
+    from ..rules.expect import compare, load_expected
+
     if args.format == "expect" and (args.explain or args.expect):
         print(
             "notifier replay: --format expect writes a golden file; it cannot be combined with "

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 
 from ..config import Config, duration_arg, port_arg
-from ..daemon import Daemon
 from ..logs import configure_logging
 
 __all__ = ["add_parser", "run"]
@@ -78,6 +75,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``notifier run``; returns the exit code."""
+    # Imported here: asyncio, and the daemon with httpx, Apprise's delivery and the rest,
+    # are of no use to `notifier --help`, which builds every command's parser.
+    import asyncio
+    import logging
+
+    from ..daemon import Daemon
+
     configure_logging(log_format=args.log_format, verbose=args.verbose)
     config = Config.from_args(args)
     if config.dry_run and config.verbose == 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -74,10 +73,14 @@ def run_test(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         print("--timeout must be a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
+    import asyncio
+
     return asyncio.run(_send_all(chosen, path, args.timeout))
 
 
 async def _send_all(targets: tuple, rules: Path, timeout: float) -> int:
+    import asyncio
+
     from ..delivery import send_once
 
     outcomes = await asyncio.gather(

@@ -6,14 +6,28 @@ sent; :class:`Deliverer` sends what the outbox holds, retrying until each
 (alert, target) is sent or ``max_age`` has passed. A target's
 :class:`TargetPolicy` (quiet hours, budget) and an alert's ``urgent`` and
 ``group_wait`` decide when; what had to wait goes out as one digest.
-Importing this package registers the ``console://`` Apprise schema.
+``console://`` targets print without Apprise; Apprise is imported only for other URLs.
 """
 
-from .deliverer import Deliverer, DeliveryResult
-from .outbox import Outbox, OutboxRow
-from .policy import Budget, PolicyError, QuietWindow, TargetPolicy
-from .send import SendOutcome, retry_delay, send_once
-from .targets import Target, TargetSet, build_targets, check_url, config_tags, mask_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each public name and the module it comes from, imported on first use (PEP 562):
+# the rule file's loader reads the target policies and must not start asyncio,
+# SQLite and the deliverer with them.
+_EXPORTS = {
+    **dict.fromkeys(("Deliverer", "DeliveryResult"), "notifier.delivery.deliverer"),
+    **dict.fromkeys(("Outbox", "OutboxRow"), "notifier.delivery.outbox"),
+    **dict.fromkeys(
+        ("Budget", "PolicyError", "QuietWindow", "TargetPolicy"), "notifier.delivery.policy"
+    ),
+    **dict.fromkeys(("SendOutcome", "retry_delay", "send_once"), "notifier.delivery.send"),
+    **dict.fromkeys(
+        ("Target", "TargetSet", "build_targets", "check_url", "config_tags", "mask_url"), "notifier.delivery.targets"
+    ),
+}
 
 __all__ = [
     "Budget",
@@ -34,3 +48,25 @@ __all__ = [
     "retry_delay",
     "send_once",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notifier.delivery' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    # Bound on the package: the next lookup is an ordinary attribute, not this call.
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .deliverer import Deliverer, DeliveryResult
+    from .outbox import Outbox, OutboxRow
+    from .policy import Budget, PolicyError, QuietWindow, TargetPolicy
+    from .send import SendOutcome, retry_delay, send_once
+    from .targets import Target, TargetSet, build_targets, check_url, config_tags, mask_url

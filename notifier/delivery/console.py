@@ -1,8 +1,9 @@
-"""``console://``: an Apprise target that prints each alert to standard output.
+"""``console://``: a target that prints each alert to standard output, without Apprise.
 
-Importing this module registers the schema with Apprise (through
-``apprise.decorators.notify``), so ``console://`` works anywhere an Apprise URL
-does: in a rule file's ``targets:``, in ``notifier test`` and for ``--dry-run``.
+``console://`` works anywhere a target URL does: in a rule file's ``targets:``,
+in ``notifier test`` and for ``--dry-run``. It is sent here, not through Apprise:
+asking Apprise for any URL makes it load its ~150 plugin modules, which a dry
+run or a console-only rule file has no use for.
 
 An alert prints as a block a person can read at a glance::
 
@@ -11,41 +12,54 @@ An alert prints as a block a person can read at a glance::
 
 ``console://NAME`` prints ``[NAME]`` before each title, to tell several
 console targets apart (a dry run gives each target with a policy its own).
-The time shown is the clock's: :func:`use_clock` lets a dry run of a recording
-print the recording's time instead of the wall clock's.
+The time shown is the ``now`` the caller passes: the deliverer's clock, which
+in a dry run of a recording is the recording's time.
+
+Only the plain forms are read here (see :func:`label_of`); a console URL with
+options (``console://?format=html``) is left to Apprise, which knows them
+(:mod:`.console_apprise`).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
-from apprise.common import NotifyFormat
-from apprise.decorators import notify
+from .outcome import SendOutcome
 
-__all__ = ["SCHEMA", "format_alert", "use_clock"]
+__all__ = ["MASKED", "SCHEMA", "format_alert", "label_of", "send", "write_alert"]
 
 SCHEMA = "console"
+# How every console URL shows in output and logs, as Apprise shows it: a name is no secret,
+# but it is not shown either.
+MASKED = f"{SCHEMA}://"
 
-# Apprise sends from worker threads: two alerts printed at once must not interleave.
+# console:// or console://NAME, where NAME holds none of the characters that make
+# Apprise read a user, port, path, query or IPv6 address (or trim whitespace):
+# for these URLs NAME is exactly the host Apprise would have parsed.
+_PLAIN = re.compile(r"console://(?P<label>[^\s/\\?#@:\[\]]*)", re.IGNORECASE)
+
+_EMPTY = (
+    "No message content specified to deliver; "
+    "Could not prepare the notification: No message content specified to deliver"
+)
+
+# Apprise sends console URLs with options from worker threads: two alerts printed at
+# once must not interleave.
 _lock = threading.Lock()
-_clock: Callable[[], float] = time.time
 
 
-def use_clock(clock: Callable[[], float] | None) -> None:
-    """Stamp printed alerts with ``clock`` (None: the wall clock again)."""
-    global _clock
-    _clock = clock or time.time
+def label_of(url: str) -> str | None:
+    """``NAME`` of ``console://NAME`` (``""`` for ``console://``); None if not such a URL."""
+    match = _PLAIN.fullmatch(url) if isinstance(url, str) else None
+    return match.group("label") if match else None
 
 
-def format_alert(
-    title: str, body: str, notify_type: str, now: float | None = None, label: str | None = None
-) -> str:
-    """The text ``console://`` prints for one notification (ends with a newline)."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(_clock() if now is None else now))
+def format_alert(title: str, body: str, notify_type: str, now: float, label: str | None = None) -> str:
+    """The text ``console://`` prints for one notification at ``now`` (ends with a newline)."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(now))
     head = f"[{stamp}] {notify_type.upper():<8} "
     indent = " " * len(head)
     lines = [line.rstrip() for line in body.strip().splitlines()]
@@ -58,15 +72,32 @@ def format_alert(
     return "".join([head, first, "\n"] + [f"{indent}{line}\n" if line else "\n" for line in lines])
 
 
-# TEXT: HTML is turned into text for us; Markdown reaches us as written, which
-# reads well on a terminal.
-@notify(on=SCHEMA, name="Console (standard output)", body_format=NotifyFormat.TEXT)
-def _print_alert(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
-    meta = kwargs.get("meta") or {}
-    text = format_alert(title or "", body or "", notify_type, label=meta.get("host") or None)
+def write_alert(text: str) -> None:
+    """Print one formatted alert whole."""
     with _lock:
         # Looked up at each call, not bound at import: tests and the CLI swap stdout.
         stream = sys.stdout
         stream.write(text)
         stream.flush()
-    return True
+
+
+async def send(url: str, *, title: str, body: str, notify_type: str, now: float) -> SendOutcome:
+    """Print one notification to a plain ``console://[NAME]`` URL; a failed write is a result.
+
+    ``body`` and ``title`` arrive as Apprise passes them on: Markdown as written,
+    which reads well on a terminal.
+    """
+    label = label_of(url)
+    if label is None:
+        return SendOutcome(False, "not a plain console:// URL", "FAILURE")
+    if not title and not body:
+        # What Apprise said to an empty notification, when it sent console:// for us.
+        return SendOutcome(False, _EMPTY, "FAILURE")
+    text = format_alert(title, body, notify_type, now, label=label or None)
+    try:
+        # On the event loop, not in a worker thread: alerts due together print in the
+        # order they were sent, every time. (The log handler writes the same way.)
+        write_alert(text)
+    except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
+        return SendOutcome(False, f"cannot print to standard output: {type(exc).__name__}: {exc}", "FAILURE")
+    return SendOutcome(True)

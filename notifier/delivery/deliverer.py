@@ -457,6 +457,7 @@ class Deliverer:
                 body=alert.message,
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
+                now=self._clock(),
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)

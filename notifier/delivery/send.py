@@ -1,10 +1,15 @@
-"""One notification to one Apprise URL, and what Apprise said about it.
+"""One notification to one target URL, and what the service said about it.
 
-Each call builds a fresh Apprise plugin from the URL. Apprise throttles per
-plugin object (5.5 s between requests for ntfy, email, Pushover and others):
-reusing one object would queue a burst of alerts behind that pause, while a
-fresh object has no previous request to wait for. Retries are the outbox's job,
-so Apprise's own (off unless the URL asks for ``retry=``) are left as they are.
+:func:`send_once` sends plain ``console://`` URLs itself (:mod:`.console`) and
+every other URL through Apprise, which is imported only then: loading it and
+its plugins takes most of a second, which a dry run should not pay.
+
+Each Apprise send builds a fresh Apprise plugin from the URL. Apprise throttles
+per plugin object (5.5 s between requests for ntfy, email, Pushover and
+others): reusing one object would queue a burst of alerts behind that pause,
+while a fresh object has no previous request to wait for. Retries are the
+outbox's job, so Apprise's own (off unless the URL asks for ``retry=``) are left
+as they are.
 
 The outcome comes from Apprise's per-service result (``AppriseResult`` in
 Apprise 2.x): sent when the service reports SUCCESS, else failed with the
@@ -13,36 +18,29 @@ warnings Apprise captured for that service as the reason, secrets masked.
 
 from __future__ import annotations
 
+import functools
 import random
-from dataclasses import dataclass
-from typing import Final
+import time
+from typing import TYPE_CHECKING, Any, Final
 
-import apprise
-from apprise.common import NotifyFormat, NotifyType
-from apprise.result import AppriseResult, AppriseResultStatus
-
+from ..backoff import backoff_delay
 from ..logs import secret_filter
+from . import console
+from .outcome import SendOutcome
 
-__all__ = ["BODY_FORMAT", "SendOutcome", "retry_delay", "send_once"]
+if TYPE_CHECKING:
+    from apprise.result import AppriseResult
+
+__all__ = ["BODY_FORMAT", "NOTIFY_TYPES", "SendOutcome", "retry_delay", "send_once"]
 
 # Alerts are written in Markdown: Apprise turns it into HTML for email, into
 # Slack's mrkdwn for Slack, and passes it to services that speak Markdown.
-BODY_FORMAT: Final = NotifyFormat.MARKDOWN
+# (Apprise's NotifyFormat.MARKDOWN is this string.)
+BODY_FORMAT: Final = "markdown"
 
-_NOTIFY_TYPES = frozenset(t.value for t in NotifyType)
+# Apprise's NotifyType values; any other type is sent as info.
+NOTIFY_TYPES: Final = frozenset({"info", "success", "warning", "failure"})
 _MAX_REASON = 500
-
-# One asset for every send: it only holds settings, and building one per send is waste.
-_asset = apprise.AppriseAsset()
-
-
-@dataclass(frozen=True, slots=True)
-class SendOutcome:
-    """Whether the service accepted the notification; if not, why (secrets masked)."""
-
-    ok: bool
-    reason: str = ""
-    status: str = "SUCCESS"
 
 
 async def send_once(
@@ -53,24 +51,47 @@ async def send_once(
     notify_type: str = "info",
     timeout: float = 30.0,
     body_format: str = BODY_FORMAT,
+    now: float | None = None,
 ) -> SendOutcome:
-    """Send one notification through Apprise's async API; never raises for a failed send.
+    """Send one notification; never raises for a failed send.
 
     ``timeout`` bounds the whole call: a service that hangs is reported as
     failed after it (Apprise stops waiting; the URL's own ``cto``/``rto``
-    socket timeouts end the request itself).
+    socket timeouts end the request itself). ``now`` is the time a console
+    target prints (default: the wall clock).
     """
-    plugin = apprise.Apprise.instantiate(url, asset=_asset)
+    kind = notify_type if notify_type in NOTIFY_TYPES else "info"
+    if console.label_of(url) is not None:
+        return await console.send(
+            url, title=title, body=body or title, notify_type=kind, now=time.time() if now is None else now
+        )
+    return await _send_apprise(url, title=title, body=body, notify_type=kind, timeout=timeout, body_format=body_format)
+
+
+@functools.cache
+def _asset() -> Any:
+    # One asset for every send: it only holds settings, and building one per send is waste.
+    from .console_apprise import apprise
+
+    return apprise.AppriseAsset()
+
+
+async def _send_apprise(
+    url: str, *, title: str, body: str, notify_type: str, timeout: float, body_format: str
+) -> SendOutcome:
+    # With console:// registered: a console URL with options is Apprise's to send.
+    from .console_apprise import apprise
+
+    plugin = apprise.Apprise.instantiate(url, asset=_asset())
     if plugin is None:
         return SendOutcome(False, "Apprise cannot load this URL (run notifier check on the rule file)", "FAILURE")
-    notifier = apprise.Apprise(asset=_asset)
+    notifier = apprise.Apprise(asset=_asset())
     notifier.add(plugin)
-    kind = notify_type if notify_type in _NOTIFY_TYPES else NotifyType.INFO.value
     try:
         result = await notifier.async_notify(
             body=body or title,
             title=title,
-            notify_type=kind,
+            notify_type=notify_type,
             body_format=body_format,
             timeout=timeout,
         )
@@ -82,6 +103,8 @@ async def send_once(
 
 def outcome_of(result: AppriseResult) -> SendOutcome:
     """Read one Apprise result: SUCCESS is sent, anything else failed with Apprise's words."""
+    from apprise.result import AppriseResultStatus
+
     if result.status == AppriseResultStatus.SUCCESS:
         return SendOutcome(True, "", result.status.name)
     messages: list[str] = []
@@ -116,10 +139,10 @@ def retry_delay(
     Jitter takes up to ``jitter`` (20 %) off, so targets that failed together
     do not all retry in the same instant; the cap is never exceeded.
     """
-    # The exponent is bounded: a row retried for a day must not overflow a float.
-    delay = min(cap, first * 2.0 ** min(max(0, attempt - 1), 64))
-    draw = (rand or random).random()
-    return delay * (1.0 - jitter * draw)
+    return backoff_delay(
+        attempt - 1, initial=first, maximum=cap,
+        jitter_from=1.0, jitter_span=-jitter, draw=(rand or random).random(),
+    )
 
 
 def _clean(text: str) -> str:

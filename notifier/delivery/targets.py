@@ -10,6 +10,9 @@ A URL holds secrets (passwords, tokens, webhook keys). It is kept only in
 :attr:`Target.masked`, Apprise's ``url(privacy=True)``. Every URL is also
 registered with the log filter of :mod:`notifier.logs`, so its secret parts are
 masked whatever logger (Apprise's own included) happens to print them.
+
+Plain ``console://`` URLs are checked and masked without Apprise (see
+:mod:`.console`): a rule file that only prints loads without loading Apprise.
 """
 
 from __future__ import annotations
@@ -18,13 +21,11 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-import apprise
-
+from .. import logs
 from ..exceptions import DeliveryError
-from ..logs import add_url
-from . import console  # noqa: F401  (registers console:// with Apprise)
+from . import console
 from .policy import TargetPolicy
 
 __all__ = [
@@ -46,7 +47,9 @@ def check_url(url: str) -> str | None:
         return "the URL is empty"
     if "://" not in url:
         return "this is not an Apprise URL (expected SCHEMA://..., such as ntfy://ntfy.sh/topic)"
-    if apprise.Apprise.instantiate(url) is None:
+    if console.label_of(url) is not None:
+        return None
+    if _apprise().Apprise.instantiate(url) is None:
         schema = url.split("://", 1)[0]
         return (
             f"Apprise cannot use this {schema}:// URL: the service is unknown or the URL "
@@ -57,11 +60,10 @@ def check_url(url: str) -> str | None:
 
 def mask_url(url: str) -> str:
     """The URL as Apprise shows it with secrets hidden; never the raw text."""
-    plugin = apprise.Apprise.instantiate(url) if isinstance(url, str) else None
-    if plugin is None:
-        schema = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else "?"
-        return f"{schema}://***"
-    return plugin.url(privacy=True)
+    if console.label_of(url) is not None:
+        return console.MASKED
+    _apprise()  # a console URL with options is Apprise's to mask
+    return logs.mask_url(url)
 
 
 def config_tags(path: str | Path) -> set[str]:
@@ -178,9 +180,10 @@ def build_targets(
         if error is not None:
             problems.append(f"target {name!r} ({mask_url(url) if isinstance(url, str) else '-'}): {error}")
             continue
-        add_url(url)
+        masked = mask_url(url)
+        logs.add_url(url, masked)
         policy = getattr(value, "policy", None) or TargetPolicy()
-        named[name] = Target(key=name, name=name, url=url, masked=mask_url(url), policy=policy)
+        named[name] = Target(key=name, name=name, url=url, masked=masked, policy=policy)
 
     configured: tuple[Target, ...] = ()
     path = Path(targets_from) if targets_from is not None else None
@@ -195,8 +198,15 @@ def build_targets(
     return TargetSet(named, configured, path)
 
 
+def _apprise() -> Any:
+    """Apprise, imported on first need, with console:// registered (a config file may list it)."""
+    from .console_apprise import apprise
+
+    return apprise
+
+
 def _config_services(path: str | Path) -> list:
-    config = apprise.AppriseConfig()
+    config = _apprise().AppriseConfig()
     config.add(str(path))
     return list(config.services())
 
@@ -216,7 +226,7 @@ def _load_config(path: Path) -> tuple[Target, ...]:
     found: dict[str, Target] = {}
     for service in services:
         url = service.url(privacy=False)
-        add_url(url)
+        logs.add_url(url)
         key = _CONFIG_KEY + (service.url_id() or hashlib.sha256(url.encode()).hexdigest()[:8])
         tags = frozenset(str(tag) for tag in service.tags)
         if key in found:

@@ -1,21 +1,37 @@
-"""A client for X's live_pipeline Streaming API."""
+"""A client for X's live_pipeline Streaming API.
 
-from .auth import Cookies, load_cookies
-from .backoff import Backoff, BackoffPolicy
-from .client import StreamClient
-from .events import (
-    ConfigEvent,
-    DMTypingEvent,
-    DMUpdateEvent,
-    Payload,
-    SubscriptionError,
-    SubscriptionsEvent,
-    TweetEngagementEvent,
-)
-from .parse import parse_message
-from ..exceptions import RateLimitedError
-from .session import StreamingSession, StreamStats
-from .topics import Topic
+The names below are imported on first use (PEP 562): the rule engine reads
+``notifier.stream.events`` and ``topics``, and must not pull in httpx and
+msgspec with them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Each public name and the module it comes from.
+_EXPORTS = {
+    **dict.fromkeys(("Cookies", "load_cookies"), "notifier.stream.auth"),
+    **dict.fromkeys(("Backoff", "BackoffPolicy"), "notifier.stream.backoff"),
+    "StreamClient": "notifier.stream.client",
+    **dict.fromkeys(
+        (
+            "ConfigEvent",
+            "DMTypingEvent",
+            "DMUpdateEvent",
+            "Payload",
+            "SubscriptionError",
+            "SubscriptionsEvent",
+            "TweetEngagementEvent",
+        ),
+        "notifier.stream.events",
+    ),
+    "parse_message": "notifier.stream.parse",
+    "RateLimitedError": "notifier.exceptions",
+    **dict.fromkeys(("StreamingSession", "StreamStats"), "notifier.stream.session"),
+    "Topic": "notifier.stream.topics",
+}
 
 __all__ = [
     "Backoff",
@@ -36,3 +52,36 @@ __all__ = [
     "load_cookies",
     "parse_message",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notifier.stream' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    # Bound on the package: the next lookup is an ordinary attribute, not this call.
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ..exceptions import RateLimitedError
+    from .auth import Cookies, load_cookies
+    from .backoff import Backoff, BackoffPolicy
+    from .client import StreamClient
+    from .events import (
+        ConfigEvent,
+        DMTypingEvent,
+        DMUpdateEvent,
+        Payload,
+        SubscriptionError,
+        SubscriptionsEvent,
+        TweetEngagementEvent,
+    )
+    from .parse import parse_message
+    from .session import StreamingSession, StreamStats
+    from .topics import Topic

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
+from ..backoff import backoff_delay
+
 __all__ = ["Backoff", "BackoffPolicy", "parse_retry_after"]
 
 # Longest Retry-After honoured: a day-long pause would look like a hang.
@@ -55,9 +57,12 @@ class Backoff:
             )
 
     def delay(self, failures: int) -> float:
-        base = min(self.initial * 2 ** min(max(failures, 0), 32), self.maximum)
         low, high = self.jitter
-        return base * self.rng.uniform(low, high)
+        # low + (high - low) × draw is exactly what rng.uniform(low, high) computes.
+        return backoff_delay(
+            failures, initial=self.initial, maximum=self.maximum,
+            jitter_from=low, jitter_span=high - low, draw=self.rng.random(),
+        )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
-from notifier.delivery import send_once
-from notifier.delivery.console import format_alert
+from notifier.delivery import build_targets, send_once
+from notifier.delivery.console import format_alert, label_of
+from notifier.delivery.send import NOTIFY_TYPES
+from tests.delivery.conftest import make_alert
 
 
 def test_format_alert_layout():
@@ -28,9 +30,65 @@ def test_format_alert_without_title_or_repeated_body():
     assert format_alert("Same", "Same", "info", now=noon) == "[12:00:03] INFO     Same\n"
 
 
-async def test_console_url_prints_through_apprise(capsys):
-    """Sending to console:// through Apprise prints the alert on stdout and counts as sent."""
+async def test_console_url_prints_and_counts_as_sent(capsys):
+    """Sending to console:// prints the alert on stdout and counts as sent."""
     outcome = await send_once("console://", title="Tweet passed 2,000 likes", body="2,000 likes", notify_type="success")
     assert outcome.ok
     out = capsys.readouterr().out
     assert "SUCCESS  Tweet passed 2,000 likes" in out and "2,000 likes\n" in out
+
+
+NOON = time.mktime((2025, 6, 1, 12, 0, 3, 0, 0, -1))
+
+
+async def test_console_prints_the_time_it_is_given(capsys):
+    """The printed time is the caller's ``now``, not the wall clock; console://NAME labels the title."""
+    outcome = await send_once("console://phone", title="New DM", body="from 42", notify_type="info", now=NOON)
+    assert outcome.ok
+    assert capsys.readouterr().out == "[12:00:03] INFO     [phone] New DM\n                    from 42\n"
+
+
+async def test_deliverer_stamps_console_alerts_with_its_clock(start_deliverer, capsys):
+    """A deliverer on a recording's clock prints that clock's time (as a dry run of a recording does)."""
+    deliverer = await start_deliverer(build_targets({"screen": "console://"}), clock=lambda: NOON)
+    deliverer.enqueue([make_alert("screen", title="Launch passed 1,000 likes", ts=NOON)])
+    assert await deliverer.drain(timeout=5)
+    assert capsys.readouterr().out.startswith("[12:00:03] SUCCESS  Launch passed 1,000 likes\n")
+
+
+def test_plain_console_urls_and_their_labels():
+    """console:// and console://NAME are read here; a user, port, path or query is left to Apprise."""
+    assert label_of("console://") == "" and label_of("console://phone") == "phone"
+    assert label_of("CONSOLE://Phone_1") == "Phone_1"
+    for url in ("console://phone?format=html", "console://a/b", "console://u@h", "console://h:1", "json://x"):
+        assert label_of(url) is None
+
+
+async def test_console_url_with_options_still_goes_through_apprise(capsys):
+    """A console URL with Apprise options is sent by Apprise, which applies them (format=html)."""
+    outcome = await send_once("console://phone?format=html", title="Title", body="Body", notify_type="success")
+    out = capsys.readouterr().out
+    assert outcome.ok and "SUCCESS  [phone] Title\n" in out and "<p>Body</p>" in out
+
+
+async def test_targets_from_config_may_list_console_urls(tmp_path, capsys):
+    """An Apprise config file (targets_from) naming console:// gives a target that prints."""
+    config = tmp_path / "apprise.txt"
+    config.write_text("screen=console://\n")
+    (target,) = build_targets({}, config).resolve("screen")
+    assert target.masked == "console://"
+    outcome = await send_once(target.url, title="From the config", body="", notify_type="info", now=NOON)
+    assert outcome.ok and capsys.readouterr().out == "[12:00:03] INFO     From the config\n"
+
+
+async def test_empty_notification_fails_as_apprise_failed_it():
+    """Nothing to print is a failed send, as it was when Apprise sent console:// for us."""
+    outcome = await send_once("console://", title="", body="")
+    assert not outcome.ok and outcome.status == "FAILURE" and "No message content" in outcome.reason
+
+
+def test_notify_types_are_apprises():
+    """The notify types sent as they are (others become info) are exactly Apprise's NotifyType values."""
+    from apprise.common import NotifyType
+
+    assert {kind.value for kind in NotifyType} == NOTIFY_TYPES
