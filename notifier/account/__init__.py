@@ -11,9 +11,11 @@ feature flags live in :mod:`.graphql`.
 from .graphql import DEFAULT_QUERY_IDS, FEATURES, OPERATIONS, query_ids
 from .inbox import Conversation, DirectMessage, InboxPage, Sender, parse_inbox
 from .timeline import Post, TimelinePage, User, parse_timeline, parse_user
+from .web import DEFAULT_WEB_API_BASE, XWebClient
 
 __all__ = [
     "DEFAULT_QUERY_IDS",
+    "DEFAULT_WEB_API_BASE",
     "FEATURES",
     "OPERATIONS",
     "Conversation",
@@ -23,6 +25,7 @@ __all__ = [
     "Sender",
     "TimelinePage",
     "User",
+    "XWebClient",
     "parse_inbox",
     "parse_timeline",
     "parse_user",
