@@ -12,7 +12,13 @@ The tree::
     ├── RuleFileError             the rule file does not load (every problem at once)
     │   └── ExpectFileError       nor does a replay --expect file
     ├── StateError                the state database cannot be opened, read or written
-    └── DeliveryError             a target cannot be used
+    ├── DeliveryError             a target cannot be used
+    └── WebAPIError               X's web API (account polling) failed: 5xx, network, odd answer
+        └── QueryRejectedError    GraphQL 400/404: X rotated a query id or its features
+
+The account poller (``notifier.account.web``) also raises AuthenticationError
+and RateLimitedError from the stream branch, so one ``except`` handles bad
+cookies and rate limits wherever they come from.
 
 Library errors (httpx, yaml, apprise) are translated where they cross into
 notifier, so callers only ever catch these.
@@ -27,11 +33,13 @@ __all__ = [
     "ExpectFileError",
     "NotifierError",
     "ProtocolError",
+    "QueryRejectedError",
     "RateLimitedError",
     "RuleFileError",
     "SessionNotFoundError",
     "StateError",
     "StreamError",
+    "WebAPIError",
 ]
 
 
@@ -103,3 +111,30 @@ class StateError(NotifierError):
 
 class DeliveryError(NotifierError):
     """A notification target cannot be used."""
+
+
+class WebAPIError(NotifierError):
+    """X's web API, polled for an account's posts and messages, failed or answered oddly."""
+
+
+class QueryRejectedError(WebAPIError):
+    """X refused a GraphQL query (400/404): its query id or feature flags are out of date.
+
+    ``operation`` is the GraphQL operation (``UserTweets``), ``query_id`` the id
+    sent; the message names the rule-file setting that replaces it.
+    """
+
+    def __init__(self, operation: str, query_id: str, status_code: int, detail: str = "") -> None:
+        self.operation = operation
+        self.query_id = query_id
+        self.status_code = status_code
+        message = (
+            f"X answered {status_code} to the GraphQL query {operation} (query id {query_id}): "
+            "X has probably rotated the query id or the feature flags it requires. "
+            f"Set a current id in the rule file as account.graphql.{operation} "
+            f"(account: {{graphql: {{{operation}: <id>}}}}); the id is in x.com's web app "
+            f"scripts, as queryId next to operationName \"{operation}\"."
+        )
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)

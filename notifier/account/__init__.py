@@ -1,0 +1,33 @@
+"""The account source: an X account's posts and DM inbox, polled from X's web API.
+
+It sits beside the live stream as a second source of events: the stream
+says quickly that counts moved or that a conversation changed, and polling
+finds what the stream cannot name (a new post, a new conversation, the text
+of a message). Parsing (:mod:`.timeline`, :mod:`.inbox`) is pure; the only
+I/O is :class:`~notifier.account.web.XWebClient`. GraphQL query ids and
+feature flags live in :mod:`.graphql`.
+"""
+
+from .graphql import DEFAULT_QUERY_IDS, FEATURES, OPERATIONS, query_ids
+from .inbox import Conversation, DirectMessage, InboxPage, Sender, parse_inbox
+from .timeline import Post, TimelinePage, User, parse_timeline, parse_user
+from .web import DEFAULT_WEB_API_BASE, XWebClient
+
+__all__ = [
+    "DEFAULT_QUERY_IDS",
+    "DEFAULT_WEB_API_BASE",
+    "FEATURES",
+    "OPERATIONS",
+    "Conversation",
+    "DirectMessage",
+    "InboxPage",
+    "Post",
+    "Sender",
+    "TimelinePage",
+    "User",
+    "XWebClient",
+    "parse_inbox",
+    "parse_timeline",
+    "parse_user",
+    "query_ids",
+]

@@ -1,0 +1,352 @@
+"""XWebClient: the few calls of X's web API that following an account needs.
+
+It asks as the web app does, with the session cookies: GraphQL
+``UserByScreenName`` and ``UserTweets`` for posts, the v1.1 DM inbox for
+messages, ``account/settings`` for who is signed in. httpx errors and X's
+error answers are translated here, at the boundary, so callers only see
+:mod:`notifier.exceptions`. X's rate-limit headers are remembered per
+endpoint, and a call whose allowance is used up fails at once instead of
+asking X again before the reset.
+
+Not sent: ``x-client-transaction-id``. X may start requiring it on GraphQL
+calls (it answers 404 then, which surfaces as :class:`QueryRejectedError`);
+computing it needs the web app's page and scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import httpx
+
+from ..exceptions import (
+    AuthenticationError,
+    CredentialsError,
+    QueryRejectedError,
+    RateLimitedError,
+    WebAPIError,
+)
+from ..logs import add_secrets
+from ..stream.auth import Cookies, auth_headers
+from . import graphql
+from .inbox import InboxPage, parse_inbox
+from .jsonvalues import snowflake
+from .timeline import TimelinePage, User, parse_timeline, parse_user
+
+__all__ = ["DEFAULT_WEB_API_BASE", "XWebClient"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WEB_API_BASE = "https://x.com/i/api"
+_ENV_WEB_API_BASE = "NOTIFIER_WEB_API_BASE"
+_INBOX_INITIAL_STATE = "/1.1/dm/inbox_initial_state.json"
+_USER_UPDATES = "/1.1/dm/user_updates.json"
+_SETTINGS = "/1.1/account/settings.json"
+# X's windows are 15 minutes; when it does not say when a limit resets, a
+# minute is long enough not to hammer it and short enough not to miss much.
+_DEFAULT_RATE_LIMIT_WAIT = 60.0
+# 32: could not authenticate; 353: the CSRF header does not match ct0.
+_AUTH_ERROR_CODES = frozenset({32, 353})
+_TIMELINE_PAGE_SIZE = 40
+# The web app's inbox flags; filter_low_quality=false keeps the low-quality
+# message requests, which the web app hides behind a click but which are messages.
+_INBOX_PARAMS = {
+    "nsfw_filtering_enabled": "false",
+    "filter_low_quality": "false",
+    "include_quality": "all",
+    "include_profile_interstitial_type": "1",
+    "include_blocking": "1",
+    "include_blocked_by": "1",
+    "include_followed_by": "1",
+    "include_want_retweets": "1",
+    "include_mute_edge": "1",
+    "include_can_dm": "1",
+    "include_can_media_tag": "1",
+    "include_ext_is_blue_verified": "1",
+    "include_ext_verified_type": "1",
+    "skip_status": "1",
+    "dm_secret_conversations_enabled": "false",
+    "krs_registration_enabled": "false",
+    "cards_platform": "Web-12",
+    "include_cards": "1",
+    "include_ext_alt_text": "true",
+    "include_quote_count": "true",
+    "include_reply_count": "1",
+    "tweet_mode": "extended",
+    "include_ext_collab_control": "true",
+    "dm_users": "true",
+    "include_groups": "true",
+    "include_inbox_timelines": "true",
+    "supports_reactions": "true",
+    "supports_edit": "true",
+    "include_conversation_info": "true",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Allowance:
+    """What X last said about one endpoint's rate limit; ``reset`` in epoch seconds."""
+
+    remaining: int
+    reset: float
+
+
+class XWebClient:
+    """Calls X's web API for one signed-in account.
+
+    ``api_base`` defaults to ``$NOTIFIER_WEB_API_BASE``, else
+    ``https://x.com/i/api``. ``query_ids`` replaces GraphQL query ids by
+    operation (see :mod:`notifier.account.graphql`). ``timeout`` bounds each
+    request; ``clock`` (epoch seconds) is what rate-limit resets are compared
+    with. When X rotates the ``ct0`` cookie the new value is used from the
+    next request on; :attr:`cookies` holds the current set.
+    """
+
+    def __init__(
+        self,
+        cookies: Cookies,
+        *,
+        api_base: str | None = None,
+        query_ids: Mapping[str, str] | None = None,
+        timeout: float = 20.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self._cookies = cookies
+        base = api_base if api_base is not None else os.environ.get(_ENV_WEB_API_BASE) or DEFAULT_WEB_API_BASE
+        self.api_base = _check_api_base(base)
+        self._query_ids = graphql.query_ids(query_ids)
+        self._clock = clock
+        self._allowances: dict[str, _Allowance] = {}
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            # The Cookie header is built from self._cookies; httpx must not keep a jar of its own.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
+
+    @property
+    def cookies(self) -> Cookies:
+        """The session cookies in use, with ``ct0`` as X last set it."""
+        return self._cookies
+
+    @property
+    def query_ids(self) -> Mapping[str, str]:
+        """The GraphQL query id used for each operation."""
+        return dict(self._query_ids)
+
+    def __repr__(self) -> str:
+        return f"XWebClient(api_base={self.api_base!r}, user_id={self._cookies.user_id!r})"
+
+    async def user_by_screen_name(self, handle: str) -> User:
+        """The account behind ``@handle``; WebAPIError if X knows none."""
+        screen_name = handle.strip().removeprefix("@")
+        if not screen_name:
+            raise ValueError("a handle is needed, such as @brand")
+        variables = {"screen_name": screen_name, "withSafetyModeUserFields": True}
+        body = await self._graphql("UserByScreenName", variables)
+        user = parse_user(body)
+        if user is None:
+            raise WebAPIError(f"X knows no account @{screen_name} (or it is suspended or unreadable)")
+        return user
+
+    async def user_tweets(self, user_id: str, *, cursor: str | None = None, replies: bool = False) -> TimelinePage:
+        """One page of the account's timeline, newest first; pass the page's cursor for the next.
+
+        ``replies=True`` asks ``UserTweetsAndReplies``, whose pages also hold
+        the posts replied to (filter on ``Post.author_id``).
+        """
+        if snowflake(user_id) is None:
+            raise ValueError(f"a user id is digits only, not {user_id!r}")
+        variables: dict[str, Any] = {
+            "userId": user_id,
+            "count": _TIMELINE_PAGE_SIZE,
+            "includePromotedContent": False,
+            ("withCommunity" if replies else "withQuickPromoteEligibilityTweetFields"): True,
+            "withVoice": True,
+            "withV2Timeline": True,
+        }
+        if cursor is not None:
+            variables["cursor"] = cursor
+        body = await self._graphql("UserTweetsAndReplies" if replies else "UserTweets", variables)
+        return parse_timeline(body)
+
+    async def inbox_initial_state(self) -> InboxPage:
+        """The recent messages of the inbox and the cursor to ask :meth:`user_updates` with."""
+        return parse_inbox(await self._get(_INBOX_INITIAL_STATE, _INBOX_PARAMS))
+
+    async def user_updates(self, cursor: str) -> InboxPage:
+        """What happened in the inbox after ``cursor``.
+
+        When nothing did, X leaves the page out; the answer is then an empty
+        page that keeps ``cursor``, so the caller can always store the cursor
+        it gets back.
+        """
+        page = parse_inbox(
+            await self._get(_USER_UPDATES, {**_INBOX_PARAMS, "cursor": cursor}, {"x-twitter-polling": "true"})
+        )
+        return page if page.cursor is not None else replace(page, cursor=cursor)
+
+    async def settings(self) -> str:
+        """The @handle (without the @) of the signed-in account."""
+        body = await self._get(_SETTINGS, {})
+        screen_name = body.get("screen_name") if isinstance(body, dict) else None
+        if not isinstance(screen_name, str) or not screen_name:
+            raise WebAPIError("X's account settings did not say which account is signed in")
+        return screen_name
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> XWebClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- internals -----------------------------------------------------------
+
+    async def _graphql(self, operation: str, variables: Mapping[str, Any]) -> Any:
+        query_id = self._query_ids[operation]
+        path = f"/graphql/{query_id}/{operation}"
+        return await self._get(path, graphql.request_params(variables), operation=operation)
+
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+        *,
+        operation: str | None = None,
+    ) -> Any:
+        """GET ``path`` and return its JSON body; rate limits and errors become exceptions."""
+        endpoint = operation or path
+        now = self._clock()
+        allowance = self._allowances.get(endpoint)
+        if allowance is not None and allowance.remaining <= 0 and allowance.reset > now:
+            raise RateLimitedError(
+                f"X's rate limit for {endpoint} is used up: not asking again for "
+                f"{allowance.reset - now:.0f} s, until it resets",
+                allowance.reset - now,
+            )
+        try:
+            response = await self._http.get(
+                self.api_base + path,
+                params=params,
+                headers={**auth_headers(self._cookies), **(headers or {})},
+            )
+        except httpx.HTTPError as exc:
+            raise WebAPIError(f"cannot reach X's web API at {self.api_base} for {endpoint}: {_describe(exc)}") from exc
+        log.debug("GET %s: %s", endpoint, response.status_code)
+        self._accept_rotated_ct0(response)
+        body = _json(response.content)
+        self._remember_allowance(endpoint, response, now)
+        error = self._error(endpoint, operation, response, body, now)
+        if error is not None:
+            raise error
+        if body is None:
+            raise WebAPIError(f"X answered {endpoint} with {len(response.content)} bytes that are not JSON")
+        return body
+
+    def _error(
+        self, endpoint: str, operation: str | None, response: httpx.Response, body: Any, now: float
+    ) -> Exception | None:
+        status = response.status_code
+        if status == 200:
+            return None
+        errors = _errors(body)
+        codes = {error.get("code") for error in errors}
+        details = [
+            f"X error {error.get('code')}: {str(error.get('message', '')).strip().rstrip('.')}" for error in errors
+        ]
+        if not details and b"<html" in response.content[:2048].lower():
+            details.append("an HTML page came back instead of JSON, possibly a Cloudflare check")
+        detail = "; ".join(details)
+        if status == 401 or (status == 403 and codes & _AUTH_ERROR_CODES):
+            return AuthenticationError(status, detail)
+        suffix = f" ({detail})" if detail else ""
+        if status == 429:
+            wait = self._allowances[endpoint].reset - now
+            return RateLimitedError(
+                f"X answered 429 to {endpoint}: rate limited for {wait:.0f} s{suffix}", wait
+            )
+        if operation is not None and status in (400, 404):
+            return QueryRejectedError(operation, self._query_ids[operation], status, detail)
+        reason = f"{status} {response.reason_phrase}".strip()
+        return WebAPIError(f"X answered {reason} to {endpoint}{suffix}")
+
+    def _remember_allowance(self, endpoint: str, response: httpx.Response, now: float) -> None:
+        reset = _reset(response)
+        if response.status_code == 429:
+            # Wait for the reset X names; without one (or one already past), a minute.
+            self._allowances[endpoint] = _Allowance(0, reset if reset > now else now + _DEFAULT_RATE_LIMIT_WAIT)
+            return
+        remaining = _number(response.headers.get("x-rate-limit-remaining"))
+        if remaining is not None and reset > 0:
+            self._allowances[endpoint] = _Allowance(int(remaining), reset)
+
+    def _accept_rotated_ct0(self, response: httpx.Response) -> None:
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0].strip().strip('"')
+            if name.strip() != "ct0" or not value or value == self._cookies.ct0:
+                continue
+            items = tuple((n, value if n == "ct0" else v) for n, v in self._cookies.items)
+            try:
+                rotated = Cookies(items, self._cookies.source)
+            except CredentialsError:
+                log.warning("X set a ct0 cookie that cannot be sent back; keeping the current one")
+                continue
+            add_secrets(value)
+            self._cookies = rotated
+            log.info("X rotated the ct0 cookie; using the new one from now on")
+
+
+def _check_api_base(value: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"api_base {value!r} is not a URL: use e.g. {DEFAULT_WEB_API_BASE}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"api_base must be an http(s) URL such as {DEFAULT_WEB_API_BASE}, not {value!r}")
+    return value.rstrip("/")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _errors(body: Any) -> list[dict[str, Any]]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _reset(response: httpx.Response) -> float:
+    """``x-rate-limit-reset`` (epoch seconds), 0 when absent or unreadable."""
+    return _number(response.headers.get("x-rate-limit-reset")) or 0.0

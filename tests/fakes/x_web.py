@@ -1,0 +1,453 @@
+"""A fake X web API on 127.0.0.1, for tests: GraphQL user and timeline, the v1.1 DM inbox.
+
+Like the live_pipeline fake it speaks HTTP/1.1 over a real socket, written on
+asyncio streams, in a background thread, so it serves in-process async tests
+and a ``notifier run`` subprocess alike. It answers with the shapes of
+``x-web-api.md``: users with ``core``, timelines under
+``timeline.timeline.instructions`` with a pinned entry, self-reply modules,
+reposts, tombstones, ads and Bottom cursors, paged ``page_size`` entries at a
+time; the DM inbox with cursors, groups, message requests and the account's
+own messages. It checks the cookies and the CSRF header as X does, answers
+404 for a query id it does not know, and can rate-limit, fail, rotate ``ct0``
+and retire a query id on demand. Every request is logged in :attr:`requests`.
+The answers' JSON is built in ``x_web_shapes.py``.
+
+Usage::
+
+    with FakeXWeb() as fake:
+        me = fake.own_user_id
+        fake.add_post(me, text="launch", likes=10)
+        client = XWebClient(Cookies.from_mapping(fake.cookies), api_base=fake.url)
+        page = await client.user_tweets(me)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from notifier.account.graphql import DEFAULT_QUERY_IDS, OPERATIONS
+
+from .polling import Polling
+from .x_web_shapes import DM_CURSOR_PREFIX, Conversation, Message, Post, World
+
+__all__ = ["FakeXWeb"]
+
+INBOX_INITIAL_STATE = "/1.1/dm/inbox_initial_state.json"
+USER_UPDATES = "/1.1/dm/user_updates.json"
+SETTINGS = "/1.1/account/settings.json"
+_GRAPHQL = "/graphql/"
+_WINDOW = 900.0  # X's rate-limit windows are 15 minutes
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+_ERROR_BODIES: dict[int, Any] = {
+    401: {"errors": [{"code": 32, "message": "Could not authenticate you."}]},
+    403: {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]},
+    404: b"",  # what X answers for a query id it does not know
+    429: {"errors": [{"code": 88, "message": "Rate limit exceeded."}]},
+}
+_INTERNAL_ERROR = {"errors": [{"code": 131, "message": "Internal error."}]}
+
+
+@dataclass
+class _Limit:
+    remaining: int
+    reset: float
+    limit: int
+
+
+@dataclass
+class _Failure:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeXWeb(Polling):
+    """A local X web API; use as a context manager (or start()/stop())."""
+
+    def __init__(
+        self,
+        *,
+        auth_token: str = "fake-auth-token-value",
+        ct0: str = "fake-csrf-token-value",
+        own_user_id: str = "1000",
+        own_screen_name: str = "me",
+        page_size: int = 3,
+        inbox_size: int = 20,
+    ) -> None:
+        self.auth_token = auth_token
+        self.ct0 = ct0
+        self.own_user_id = own_user_id
+        self.own_screen_name = own_screen_name
+        self.inbox_size = inbox_size
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1850000000000000001)
+        self._rotations = itertools.count(1)
+        self._query_ids = dict(DEFAULT_QUERY_IDS)
+        self._world = World({own_user_id: (own_screen_name, own_screen_name.title())}, page_size)
+        self._limits: dict[str, _Limit] = {}
+        self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
+        self._pending_ct0: str | None = None
+        self._requests: list[dict[str, Any]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._port = 0
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def __enter__(self) -> FakeXWeb:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-x-web", daemon=True)
+        self._thread.start()
+
+        async def listen() -> asyncio.Server:
+            return await asyncio.start_server(self._handle, "127.0.0.1", 0)
+
+        self._server = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(5)
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        async def shutdown() -> None:
+            assert self._server is not None
+            self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+            await self._server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+            loop.close()
+            self._loop = self._thread = None
+
+    # -- what tests use ------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The API base to give the client (what ``https://x.com/i/api`` is for X)."""
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {"auth_token": self.auth_token, "ct0": self.ct0, "twid": f"u%3D{self.own_user_id}"}
+
+    @property
+    def page_size(self) -> int:
+        """Entries per timeline page (posts, ads, tombstones; cursors not counted)."""
+        return self._world.page_size
+
+    @page_size.setter
+    def page_size(self, value: int) -> None:
+        with self._lock:
+            self._world.page_size = value
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request: method, path, op (GraphQL operation or None), query, headers, status."""
+        with self._lock:
+            return [dict(r) for r in self._requests]
+
+    def query_id(self, operation: str) -> str:
+        """The query id the fake accepts for ``operation`` now."""
+        with self._lock:
+            return self._query_ids[operation]
+
+    def add_user(self, user_id: str, screen_name: str, name: str = "") -> None:
+        with self._lock:
+            self._world.users[str(user_id)] = (screen_name, name or screen_name.title())
+
+    def add_post(
+        self,
+        author_id: str,
+        text: str = "a post",
+        *,
+        likes: int = 0,
+        retweets: int = 0,
+        replies: int = 0,
+        quotes: int = 0,
+        views: int = 0,
+        reply_to: str | None = None,
+        repost_of: str | None = None,
+        pinned: bool = False,
+        created_at: float | None = None,
+        wrapped: bool = False,
+    ) -> str:
+        """Publish a post (ids increase); ``wrapped`` serves it in a visibility wrapper. Returns its id."""
+        counts = {"likes": likes, "retweets": retweets, "replies": replies, "quotes": quotes, "views": views}
+        with self._lock:
+            if pinned:
+                for post in self._world.posts.values():
+                    if post.author_id == str(author_id):
+                        post.pinned = False
+            post = Post(
+                self._next_id(), str(author_id), text, time.time() if created_at is None else created_at,
+                counts, reply_to, repost_of, pinned, wrapped=wrapped,
+            )
+            self._world.posts[post.id] = post
+            return post.id
+
+    def set_counts(self, post_id: str, **counts: int) -> None:
+        """Change a post's likes, retweets, replies, quotes or views."""
+        with self._lock:
+            post = self._world.posts[post_id]
+            unknown = set(counts) - set(post.counts)
+            if unknown:
+                raise TypeError(f"unknown counts {sorted(unknown)}: use {sorted(post.counts)}")
+            post.counts.update(counts)
+
+    def add_tombstone(self, author_id: str | None = None) -> str:
+        """Put a deleted-post tombstone in ``author_id``'s timeline (default: the own account)."""
+        return self._add_special(author_id, "tombstone")
+
+    def add_promoted(self, author_id: str | None = None) -> str:
+        """Put an ad (a promoted post by another account) in ``author_id``'s timeline."""
+        return self._add_special(author_id, "promoted")
+
+    def add_message(
+        self, conversation_id: str, sender_id: str, text: str, *, group: bool = False, trusted: bool = True
+    ) -> str:
+        """A DM in ``conversation_id`` (created on first use; ``trusted=False``: a request). Returns its id."""
+        sender_id = str(sender_id)
+        with self._lock:
+            conversation = self._world.conversations.get(conversation_id)
+            if conversation is None:
+                members = [self.own_user_id, sender_id] if group else conversation_id.split("-")
+                conversation = Conversation(conversation_id, group, trusted, list(dict.fromkeys(members)))
+                self._world.conversations[conversation_id] = conversation
+            if sender_id not in conversation.participants:
+                conversation.participants.append(sender_id)
+            self._world.users.setdefault(sender_id, (f"user{sender_id}", f"User {sender_id}"))
+            message = Message(self._next_id(), conversation_id, sender_id, text, time.time())
+            self._world.messages.append(message)
+            return message.id
+
+    def rate_limit(self, endpoint: str, remaining: int = 0, reset: float | None = None, limit: int = 50) -> None:
+        """Limit ``endpoint`` (an operation such as ``UserTweets`` or a path) from now on.
+
+        Answers carry ``x-rate-limit-*`` headers; once ``remaining`` is spent,
+        answers are 429 until ``reset`` (epoch seconds, default 15 minutes on).
+        """
+        with self._lock:
+            self._limits[endpoint] = _Limit(remaining, time.time() + _WINDOW if reset is None else reset, limit)
+
+    def fail_next(
+        self, endpoint: str, status: int, headers: Mapping[str, str] | None = None, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` (operation or path) with ``status``."""
+        with self._lock:
+            self._failures[endpoint].extend([_Failure(status, dict(headers or {}))] * times)
+
+    def stale(self, operation: str) -> str:
+        """Retire ``operation``'s query id, as X does: the old one now gets 404. Returns the new one."""
+        with self._lock:
+            new = f"Rotated{next(self._rotations)}{self._query_ids[operation][:12]}"
+            self._query_ids[operation] = new
+            return new
+
+    def rotate_ct0(self, new: str | None = None) -> str:
+        """Send a new ``ct0`` with the next answer; from then on only the new one is accepted."""
+        with self._lock:
+            self._pending_ct0 = new or f"rotated-csrf-{next(self._rotations)}-value"
+            return self._pending_ct0
+
+    # -- internals -----------------------------------------------------------
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
+
+    def _add_special(self, author_id: str | None, kind: str) -> str:
+        with self._lock:
+            post = Post(self._next_id(), str(author_id or self.own_user_id), "", time.time(), {}, kind=kind)
+            self._world.posts[post.id] = post
+            return post.id
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                method, target, headers = request
+                with self._lock:
+                    status, body, extra = self._answer(method, target, headers)
+                _respond(writer, status, body, extra)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+    def _answer(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        url = urlsplit(target)
+        query = {name: values[0] for name, values in parse_qs(url.query).items()}
+        operation = url.path.rsplit("/", 1)[-1] if url.path.startswith(_GRAPHQL) else None
+        record: dict[str, Any] = {"method": method, "path": url.path, "op": operation, "query": query, "headers": headers}
+        self._requests.append(record)
+        status, body, extra = self._route(method, url.path, operation, query, headers)
+        if status == 200 and self._pending_ct0 is not None:
+            self.ct0, self._pending_ct0 = self._pending_ct0, None
+            extra["Set-Cookie"] = f"ct0={self.ct0}; Max-Age=21600; Path=/; Domain=.x.com; Secure; SameSite=Lax"
+        record["status"] = status
+        return status, body, extra
+
+    def _route(
+        self, method: str, path: str, operation: str | None, query: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        refusal = self._refusal(headers)
+        if refusal is not None:
+            return refusal, _ERROR_BODIES[refusal], {}
+        endpoint = operation or path
+        failures = self._failures.get(endpoint)
+        if failures:
+            failure = failures.popleft()
+            return failure.status, _ERROR_BODIES.get(failure.status, _INTERNAL_ERROR), failure.headers
+        limited = self._spend(endpoint)
+        if limited is not None and limited[0] == 429:
+            return limited
+        extra = limited[2] if limited is not None else {}
+        if method != "GET":
+            return 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}, extra
+        if operation is not None:
+            status, body = self._graphql(path, operation, query)
+        elif path == SETTINGS:
+            status, body = 200, {"screen_name": self.own_screen_name, "language": "en", "protected": False}
+        elif path == INBOX_INITIAL_STATE:
+            recent = self._world.messages[-self.inbox_size :]
+            status, body = 200, {"inbox_initial_state": self._world.inbox(recent, initial=True)}
+        elif path == USER_UPDATES:
+            status, body = self._user_updates(query.get("cursor", ""))
+        else:
+            status, body = 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}
+        return status, body, extra
+
+    def _refusal(self, headers: Mapping[str, str]) -> int | None:
+        cookies = _cookies(headers.get("cookie", ""))
+        if cookies.get("auth_token") != self.auth_token or not headers.get("authorization", "").startswith("Bearer "):
+            return 401
+        if cookies.get("ct0") != self.ct0 or headers.get("x-csrf-token") != self.ct0:
+            return 403
+        return None
+
+    def _spend(self, endpoint: str) -> tuple[int, Any, dict[str, str]] | None:
+        limit = self._limits.get(endpoint)
+        if limit is None:
+            return None
+        now = time.time()
+        if limit.reset <= now:
+            limit.remaining, limit.reset = limit.limit, now + _WINDOW
+        if limit.remaining <= 0:
+            status = 429
+        else:
+            limit.remaining -= 1
+            status = 200
+        headers = {
+            "x-rate-limit-limit": str(limit.limit),
+            "x-rate-limit-remaining": str(limit.remaining),
+            "x-rate-limit-reset": str(int(limit.reset)),
+        }
+        return status, _ERROR_BODIES[429] if status == 429 else None, headers
+
+    # -- GraphQL ------------------------------------------------------------
+
+    def _graphql(self, path: str, operation: str, query: dict[str, str]) -> tuple[int, Any]:
+        parts = path[len(_GRAPHQL) :].split("/")
+        if len(parts) != 2 or operation not in OPERATIONS or parts[0] != self._query_ids[operation]:
+            return 404, b""
+        try:
+            variables = json.loads(query["variables"])
+            features = json.loads(query["features"])
+        except (KeyError, ValueError):
+            variables = features = None
+        if not isinstance(features, dict) or not isinstance(variables, dict):
+            message = "The following features cannot be null: responsive_web_graphql_timeline_navigation_enabled"
+            return 400, {"errors": [{"code": 336, "message": message}]}
+        if operation == "UserByScreenName":
+            return 200, self._world.user_answer(str(variables.get("screen_name", "")))
+        return 200, self._world.timeline_answer(
+            str(variables.get("userId", "")), variables.get("cursor"), operation == "UserTweetsAndReplies"
+        )
+
+    # -- DM inbox -----------------------------------------------------------
+
+    def _user_updates(self, cursor: str) -> tuple[int, Any]:
+        seen = cursor[len(DM_CURSOR_PREFIX) :] if cursor.startswith(DM_CURSOR_PREFIX) else ""
+        if not seen.isdigit():
+            return 400, {"errors": [{"code": 214, "message": "cursor is not valid."}]}
+        new = self._world.messages[int(seen) :]
+        if not new:
+            return 200, {}  # X leaves user_events out when nothing happened
+        return 200, {"user_events": self._world.inbox(new, initial=False)}
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    if length:
+        await reader.readexactly(length)  # no endpoint here reads a body
+    return method, target, headers
+
+
+def _respond(writer: asyncio.StreamWriter, status: int, body: Any, headers: Mapping[str, str]) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    writer.write(
+        (
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
+            f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
+        ).encode()
+        + data
+    )
+
+
+def _cookies(header: str) -> dict[str, str]:
+    jar = {}
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            jar[name] = value
+    return jar
