@@ -3,7 +3,7 @@
 The layers, in the order data flows through them:
 
 - :mod:`notifier.stream` — the live_pipeline client (``StreamClient``, ``StreamingSession``, ``Topic``, events);
-- :mod:`notifier.rules` — rule files and the pure rule engine (``load_rules``, ``Engine``);
+- :mod:`notifier.rules` — the pure rule engine (``Engine``), fed by :mod:`notifier.rulefile` (``load_rules``);
 - :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
 - :mod:`notifier.daemon` — ``notifier run``, which joins them.
 """
@@ -26,7 +26,8 @@ from .exceptions import (
     StateError,
     StreamError,
 )
-from .rules import Decision, Engine, EngineState, RuleSet, load_rules
+from .rulefile import RuleFile, load_rules
+from .rules import Decision, Engine, EngineState, RuleSet
 from .stream import (
     Backoff,
     ConfigEvent,
@@ -69,6 +70,7 @@ __all__ = [
     "Payload",
     "ProtocolError",
     "RateLimitedError",
+    "RuleFile",
     "RuleFileError",
     "RuleSet",
     "SessionNotFoundError",

@@ -38,7 +38,8 @@ from .exceptions import (
 )
 from .logs import add_secrets
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
-from .rules import Engine, EngineState, RuleSet, load_rules, read_recorded
+from .rulefile import RuleFile, load_rules
+from .rules import Engine, EngineState, read_recorded
 from .rules.catchup import CatchUp, outage_text
 from .state import StateError, StateStore
 from .stream.auth import Cookies, load_cookies
@@ -128,7 +129,7 @@ class Daemon:
         self._clock = clock
         self._install_signals = install_signals
 
-        self.ruleset: RuleSet | None = None
+        self.ruleset: RuleFile | None = None
         self.engine: Engine | None = None
         self.store: StateStore | None = None
         self.outbox: Outbox | None = None
@@ -308,7 +309,7 @@ class Daemon:
         # budgets and group_wait act as they would have on that day.
         return self._replay_now if self._replay_now is not None else time.time()
 
-    def _build_targets(self, ruleset: RuleSet) -> TargetSet:
+    def _build_targets(self, ruleset: RuleFile) -> TargetSet:
         if self.config.dry_run:
             return _dry_run_targets(ruleset)
         # build_targets registers every URL with the log filter before anything can print it.
@@ -822,7 +823,7 @@ class Daemon:
         self._scratch = None
 
 
-def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
+def _dry_run_targets(ruleset: RuleFile) -> TargetSet:
     """Every name a rule can notify, resolving to console:// targets.
 
     One shared target for every name without a policy: an alert for [team,
@@ -847,7 +848,7 @@ def _dry_run_targets(ruleset: RuleSet) -> TargetSet:
     return TargetSet(named)
 
 
-def _rule_policies(ruleset: RuleSet) -> dict[str, RulePolicy]:
+def _rule_policies(ruleset: RuleFile) -> dict[str, RulePolicy]:
     """What each rule asks of delivery beyond its alerts: group_wait collects DMs.
 
     Urgency travels on the alert itself (the engine sets it from the rule), so

@@ -8,7 +8,7 @@ import sys
 
 from ..delivery.targets import mask_url
 from ..exceptions import RuleFileError
-from ..rules import RuleSet, load_rules
+from ..rulefile import RuleFile, load_rules
 from ..rules.templates import human_duration
 
 __all__ = ["add_parser", "check", "summary"]
@@ -45,7 +45,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(ruleset: RuleSet, shown: str) -> str:
+def summary(ruleset: RuleFile, shown: str) -> str:
     """The text ``notifier check`` prints for a rule file that loads."""
     rules, disabled = ruleset.rules, ruleset.disabled
     head = f"{shown}: OK — {_plural(len(rules), 'rule')}"

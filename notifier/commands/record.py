@@ -22,7 +22,7 @@ from ..config import Config, duration_arg
 from ..daemon import EXIT_AUTH, EXIT_OK, EXIT_USAGE, resolve_cookies
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..logs import configure_logging
-from ..rules import load_rules
+from ..rulefile import load_rules
 from ..stream.client import StreamClient
 from .run import add_logging_flags
 

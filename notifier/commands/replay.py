@@ -12,7 +12,8 @@ from typing import TextIO
 
 from ..alert import Alert
 from ..exceptions import RuleFileError
-from ..rules import Decision, Engine, RuleSet, load_rules, read_recorded
+from ..rulefile import RuleFile, load_rules
+from ..rules import Decision, Engine, read_recorded
 from ..rules.catchup import CatchUp, Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
 from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
@@ -131,7 +132,7 @@ def _explanation_json(step: Step, explanation: Explanation) -> str:
 class _Printer:
     """Writes the steps of a replay in the chosen form; counts the alerts."""
 
-    def __init__(self, ruleset: RuleSet, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
+    def __init__(self, ruleset: RuleFile, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
         self.ruleset = ruleset
         self.header = header
         self.fmt = fmt

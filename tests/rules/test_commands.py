@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from notifier.cli import main
-from notifier.rules import load_rules, read_recorded
+from notifier.rulefile import load_rules
+from notifier.rules import read_recorded
 from notifier.rules.replay import line_ts
 
 from .helpers import CONV, HEADER, OTHER, OWN, TWEET, write_rules

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from notifier.rules import Engine, EngineState, load_rules
+from notifier.rulefile import load_rules
+from notifier.rules import Engine, EngineState
 from notifier.rules.engine import _MilestoneRule, _Watch
 
 from .helpers import TWEET, TWEET2, engagement, take_dirty_into, write_rules
