@@ -11,7 +11,7 @@ from .conditions import Condition, ConditionError, compile_condition
 from .engine import Decision, Engine
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, Trigger, When
 from .replay import RecordedEvent, read_recorded, replay
-from .state import EngineState
+from .engine_state import EngineState
 from .templates import Template, TemplateError, compile_template
 
 __all__ = [

@@ -22,7 +22,7 @@ from ..alert import Alert
 from ..stream.events import Payload
 from ..stream.topics import Topic
 from .model import COUNT_FIELDS, FIELDS, Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
-from .state import EngineState
+from .engine_state import EngineState, RuleEntry, is_snapshot_key, rule_key, snapshot_key, valid_snapshot
 from .templates import Template, compile_template, event_time, held_back_note, human_duration
 
 __all__ = ["GAIN_BUCKETS", "Decision", "Engine"]
@@ -142,27 +142,22 @@ class _Compiled:
         if explain is not None:
             explain.append(Decision(self.name, topic, key, outcome, matched, detail, dict(values)))
 
-    def cooling(self, state: dict, now: float) -> bool:
-        last = state.get("f")
+    def cooling(self, state: RuleEntry, now: float) -> bool:
+        last = state.last_fired
         return last is not None and self.cooldown > 0 and now - last < self.cooldown
 
-    def hold_back(self, state: dict, now: float) -> str:
+    def hold_back(self, state: RuleEntry, now: float) -> str:
         """Count a match the cooldown suppressed; the detail for explanations."""
-        state["n"] = state.get("n", 0) + 1
-        state.setdefault("ns", now)
-        left = self.cooldown - (now - state["f"])
+        state.hold_back(now)
+        left = self.cooldown - (now - state.last_fired)  # type: ignore[operator]
         return f"matched, held back by the cooldown ({human_duration(left)} left)"
 
     def fire(
-        self, state: dict | None, topic: str, key: str, now: float, values: dict[str, Any],
+        self, state: RuleEntry | None, topic: str, key: str, now: float, values: dict[str, Any],
     ) -> Alert:
         suppressed, since = 0, None
         if state is not None:
-            state["f"] = now
-            if self.once:
-                state["o"] = 1
-            suppressed = state.pop("n", 0)
-            since = state.pop("ns", None)
+            suppressed, since = state.record_firing(now, self.once)
         values["time"] = event_time(now)
         title = self.title.render(values)
         message = self.message.render(values)
@@ -187,22 +182,8 @@ class _Compiled:
         values["counts"] = _counts_line(snapshot)
         return values
 
-    @staticmethod
-    def valid(entry: dict) -> bool:
-        """Whether a saved entry has the shape this rule kind writes."""
-        return _common_ok(entry)
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _common_ok(entry: dict) -> bool:
-    return (
-        ("f" not in entry or _number(entry["f"]))
-        and ("n" not in entry or (isinstance(entry["n"], int) and not isinstance(entry["n"], bool)))
-        and ("ns" not in entry or _number(entry["ns"]))
-    )
+    # Whether a saved entry has the shape this rule kind writes.
+    valid = staticmethod(RuleEntry.valid_timing)
 
 
 class _WhenRule(_Compiled):
@@ -218,7 +199,7 @@ class _WhenRule(_Compiled):
         self.mask = sum(_BITS[name] for name in names)
 
     def run(
-        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, memory: EngineState, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
         try:
@@ -241,11 +222,10 @@ class _WhenRule(_Compiled):
                             f"{self.condition.source}: not known yet", self.condition.values(snap))
             return None
         # The first observation with a known answer only sets the state.
-        state = entries[watch.rkey] = {"a": not value}
+        state = memory.add_rule_entry(watch.rkey, RuleEntry.edge(not value))
         watch.attach(state)
-        dirty.add(watch.rkey)
         if value and self.initial:
-            watch.armed = state["a"] = False
+            watch.armed = state.armed = False
             return self.fire(state, topic, key, now, self.values(key, snap))
         if explain is not None:
             source = self.condition.source
@@ -257,15 +237,15 @@ class _WhenRule(_Compiled):
         return None
 
     def matched(
-        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, state: RuleEntry, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
         """Armed and true: fire, unless once or the cooldown holds it back."""
         values = self.condition.values(snap) if explain is not None else {}
-        if state.get("o"):
+        if state.fired_once:
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        watch.armed = state["a"] = False
+        watch.armed = state.armed = False
         dirty.add(watch.rkey)
         if self.cooling(state, now):
             self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
@@ -273,17 +253,17 @@ class _WhenRule(_Compiled):
         return self.fire(state, topic, key, now, self.values(key, snap))
 
     def maybe_rearm(
-        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict,
+        self, watch: _Watch, state: RuleEntry, dirty: set, topic: str, key: str, snap: dict,
         explain: list | None,
     ) -> None:
         """Disarmed and false: re-arm, and with rearm_when only when that holds too."""
-        if state.get("o"):
+        if state.fired_once:
             if explain is not None:
                 self.decide(explain, topic, key, "once", False, "already fired once (once: true)",
                             self.condition.values(snap))
             return None
         if self.rearm is None or self.rearm(snap) is True:
-            watch.armed = state["a"] = True
+            watch.armed = state.armed = True
             dirty.add(watch.rkey)
             if explain is not None:
                 self.decide(explain, topic, key, "rearmed", False,
@@ -298,14 +278,14 @@ class _WhenRule(_Compiled):
         return None
 
     def explain_steady(
-        self, state: dict, value: bool | None, topic: str, key: str, snap: dict, explain: list,
+        self, state: RuleEntry, value: bool | None, topic: str, key: str, snap: dict, explain: list,
     ) -> None:
         """Nothing changes: armed and false, or disarmed and still true."""
         source = self.condition.source
-        if state["a"]:
+        if state.armed:
             detail = f"{source} is {'unknown' if value is None else 'false'}"
             self.decide(explain, topic, key, "no_match", value, detail, self.condition.values(snap))
-        elif state.get("o"):
+        elif state.fired_once:
             self.decide(explain, topic, key, "once", value, "already fired once (once: true)",
                         self.condition.values(snap))
         else:
@@ -318,9 +298,7 @@ class _WhenRule(_Compiled):
         values["condition"] = self.condition.source
         return values
 
-    @staticmethod
-    def valid(entry: dict) -> bool:
-        return isinstance(entry.get("a"), bool) and _common_ok(entry)
+    valid = staticmethod(RuleEntry.valid_edge)
 
 
 class _MilestoneRule(_Compiled):
@@ -358,7 +336,7 @@ class _MilestoneRule(_Compiled):
         return self.marks[index - 1] if index else 0
 
     def run(
-        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, memory: EngineState, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
@@ -377,9 +355,8 @@ class _MilestoneRule(_Compiled):
                 return None
             return self.crossed(watch, state, dirty, topic, key, snap, now, explain, value, reached)
         # The first observation: the mark is what was already reached, unannounced.
-        state = entries[watch.rkey] = {"m": reached}
+        state = memory.add_rule_entry(watch.rkey, RuleEntry.milestone(reached))
         watch.attach(state)
-        dirty.add(watch.rkey)
         if reached and self.initial:
             return self.fire(state, topic, key, now, self.values(key, snap, reached))
         if explain is not None:
@@ -393,12 +370,12 @@ class _MilestoneRule(_Compiled):
         return None
 
     def crossed(
-        self, watch: _Watch, state: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, state: RuleEntry, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None, value: int, reached: int,
     ) -> Alert | None:
         """A milestone above the mark: announce the highest one reached."""
         values = {self.field: value, "milestone": reached}
-        if state.get("o"):
+        if state.fired_once:
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
         watch.set_mark(reached)
@@ -423,9 +400,7 @@ class _MilestoneRule(_Compiled):
         values["field"] = self.label
         return values
 
-    @staticmethod
-    def valid(entry: dict) -> bool:
-        return _number(entry.get("m")) and _common_ok(entry)
+    valid = staticmethod(RuleEntry.valid_milestone)
 
 
 class _GainRule(_Compiled):
@@ -479,7 +454,7 @@ class _GainRule(_Compiled):
         return value - samples[1]
 
     def run(
-        self, watch: _Watch, entries: dict, dirty: set, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, memory: EngineState, dirty: set, topic: str, key: str, snap: dict, now: float,
         explain: list | None,
     ) -> Alert | None:
         value = snap.get(self.field)
@@ -493,7 +468,7 @@ class _GainRule(_Compiled):
             dirty.add(watch.rkey)
         state = watch.state
         if state is None:
-            state = entries[watch.rkey] = {"a": True, "p": array("d", (now, value))}
+            state = memory.add_rule_entry(watch.rkey, RuleEntry.sampling(array("d", (now, value))))
             watch.attach(state)
             if explain is not None:
                 self.decide(explain, topic, key, "initial", False,
@@ -512,7 +487,7 @@ class _GainRule(_Compiled):
                 self.decide(explain, topic, key, "no_match", False,
                             f"{self.label} rose by {gain:,.0f} in {self.within_text}, "
                             f"less than {self.amount:,g}", values)
-            elif state.get("o"):
+            elif state.fired_once:
                 self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             else:
                 self.decide(explain, topic, key, "waiting", True,
@@ -521,28 +496,28 @@ class _GainRule(_Compiled):
         return None
 
     def matched(
-        self, watch: _Watch, state: dict, topic: str, key: str, snap: dict, now: float,
+        self, watch: _Watch, state: RuleEntry, topic: str, key: str, snap: dict, now: float,
         explain: list | None, value: int, gain: float,
     ) -> Alert | None:
         values = {self.field: value, "gain": gain}
-        if state.get("o"):
+        if state.fired_once:
             self.decide(explain, topic, key, "once", True, "already fired once (once: true)", values)
             return None
-        watch.armed = state["a"] = False
+        watch.armed = state.armed = False
         if self.cooling(state, now):
             self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
             return None
         return self.fire(state, topic, key, now, self.values(key, snap, gain))
 
     def maybe_rearm(
-        self, watch: _Watch, state: dict, topic: str, key: str, snap: dict, explain: list | None,
+        self, watch: _Watch, state: RuleEntry, topic: str, key: str, snap: dict, explain: list | None,
         value: int, gain: float,
     ) -> None:
         values = {self.field: value, "gain": gain}
-        if state.get("o"):
+        if state.fired_once:
             self.decide(explain, topic, key, "once", False, "already fired once (once: true)", values)
         elif self.rearm is None or self.rearm({**snap, "gain": gain}) is True:
-            watch.armed = state["a"] = True
+            watch.armed = state.armed = True
             self.decide(explain, topic, key, "rearmed", False,
                         f"{self.label} rose by {gain:,.0f} in {self.within_text}; armed again", values)
         else:
@@ -557,17 +532,7 @@ class _GainRule(_Compiled):
         values["field"] = self.label
         return values
 
-    @staticmethod
-    def valid(entry: dict) -> bool:
-        samples = entry.get("p")
-        return (
-            isinstance(entry.get("a"), bool)
-            and isinstance(samples, (list, array))
-            and len(samples) >= 2
-            and len(samples) % 2 == 0
-            and all(_number(item) for item in samples)
-            and _common_ok(entry)
-        )
+    valid = staticmethod(RuleEntry.valid_sampling)
 
 
 class _DMRule(_Compiled):
@@ -580,32 +545,31 @@ class _DMRule(_Compiled):
         self.typing = trigger.event == "typing"
 
     def run_dm(
-        self, engine: Engine, topic: str, key: str, rkey: str, user_id: str, now: float,
-        explain: list | None,
+        self, memory: EngineState, own_user_id: str | None, topic: str, key: str, rkey: str, user_id: str,
+        now: float, explain: list | None,
     ) -> Alert | None:
-        if engine.own_user_id and user_id == engine.own_user_id:
+        if own_user_id and user_id == own_user_id:
             if explain is not None:
                 self.decide(explain, topic, key, "own", False, "sent by this account itself",
                             {"user_id": user_id})
             return None
-        entries = engine._state._entries
-        state = entries.get(rkey)
+        state = memory.rule_entry(rkey)
         if state is not None:
-            if state.get("o"):
+            if state.fired_once:
                 if explain is not None:
                     self.decide(explain, topic, key, "once", True, "already fired once (once: true)",
                                 {"user_id": user_id})
                 return None
             if self.cooling(state, now):
                 detail = self.hold_back(state, now)
-                engine._state._dirty.add(rkey)
+                memory.changes.add(rkey)
                 self.decide(explain, topic, key, "cooldown", True, detail, {"user_id": user_id})
                 return None
         elif self.cooldown > 0 or self.once:
             # Only a cooldown or once needs memory; plain DM rules keep none.
-            state = entries[rkey] = {}
+            state = memory.add_rule_entry(rkey, RuleEntry())
         if state is not None:
-            engine._state._dirty.add(rkey)
+            memory.changes.add(rkey)
         values: dict[str, Any] = {
             "rule": self.name, "conversation_id": key, "user_id": user_id,
             "url": f"https://x.com/messages/{key}",
@@ -650,29 +614,29 @@ class _Watch:
         self.marked: set | None = None  # as _TweetPlan.marked
         self.attach(None)
 
-    def attach(self, state: dict | None) -> None:
+    def attach(self, state: RuleEntry | None) -> None:
         """Take the pair's state entry (the same dict as in the EngineState; None before the first observation).
 
         The fields read on every event are mirrored here, so an event that
-        changes nothing never fetches the dict; whoever writes ``a`` or ``m``
-        writes both.
+        changes nothing never fetches the entry; whoever writes ``armed`` or
+        ``mark`` writes both.
         """
         self.state = state
-        self.armed = state.get("a") if state is not None else None
-        self.mark = state.get("m") if state is not None else None
-        samples = state.get("p") if state is not None else None
+        self.armed = state.armed if state is not None else None
+        self.mark = state.mark if state is not None else None
+        samples = state.samples if state is not None else None
         if samples.__class__ is list:
             # Saved as a list; held as raw doubles in one buffer, so reading a
             # sample fetches no number object. With thousands of tweets that
             # memory is cold on every event, and a list of floats and ints is
             # about five times the size.
-            samples = state["p"] = array("d", samples)  # type: ignore[index]
+            samples = state.samples = array("d", samples)  # type: ignore[union-attr]
         self.samples = samples
         self.next = self.rule.next_above(self.mark) if self.field is not None and state is not None else None
 
     def set_mark(self, mark: int) -> None:
         """A milestone rule's new high-water mark, in the state entry and here."""
-        self.state["m"] = self.mark = mark  # type: ignore[index]
+        self.state.mark = self.mark = mark  # type: ignore[union-attr]
         self.next = self.rule.next_above(mark)
 
 
@@ -683,7 +647,7 @@ class _TweetPlan:
 
     def __init__(self, tweet_id: str) -> None:
         self.key = tweet_id
-        self.skey = f"s:{tweet_id}"
+        self.skey = snapshot_key(tweet_id)
         self.rules: Any = []
         self.has_gain = False
         # The tweet's snapshot, held here to spare a lookup per event; it is
@@ -702,21 +666,6 @@ class _DMPlan:
         self.key = conversation_id
         self.typing = typing
         self.rules: Any = []
-
-
-_SNAPSHOT_FIELDS = set(FIELDS)
-
-
-def _snapshot_ok(entry: dict) -> bool:
-    for name, value in entry.items():
-        if name not in _SNAPSHOT_FIELDS:
-            return False
-        if name == "view_state":
-            if not isinstance(value, str):
-                return False
-        elif not (isinstance(value, int) and not isinstance(value, bool)):
-            return False
-    return True
 
 
 class Engine:
@@ -765,7 +714,7 @@ class Engine:
                 # fewer objects for an event to fetch from memory.
                 compiled.fast = conditions.setdefault(compiled.condition.canonical, compiled.fast)
             for key in rule.keys:
-                rkey = f"r:{compiled.rid}:{key}"
+                rkey = rule_key(compiled.rid, key)
                 validators[rkey] = compiled.valid
                 if isinstance(compiled, _DMRule):
                     typing = compiled.typing
@@ -787,23 +736,20 @@ class Engine:
         snapshots = {plan.skey for plan in plans.values() if isinstance(plan, _TweetPlan)}
         # Drop what no rule reads any more, or what does not have the shape its
         # rule writes (state saved by another version, a damaged row).
-        entries = self._state._entries
-        for key in list(entries):
-            entry = entries[key]
-            if key.startswith("s:"):
-                keep = key in snapshots and _snapshot_ok(entry)
-            else:
-                valid = validators.get(key)
-                keep = valid is not None and valid(entry)
-            if not keep:
-                del entries[key]
-                self._state._dirty.add(key)
+        def keep(key: str, entry: dict) -> bool:
+            if is_snapshot_key(key):
+                return key in snapshots and valid_snapshot(entry)
+            valid = validators.get(key)
+            return valid is not None and valid(entry)
+
+        memory = self._state
+        memory.retain(keep)
         for plan in plans.values():
             if isinstance(plan, _TweetPlan):
-                saved = entries.get(plan.skey)
+                saved = memory.snapshot(plan.skey)
                 plan.snap, plan.stored = (saved, True) if saved is not None else ({}, False)
                 for watch in plan.rules:
-                    watch.attach(entries.get(watch.rkey))
+                    watch.attach(memory.rule_entry(watch.rkey))
         self._plans = plans
 
     def process(
@@ -824,8 +770,8 @@ class Engine:
             return []
         # This is the hot path: merge the fields the message carried (the
         # others are None) into the snapshot, noting which changed.
-        entries = self._state._entries
-        dirty = self._state._dirty
+        memory = self._state
+        dirty = memory.changes
         snap = plan.snap
         changed = 0
         value = event.like_count
@@ -854,7 +800,7 @@ class Engine:
             changed |= 32
         if changed:
             if not plan.stored:
-                entries[plan.skey] = snap
+                memory.store_snapshot(plan.skey, snap)
                 plan.stored = True
             if plan.marked is not dirty:
                 plan.marked = dirty
@@ -869,7 +815,7 @@ class Engine:
         if explain is not None:
             for watch in plan.rules:
                 if watch.mask & bits:
-                    alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, explain)
+                    alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, explain)
                     if alert is not None:
                         alerts.append(alert)
             return alerts
@@ -895,7 +841,7 @@ class Engine:
                         value = snap.get(watch.field)
                         if value is None or value < threshold:
                             continue
-                alert = watch.rule.run(watch, entries, dirty, topic, key, snap, now, None)
+                alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, None)
                 if alert is not None:
                     alerts.append(alert)
         return alerts
@@ -906,7 +852,7 @@ class Engine:
             return []
         alerts = []
         for compiled, rkey in plan.rules:
-            alert = compiled.run_dm(self, topic, plan.key, rkey, event.user_id, now, explain)
+            alert = compiled.run_dm(self._state, self.own_user_id, topic, plan.key, rkey, event.user_id, now, explain)
             if alert is not None:
                 alerts.append(alert)
         return alerts

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from notifier.rulefile import load_rules
 from notifier.rules import Engine, EngineState
 from notifier.rules.engine import _MilestoneRule, _Watch
+from notifier.rules.engine_state import RuleEntry
 
 from .helpers import TWEET, TWEET2, engagement, take_dirty_into, write_rules
 
@@ -129,7 +130,7 @@ def test_a_watch_mirrors_what_it_is_attached_to(rules):
     every = next(rule for rule in rules.rules if rule.kind == "every")
     watch = _Watch(_MilestoneRule(every), "r:x", 1)
     assert (watch.state, watch.mark, watch.next) == (None, None, None)
-    state = {"m": 200}
+    state = RuleEntry({"m": 200})
     watch.attach(state)
     assert (watch.mark, watch.next) == (200, 300)
     watch.set_mark(400)
