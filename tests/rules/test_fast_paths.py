@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from notifier.rulefile import load_rules
 from notifier.rules import Engine, EngineState
-from notifier.rules.engine import _MilestoneRule, _Watch
+from notifier.rules.plans import Watch as _Watch
+from notifier.rules.triggers.milestones import MilestoneRule as _MilestoneRule
 from notifier.rules.engine_state import RuleEntry
 
 from .helpers import TWEET, TWEET2, engagement, take_dirty_into, write_rules
