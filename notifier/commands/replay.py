@@ -16,7 +16,7 @@ from ..rulefile import RuleFile, load_rules
 from ..rules import Decision, Engine, read_recorded
 from ..rules.catchup import CatchUp, Outage, outage_text
 from ..rules.expect import ExpectFileError, compare, dump_expected, load_expected
-from ..rules.explain import Explanation, TargetReplay, explain_event, format_explanation, format_header
+from ..rules.explain import Explainer, Explanation, TargetReplay, format_explanation, format_header
 from ..rules.replay import RecordedEvent
 from ..rules.templates import utc_seconds
 
@@ -139,6 +139,7 @@ class _Printer:
         self.explain = explain
         self.out = out
         self.printed = 0
+        self.explainer = Explainer(ruleset)
         # The target side of explanations: quiet hours and budgets on the replay's clock.
         self.targets = TargetReplay(ruleset)
 
@@ -174,7 +175,7 @@ class _Printer:
                             "each tweet's first event is a catch-up")
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
             return
-        explanations = explain_event(self.ruleset, step.decisions, step.alerts)
+        explanations = self.explainer.explain(step.decisions, step.alerts)
         for alert in step.alerts:
             explanations += self.targets.route(alert, event.ts)
         if not explanations:
