@@ -8,10 +8,11 @@
 """
 
 from .conditions import Condition, ConditionError, compile_condition
-from .engine import Decision, Engine
+from .decision import Decision
+from .engine import Engine
+from .engine_state import EngineState
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, Trigger, When
 from .replay import RecordedEvent, read_recorded, replay
-from .engine_state import EngineState
 from .templates import Template, TemplateError, compile_template
 
 __all__ = [
