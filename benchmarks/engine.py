@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from notifier.rules import Engine, load_rules
+from notifier.rulefile import load_rules
+from notifier.rules import Engine
 from notifier.stream.parse import _decode_line, parse_message
 
 FIRST_ID = 1850000000000000000

@@ -3,7 +3,7 @@
 The layers, in the order data flows through them:
 
 - :mod:`notifier.stream` — the live_pipeline client (``StreamClient``, ``StreamingSession``, ``Topic``, events);
-- :mod:`notifier.rules` — rule files and the pure rule engine (``load_rules``, ``Engine``);
+- :mod:`notifier.rules` — the pure rule engine (``Engine``), fed by :mod:`notifier.rulefile` (``load_rules``);
 - :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
 - :mod:`notifier.daemon` — ``notifier run``, which joins them.
 
@@ -39,7 +39,8 @@ _EXPORTS = {
         ),
         "notifier.exceptions",
     ),
-    **dict.fromkeys(("Decision", "Engine", "EngineState", "RuleSet", "load_rules"), "notifier.rules"),
+    **dict.fromkeys(("Decision", "Engine", "EngineState", "RuleSet"), "notifier.rules"),
+    **dict.fromkeys(("RuleFile", "load_rules"), "notifier.rulefile"),
     **dict.fromkeys(
         (
             "Backoff",
@@ -86,6 +87,7 @@ __all__ = [
     "Payload",
     "ProtocolError",
     "RateLimitedError",
+    "RuleFile",
     "RuleFileError",
     "RuleSet",
     "SessionNotFoundError",
@@ -137,7 +139,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StateError,
         StreamError,
     )
-    from .rules import Decision, Engine, EngineState, RuleSet, load_rules
+    from .rulefile import RuleFile, load_rules
+    from .rules import Decision, Engine, EngineState, RuleSet
     from .stream import (
         Backoff,
         ConfigEvent,

@@ -22,7 +22,8 @@ from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFile
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
-from .rules import Engine, EngineState, RuleSet, load_rules
+from .rulefile import RuleFile, load_rules
+from .rules import Engine, EngineState
 from .state import StateStore
 from .stream.auth import resolve_cookies
 from .stream.supervisor import StreamSupervisor
@@ -56,13 +57,13 @@ class Parts:
     outbox: Outbox
     deliverer: Deliverer
     pipeline: Pipeline
-    reloader: RuleReloader[tuple[RuleSet, TargetSet]]
+    reloader: RuleReloader[tuple[RuleFile, TargetSet]]
     supervisor: StreamSupervisor | None
     replayer: Replayer | None
     state_path: Path
     scratch: Path | None
 
-    async def apply_rules(self, loaded: tuple[RuleSet, TargetSet]) -> None:
+    async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
         ruleset, targets = loaded
         old_topics = set(self.pipeline.ruleset.topics)
@@ -78,7 +79,7 @@ class Parts:
             await self.supervisor.apply(new_topics)
 
 
-def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleSet, TargetSet]:
+def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
     """The rule file and the targets it names (console:// ones in a dry run)."""
     from .delivery import build_targets  # noqa: PLC0415 - Apprise loads only when a run needs it
     from .delivery.dryrun import dry_run_targets  # noqa: PLC0415
@@ -173,7 +174,7 @@ def assemble(
     return parts
 
 
-def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleSet, TargetSet]:
+def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
     try:
         return load_rule_file(config, env)
     except RuleFileError as exc:
@@ -186,7 +187,7 @@ def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleSet, TargetSet]:
         raise StartupFailure(str(exc), "targets_invalid") from None
 
 
-def _quiet_own_user_id(config: Config, ruleset: RuleSet, env: Mapping[str, str]) -> str | None:
+def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:
     """In a replay the cookies are optional; use them only to know our own DMs."""
     try:
         return resolve_cookies(config.cookies, ruleset.account_cookies, env).user_id

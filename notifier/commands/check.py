@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..exceptions import RuleFileError
 
 if TYPE_CHECKING:
-    from ..rules import RuleSet
+    from ..rulefile import RuleFile
 
 __all__ = ["add_parser", "check", "summary"]
 
@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def check(args: argparse.Namespace) -> int:
     # Imported here, as in every command: `notifier --help` builds every parser.
-    from ..rules import load_rules
+    from ..rulefile import load_rules
 
     try:
         ruleset = load_rules(args.rules)
@@ -49,7 +49,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(ruleset: RuleSet, shown: str) -> str:
+def summary(ruleset: RuleFile, shown: str) -> str:
     """The text ``notifier check`` prints for a rule file that loads."""
     from ..delivery.targets import mask_url
     from ..rules.templates import human_duration

@@ -104,7 +104,7 @@ async def _record(
     # Imported here: `notifier --help` builds this parser and needs none of them.
     import asyncio
 
-    from ..rules import load_rules
+    from ..rulefile import load_rules
     from ..stream.auth import resolve_cookies
     from ..stream.client import StreamClient
 

@@ -16,7 +16,8 @@ from ..exceptions import ExpectFileError, RuleFileError
 # parser and needs none of it.
 if TYPE_CHECKING:
     from ..alert import Alert
-    from ..rules import Decision, Engine, RuleSet
+    from ..rulefile import RuleFile
+    from ..rules import Decision, Engine
     from ..rules.catchup import Outage
     from ..rules.explain import Explanation
     from ..stream.recording import RecordedEvent
@@ -131,8 +132,9 @@ def _explanation_json(step: Step, explanation: Explanation) -> str:
 class _Printer:
     """Writes the steps of a replay in the chosen form; counts the alerts."""
 
-    def __init__(self, ruleset: RuleSet, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
+    def __init__(self, ruleset: RuleFile, fmt: str, explain: bool, out: TextIO, header: str = "") -> None:
         from ..delivery.explain import TargetReplay
+        from ..rules.explain import Explainer
 
         self.ruleset = ruleset
         self.header = header
@@ -140,6 +142,7 @@ class _Printer:
         self.explain = explain
         self.out = out
         self.printed = 0
+        self.explainer = Explainer(ruleset)
         # The target side of explanations: quiet hours and budgets on the replay's clock.
         self.targets = TargetReplay({name: spec.policy for name, spec in ruleset.targets.items()})
 
@@ -160,7 +163,7 @@ class _Printer:
 
     def _explain(self, step: Step) -> None:
         from ..rules.catchup import outage_text
-        from ..rules.explain import explain_event, format_explanation, format_header
+        from ..rules.explain import format_explanation, format_header
 
         event = step.event
         # Digests whose quiet hours or budget ended before this event go out first.
@@ -178,7 +181,7 @@ class _Printer:
                             "each tweet's first event is a catch-up")
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
             return
-        explanations = explain_event(self.ruleset, step.decisions, step.alerts)
+        explanations = self.explainer.explain(step.decisions, step.alerts)
         for alert in step.alerts:
             explanations += self.targets.route(alert, event.ts)
         if not explanations:
@@ -210,9 +213,10 @@ def _expect_header(rules: str, events: str) -> str:
 
 
 def replay(args: argparse.Namespace) -> int:
-    from ..rules import Engine, load_rules
-    from ..stream.recording import read_recorded
+    from ..rulefile import load_rules
+    from ..rules import Engine
     from ..rules.expect import compare, load_expected
+    from ..stream.recording import read_recorded
 
     if args.format == "expect" and (args.explain or args.expect):
         print(

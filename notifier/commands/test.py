@@ -53,7 +53,7 @@ def run_test(args: argparse.Namespace) -> int:
         logging.getLogger("apprise").propagate = False
 
     from ..delivery import build_targets
-    from ..rules import load_rules
+    from ..rulefile import load_rules
 
     path = Path(args.rules)
     try:

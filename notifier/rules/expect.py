@@ -30,7 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..alert import Alert
 from ..exceptions import ExpectFileError
-from .load import _FLOAT_TAG, _INT_TAG, _NULL_TAG, unknown_key_fix
+from .yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
 from .templates import utc_seconds
 
 __all__ = ["ExpectFileError", "Expected", "ExpectedAlerts", "compare", "dump_expected", "load_expected"]
@@ -131,7 +131,7 @@ def _entry(item: Node, index: int, problem) -> Expected | None:
             problem(key_node, f"unknown key '{name}' in alert {index}", unknown_key_fix(name, _ALERT_KEYS))
             ok = False
             continue
-        if not isinstance(value_node, ScalarNode) or value_node.tag == _NULL_TAG:
+        if not isinstance(value_node, ScalarNode) or value_node.tag == NULL_TAG:
             problem(value_node, f"{name} of alert {index} must be a single value", f"write {name}: and a value")
             ok = False
             continue
@@ -155,7 +155,7 @@ def _entry(item: Node, index: int, problem) -> Expected | None:
 
 def _time(node: ScalarNode) -> int | None:
     text = node.value.strip()
-    if node.tag in (_INT_TAG, _FLOAT_TAG):
+    if node.tag in (INT_TAG, FLOAT_TAG):
         try:
             value = float(text)
         except ValueError:

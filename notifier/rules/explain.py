@@ -13,12 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..alert import Alert
-from .engine import Decision
+from .decision import Decision
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
 from .templates import utc_seconds
 
 __all__ = [
     "OUTCOMES",
+    "Explainer",
     "Explanation",
     "explain_event",
     "format_explanation",
@@ -61,43 +62,47 @@ class Explanation:
         return OUTCOMES.get(self.outcome, self.outcome)
 
 
-# A replay explains every event against the same rules: index them once, not
-# per event (with a thousand rules that was most of a replay's time).
-_last_index: tuple[RuleSet, dict[str, int], dict[str, Rule]] | None = None
+class Explainer:
+    """Explains events against one rule set.
 
+    A replay explains every event against the same rules, so their order and
+    names are indexed once, here, not per event (with a thousand rules that
+    was most of a replay's time). Make one per rule set.
+    """
 
-def _rule_index(ruleset: RuleSet) -> tuple[dict[str, int], dict[str, Rule]]:
-    """Each rule's place in the file and the rule itself, by name."""
-    global _last_index
-    cached = _last_index
-    if cached is None or cached[0] is not ruleset:
-        order = {rule.name: index for index, rule in enumerate(ruleset.rules)}
-        cached = _last_index = (ruleset, order, {rule.name: rule for rule in ruleset.rules})
-    return cached[1], cached[2]
+    __slots__ = ("_order", "_rules")
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self._order = {rule.name: index for index, rule in enumerate(ruleset.rules)}
+        self._rules = {rule.name: rule for rule in ruleset.rules}
+
+    def explain(self, decisions: Iterable[Decision], alerts: Sequence[Alert]) -> list[Explanation]:
+        """The explanations of one event: every decision and every fired rule, in rule-file order."""
+        order, rules = self._order, self._rules
+        found: list[tuple[int, int, Explanation]] = []
+        for position, decision in enumerate(decisions):
+            found.append((
+                order.get(decision.rule, len(order)), position,
+                Explanation(decision.rule, decision.key, decision.outcome, decision.detail,
+                            dict(decision.values), decision.matched),
+            ))
+        for position, alert in enumerate(alerts, len(found)):
+            # A catch-up alert may stand for the milestones of several rules.
+            names = alert.rules or (alert.rule,)
+            titles = alert.titles or (alert.title,)
+            for index, name in enumerate(names):  # type: ignore[arg-type]
+                merged = len(names) > 1  # type: ignore[arg-type]
+                explanation = _fired(rules.get(name), name, alert, titles[index], merged, index == 0)  # type: ignore[index]
+                found.append((order.get(name, len(order)), position, explanation))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [explanation for _, _, explanation in found]
 
 
 def explain_event(
     ruleset: RuleSet, decisions: Iterable[Decision], alerts: Sequence[Alert],
 ) -> list[Explanation]:
-    """The explanations of one event: every decision and every fired rule, in rule-file order."""
-    order, rules = _rule_index(ruleset)
-    found: list[tuple[int, int, Explanation]] = []
-    for position, decision in enumerate(decisions):
-        found.append((
-            order.get(decision.rule, len(order)), position,
-            Explanation(decision.rule, decision.key, decision.outcome, decision.detail,
-                        dict(decision.values), decision.matched),
-        ))
-    for position, alert in enumerate(alerts, len(found)):
-        # A catch-up alert may stand for the milestones of several rules.
-        names = alert.rules or (alert.rule,)
-        titles = alert.titles or (alert.title,)
-        for index, name in enumerate(names):
-            merged = len(names) > 1
-            explanation = _fired(rules.get(name), name, alert, titles[index], merged, index == 0)
-            found.append((order.get(name, len(order)), position, explanation))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [explanation for _, _, explanation in found]
+    """The explanations of one event against ``ruleset``; explaining many, keep an :class:`Explainer`."""
+    return Explainer(ruleset).explain(decisions, alerts)
 
 
 def _fired(
@@ -129,7 +134,7 @@ def _fired(
     detail = f'{cause}: "{title}" → {", ".join(alert.targets)}'
     if merged:
         detail += f' (sent as one catch-up alert: "{alert.title}")'
-    elif alert.catch_up is not None:
+    elif "catch_up" in fields:
         detail += " (a catch-up after an outage)"
     suppressed = fields.get("suppressed")
     if suppressed:

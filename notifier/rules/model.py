@@ -1,18 +1,16 @@
 """What a rule file means, as immutable values.
 
-:func:`notifier.rules.load_rules` builds these; the engine reads them. Nothing
-here touches the file system or the clock.
+:func:`notifier.rulefile.load_rules` builds these; the engine reads them.
+Nothing here touches the file system or the clock.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Union
-
-from ..delivery.policy import Budget, QuietWindow, TargetPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .conditions import Condition
@@ -29,7 +27,6 @@ __all__ = [
     "On",
     "Rule",
     "RuleSet",
-    "TargetSpec",
     "Trigger",
     "When",
     "canonical_field",
@@ -71,33 +68,6 @@ def canonical_field(name: str) -> str | None:
 def field_label(name: str) -> str:
     """The word people use for a field: ``retweets`` -> ``reposts``."""
     return _LABELS.get(name, name)
-
-
-@dataclass(frozen=True, slots=True)
-class TargetSpec:
-    """A named notification target of the rule file.
-
-    ``url`` holds secrets: it is left out of the repr; show ``mask_url(url)``.
-    ``policy`` holds the target's quiet hours (in its zone) and budget, when
-    the file gives the target as a mapping; the default policy holds nothing back.
-    """
-
-    name: str
-    url: str = field(repr=False)
-    line: int = 0
-    policy: TargetPolicy = TargetPolicy()
-
-    @property
-    def quiet(self) -> QuietWindow | None:
-        return self.policy.quiet
-
-    @property
-    def tz(self) -> str | None:
-        return self.policy.tz
-
-    @property
-    def budget(self) -> Budget | None:
-        return self.policy.budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,16 +210,16 @@ DEFAULT_MAX_GAP = 300.0
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """A loaded rule file: only ever built by :func:`load_rules`, so always valid."""
+    """The rules the engine runs: only ever built by :func:`~notifier.rulefile.load_rules`, so always valid.
+
+    The rule file around them (targets, account) is a
+    :class:`~notifier.rulefile.RuleFile`, a RuleSet with those parts.
+    """
 
     path: Path
     rules: tuple[Rule, ...]
-    targets: Mapping[str, TargetSpec]
-    account_cookies: str | None = None
-    targets_from: Path | None = None
     disabled: tuple[Rule, ...] = ()
     topics: frozenset[str] = frozenset()
-    tags: frozenset[str] = frozenset()
     # defaults.max_gap: a stream outage longer than this (seconds) makes the
     # first alerts after reconnecting say they are a catch-up.
     max_gap: float = DEFAULT_MAX_GAP

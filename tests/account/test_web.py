@@ -12,7 +12,7 @@ from notifier.account import FEATURES, XWebClient
 from notifier.exceptions import AuthenticationError, QueryRejectedError, RateLimitedError, WebAPIError
 from notifier.logs import secret_filter
 from notifier.stream.auth import BEARER_TOKEN, Cookies
-from tests.fakes.x_web import INBOX_INITIAL_STATE, USER_UPDATES, FakeXWeb
+from tests.fakes.x_web import INBOX_INITIAL_STATE, USER_UPDATES
 
 
 async def all_pages(client: XWebClient, user_id: str, **kwargs) -> list[list[str]]:

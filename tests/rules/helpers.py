@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from notifier.rules import Engine, EngineState, RuleSet, load_rules
+from notifier.rulefile import RuleFile, load_rules
+from notifier.rules import Engine, EngineState
 from notifier.stream.events import DMTypingEvent, DMUpdateEvent, Payload, TweetEngagementEvent
 
 TWEET = "1850000000000000000"
@@ -50,7 +51,7 @@ def write_rules(folder: Path, rules: str, *, header: str = HEADER, name: str = "
     return path
 
 
-def ruleset(folder: Path, rules: str, **kwargs) -> RuleSet:
+def ruleset(folder: Path, rules: str, **kwargs) -> RuleFile:
     return load_rules(write_rules(folder, rules, **kwargs), env={})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from notifier.cli import main
-from notifier.rules import load_rules
+from notifier.rulefile import load_rules
 from notifier.stream.recording import line_ts, read_recorded
 
 from .helpers import CONV, HEADER, OTHER, OWN, TWEET, write_rules

@@ -10,7 +10,7 @@ import pytest
 from notifier.cli import main
 from notifier.rules import Decision, Engine
 from notifier.rules.catchup import merge_milestones
-from notifier.rules.explain import Explanation, explain_event, format_explanation
+from notifier.rules.explain import Explainer, Explanation, explain_event, format_explanation
 
 from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, combine, engagement, engine, ruleset, write_rules
 
@@ -201,3 +201,15 @@ def test_each_rule_set_is_explained_in_its_own_order(tmp_path) -> None:
     assert len(alerts) == 2
     names = [[x.rule for x in explain_event(rules, [], alerts)] for rules in (first, second, first)]
     assert names == [["Likes", "Reposts"], ["Reposts", "Likes"], ["Likes", "Reposts"]]
+
+
+def test_an_explainer_keeps_to_the_rule_set_it_was_made_for(tmp_path) -> None:
+    """Two explainers made for two rule files each explain in their own file's order, in turn."""
+    first = ruleset(tmp_path, combine(LIKES, REPOSTS), name="first.yaml")
+    second = ruleset(tmp_path, combine(REPOSTS, LIKES), name="second.yaml")
+    eng = Engine(first)
+    eng.process(TOPIC, engagement(likes=10, retweets=10), 0)
+    alerts = eng.process(TOPIC, engagement(likes=1000, retweets=100), 1)
+    explainers = [Explainer(first), Explainer(second)]
+    names = [[x.rule for x in explainer.explain([], alerts)] for explainer in (*explainers, *explainers)]
+    assert names == [["Likes", "Reposts"], ["Reposts", "Likes"]] * 2

@@ -6,8 +6,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from notifier.rules import Engine, EngineState, load_rules
-from notifier.rules.engine import _MilestoneRule, _Watch
+from notifier.rulefile import load_rules
+from notifier.rules import Engine, EngineState
+from notifier.rules.plans import Watch as _Watch
+from notifier.rules.triggers.milestones import MilestoneRule as _MilestoneRule
+from notifier.rules.engine_state import RuleEntry
 
 from .helpers import TWEET, TWEET2, engagement, take_dirty_into, write_rules
 
@@ -128,7 +131,7 @@ def test_a_watch_mirrors_what_it_is_attached_to(rules):
     every = next(rule for rule in rules.rules if rule.kind == "every")
     watch = _Watch(_MilestoneRule(every), "r:x", 1)
     assert (watch.state, watch.mark, watch.next) == (None, None, None)
-    state = {"m": 200}
+    state = RuleEntry({"m": 200})
     watch.attach(state)
     assert (watch.mark, watch.next) == (200, 300)
     watch.set_mark(400)

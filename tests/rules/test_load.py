@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from notifier.exceptions import RuleFileError
-from notifier.rules import Every, Gain, Milestones, On, When, load_rules
+from notifier.rulefile import load_rules
+from notifier.rules import Every, Gain, Milestones, On, When
 
 from .helpers import CONV, HEADER, TWEET, combine, ruleset, write_rules
 
@@ -480,7 +481,7 @@ def test_positions_are_the_same_with_either_yaml_parser(tmp_path, monkeypatch, l
 
     if not hasattr(yaml, loader):  # pragma: no cover - PyYAML built without libyaml
         pytest.skip("libyaml is not available")
-    monkeypatch.setattr("notifier.rules.load._YAML_LOADER", getattr(yaml, loader))
+    monkeypatch.setattr("notifier.rulefile.load._YAML_LOADER", getattr(yaml, loader))
     found = problems(tmp_path, f"""
         - name: A
           tweets: ["{TWEET}"]

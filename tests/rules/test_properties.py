@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.rules import Engine, EngineState, load_rules
+from notifier.rulefile import load_rules
+from notifier.rules import Engine, EngineState
 
 from .helpers import CONV, OTHER, OWN, TOPIC, TWEET, dm, engagement, take_dirty_into, write_rules
 

@@ -7,7 +7,7 @@ import pytest
 from notifier.delivery import build_targets
 from notifier.delivery.policy import Budget, QuietWindow, TargetPolicy
 from notifier.exceptions import RuleFileError
-from notifier.rules import load_rules
+from notifier.rulefile import load_rules
 
 from .helpers import CONV, HEADER, TWEET, ruleset, write_rules
 

@@ -1,0 +1,14 @@
+"""The rule file: a layer above the engine and delivery that reads both from one YAML file.
+
+``load_rules(path)`` reads and checks a rule file (every problem at once) into
+a :class:`RuleFile`: the :class:`~notifier.rules.model.RuleSet` the engine
+runs, plus the targets, target policies and account that delivery and the
+stream client use.
+"""
+
+from .durations import parse_duration
+from .load import load_rules
+from .model import RuleFile, TargetSpec
+from .rules import TYPING_COOLDOWN
+
+__all__ = ["TYPING_COOLDOWN", "RuleFile", "TargetSpec", "load_rules", "parse_duration"]

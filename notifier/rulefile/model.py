@@ -1,0 +1,54 @@
+"""What a rule file holds beyond its rules: targets, Apprise tags, the account.
+
+The engine runs a :class:`~notifier.rules.model.RuleSet`; a loaded file is a
+:class:`RuleFile`, the same rules plus what delivery and the stream client
+need, so code that reads ``ruleset.targets`` keeps one object to pass around.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..delivery.policy import Budget, QuietWindow, TargetPolicy
+from ..rules.model import RuleSet
+
+__all__ = ["RuleFile", "TargetSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """A named notification target of the rule file.
+
+    ``url`` holds secrets: it is left out of the repr; show ``mask_url(url)``.
+    ``policy`` holds the target's quiet hours (in its zone) and budget, when
+    the file gives the target as a mapping; the default policy holds nothing back.
+    """
+
+    name: str
+    url: str = field(repr=False)
+    line: int = 0
+    policy: TargetPolicy = TargetPolicy()
+
+    @property
+    def quiet(self) -> QuietWindow | None:
+        return self.policy.quiet
+
+    @property
+    def tz(self) -> str | None:
+        return self.policy.tz
+
+    @property
+    def budget(self) -> Budget | None:
+        return self.policy.budget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleFile(RuleSet):
+    """A loaded rule file: only ever built by :func:`~notifier.rulefile.load_rules`, so always valid."""
+
+    targets: Mapping[str, TargetSpec]
+    account_cookies: str | None = None
+    targets_from: Path | None = None
+    tags: frozenset[str] = frozenset()

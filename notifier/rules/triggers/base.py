@@ -1,0 +1,104 @@
+"""What every kind of compiled rule shares: identity, templates, cooldown, firing.
+
+A trigger kind (:mod:`.when`, :mod:`.milestones`, :mod:`.gain`, :mod:`.dm`)
+subclasses :class:`CompiledRule` with its own ``run`` and the shape of its
+saved state; the engine's plans call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...alert import Alert
+from ..decision import Decision
+from ..engine_state import RuleEntry
+from ..model import FIELDS, Rule
+from ..templates import event_time, held_back_note
+from ..texts import DEFAULT_TEXTS, counts_line, held_back
+
+__all__ = ["ALWAYS", "FIELD_BITS", "CompiledRule"]
+
+
+# Bit per snapshot field, to skip rules whose fields an event did not change.
+# Engine.process spells these out as literals (1, 2, 4, ...) in this order.
+FIELD_BITS = {name: 1 << index for index, name in enumerate(FIELDS)}
+if list(FIELD_BITS) != ["likes", "retweets", "replies", "quotes", "views", "view_state"]:  # pragma: no cover
+    raise ImportError("notifier.rules.model.FIELDS changed order; update Engine.process")
+ALWAYS = 64  # the bit of rules that run on every event of their tweet (gain)
+
+
+class CompiledRule:
+    """A rule ready to run: its trigger logic, templates and identity."""
+
+    __slots__ = (
+        "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
+        "once", "rid", "rule", "title", "message", "urgent",
+    )
+
+    def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
+        self.rule = rule
+        self.name = rule.name
+        self.rid = rule.identity
+        self.kind = rule.kind
+        self.cooldown = rule.cooldown
+        self.once = rule.once
+        self.initial = rule.initial_fire
+        self.notify = rule.notify
+        self.notify_type = notify_type
+        self.urgent = rule.urgent
+        default_title, default_message = DEFAULT_TEXTS[texts]
+        self.title = rule.title or default_title
+        self.message = rule.message or default_message
+        self.mask = 0
+        self.always = False
+
+    def decide(
+        self, explain: list | None, topic: str, key: str, outcome: str, matched: bool | None,
+        detail: str, values: Mapping[str, object],
+    ) -> None:
+        if explain is not None:
+            explain.append(Decision(self.name, topic, key, outcome, matched, detail, dict(values)))
+
+    def cooling(self, state: RuleEntry, now: float) -> bool:
+        last = state.last_fired
+        return last is not None and self.cooldown > 0 and now - last < self.cooldown
+
+    def hold_back(self, state: RuleEntry, now: float) -> str:
+        """Count a match the cooldown suppressed; the detail for explanations."""
+        state.hold_back(now)
+        left = self.cooldown - (now - state.last_fired)  # type: ignore[operator]
+        return held_back(left)
+
+    def fire(
+        self, state: RuleEntry | None, topic: str, key: str, now: float, values: dict[str, Any],
+    ) -> Alert:
+        suppressed, since = 0, None
+        if state is not None:
+            suppressed, since = state.record_firing(now, self.once)
+        values["time"] = event_time(now)
+        title = self.title.render(values)
+        message = self.message.render(values)
+        fields = {name: value for name, value in values.items() if name != "time"}
+        fields["time"] = values["time"].isoformat()
+        if suppressed:
+            fields["suppressed"] = suppressed
+            fields["suppressed_since"] = since
+            # Whatever the template, the reader learns what the cooldown held back.
+            message = f"{message}\n{held_back_note(suppressed, since, now)}"
+        return Alert(
+            rule=self.name, topic=topic, key=key, title=title, message=message,
+            targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
+            urgent=self.urgent, fields=fields, group_wait=self.rule.group_wait,
+        )
+
+    def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:
+        values: dict[str, Any] = dict(snapshot)
+        values["rule"] = self.name
+        values["tweet_id"] = key
+        values["url"] = f"https://x.com/i/status/{key}"
+        values["counts"] = counts_line(snapshot)
+        return values
+
+    # Whether a saved entry has the shape this rule kind writes.
+    valid = staticmethod(RuleEntry.valid_timing)

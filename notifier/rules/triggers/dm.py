@@ -1,0 +1,56 @@
+"""DM rules (``on: message`` / ``on: typing``): fire per event, unless once or a cooldown holds it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...alert import Alert
+from ..engine_state import EngineState, RuleEntry
+from ..model import On, Rule
+from .. import texts
+from .base import CompiledRule
+
+__all__ = ["DMRule"]
+
+
+
+class DMRule(CompiledRule):
+    __slots__ = ("typing",)
+
+    def __init__(self, rule: Rule) -> None:
+        trigger = rule.trigger
+        assert isinstance(trigger, On)
+        super().__init__(rule, trigger.event, "info")
+        self.typing = trigger.event == "typing"
+
+    def run_dm(
+        self, memory: EngineState, own_user_id: str | None, topic: str, key: str, rkey: str, user_id: str,
+        now: float, explain: list | None,
+    ) -> Alert | None:
+        if own_user_id and user_id == own_user_id:
+            if explain is not None:
+                self.decide(explain, topic, key, "own", False, texts.OWN_MESSAGE,
+                            {"user_id": user_id})
+            return None
+        state = memory.rule_entry(rkey)
+        if state is not None:
+            if state.fired_once:
+                if explain is not None:
+                    self.decide(explain, topic, key, "once", True, texts.ONCE,
+                                {"user_id": user_id})
+                return None
+            if self.cooling(state, now):
+                detail = self.hold_back(state, now)
+                memory.changes.add(rkey)
+                self.decide(explain, topic, key, "cooldown", True, detail, {"user_id": user_id})
+                return None
+        elif self.cooldown > 0 or self.once:
+            # Only a cooldown or once needs memory; plain DM rules keep none.
+            state = memory.add_rule_entry(rkey, RuleEntry())
+        if state is not None:
+            memory.changes.add(rkey)
+        values: dict[str, Any] = {
+            "rule": self.name, "conversation_id": key, "user_id": user_id,
+            "url": f"https://x.com/messages/{key}",
+        }
+        return self.fire(state, topic, key, now, values)

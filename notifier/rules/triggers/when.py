@@ -1,0 +1,129 @@
+"""``when: EXPR`` rules: fire when the condition becomes true, re-arm when it is false again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...alert import Alert
+from ..engine_state import EngineState, RuleEntry
+from ..model import Rule, When
+from .. import texts
+from .base import FIELD_BITS, CompiledRule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plans import Watch
+
+__all__ = ["WhenRule"]
+
+
+
+class WhenRule(CompiledRule):
+    __slots__ = ("condition", "fast", "rearm")
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule, "when", "info")
+        assert isinstance(rule.trigger, When)
+        self.condition = rule.trigger.condition
+        self.fast = self.condition.fast
+        self.rearm = rule.rearm_when
+        names = set(self.condition.names) | (set(self.rearm.names) if self.rearm else set())
+        self.mask = sum(FIELD_BITS[name] for name in names)
+
+    def run(
+        self, watch: Watch, memory: EngineState, dirty: set, topic: str, key: str, snap: dict, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        try:
+            value = self.fast(snap)
+        except KeyError:
+            value = self.condition.kleene(snap)
+        state = watch.state
+        if state is not None:
+            if watch.armed:
+                if value:
+                    return self.matched(watch, state, dirty, topic, key, snap, now, explain)
+            elif not value:
+                return self.maybe_rearm(watch, state, dirty, topic, key, snap, explain)
+            if explain is not None:
+                self.explain_steady(state, value, topic, key, snap, explain)
+            return None
+        if value is None:
+            if explain is not None:
+                self.decide(explain, topic, key, "unknown", None,
+                            texts.not_known(self.condition.source), self.condition.values(snap))
+            return None
+        # The first observation with a known answer only sets the state.
+        state = memory.add_rule_entry(watch.rkey, RuleEntry.edge(not value))
+        watch.attach(state)
+        if value and self.initial:
+            watch.armed = state.armed = False
+            return self.fire(state, topic, key, now, self.values(key, snap))
+        if explain is not None:
+            source = self.condition.source
+            detail = texts.when_first(source, bool(value))
+            self.decide(explain, topic, key, "initial", bool(value), detail, self.condition.values(snap))
+        return None
+
+    def matched(
+        self, watch: Watch, state: RuleEntry, dirty: set, topic: str, key: str, snap: dict, now: float,
+        explain: list | None,
+    ) -> Alert | None:
+        """Armed and true: fire, unless once or the cooldown holds it back."""
+        values = self.condition.values(snap) if explain is not None else {}
+        if state.fired_once:
+            self.decide(explain, topic, key, "once", True, texts.ONCE, values)
+            return None
+        watch.armed = state.armed = False
+        dirty.add(watch.rkey)
+        if self.cooling(state, now):
+            self.decide(explain, topic, key, "cooldown", True, self.hold_back(state, now), values)
+            return None
+        return self.fire(state, topic, key, now, self.values(key, snap))
+
+    def maybe_rearm(
+        self, watch: Watch, state: RuleEntry, dirty: set, topic: str, key: str, snap: dict,
+        explain: list | None,
+    ) -> None:
+        """Disarmed and false: re-arm, and with rearm_when only when that holds too."""
+        if state.fired_once:
+            if explain is not None:
+                self.decide(explain, topic, key, "once", False, texts.ONCE,
+                            self.condition.values(snap))
+            return None
+        if self.rearm is None or self.rearm(snap) is True:
+            watch.armed = state.armed = True
+            dirty.add(watch.rkey)
+            if explain is not None:
+                self.decide(explain, topic, key, "rearmed", False,
+                            texts.when_rearmed(self.condition.source), self.condition.values(snap))
+            return None
+        if explain is not None:
+            values = self.condition.values(snap)
+            values.update(self.rearm.values(snap))
+            self.decide(explain, topic, key, "waiting", False,
+                        texts.when_rearm_pending(self.condition.source, self.rearm.source), values)
+        return None
+
+    def explain_steady(
+        self, state: RuleEntry, value: bool | None, topic: str, key: str, snap: dict, explain: list,
+    ) -> None:
+        """Nothing changes: armed and false, or disarmed and still true."""
+        source = self.condition.source
+        if state.armed:
+            detail = texts.when_no_match(source, value)
+            self.decide(explain, topic, key, "no_match", value, detail, self.condition.values(snap))
+        elif state.fired_once:
+            self.decide(explain, topic, key, "once", value, texts.ONCE,
+                        self.condition.values(snap))
+        else:
+            self.decide(explain, topic, key, "waiting", value,
+                        texts.when_still_holds(source),
+                        self.condition.values(snap))
+
+    def values(self, key: str, snap: Mapping[str, object]) -> dict[str, Any]:
+        values = self.tweet_values(key, snap)
+        values["condition"] = self.condition.source
+        return values
+
+    valid = staticmethod(RuleEntry.valid_edge)
