@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .alert import Alert
+from .durations import format_duration
 from .rules import Decision, Engine, RuleSet
-from .rules.catchup import CatchUp, Outage, outage_text
+from .rules.catchup import CatchUp, Outage
 from .stream.events import ConfigEvent, Payload
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
@@ -127,7 +128,7 @@ class Pipeline:
         if outage is not None:
             log.info(
                 "the stream was down for %s: the first alerts of each tweet are a catch-up",
-                outage_text(outage.seconds),
+                format_duration(outage.seconds),
                 extra={"event": "catch_up", "outage_seconds": round(outage.seconds, 1)},
             )
         return outage

@@ -162,7 +162,7 @@ class _Printer:
                 self.printed += 1
 
     def _explain(self, step: Step) -> None:
-        from ..rules.catchup import outage_text
+        from ..durations import format_duration
         from ..rules.explain import format_explanation, format_header
 
         event = step.event
@@ -177,7 +177,7 @@ class _Printer:
             if self.fmt == "text":
                 note = "connected"
                 if step.outage is not None:
-                    note = (f"reconnected after {outage_text(step.outage.seconds)} without a message: "
+                    note = (f"reconnected after {format_duration(step.outage.seconds)} without a message: "
                             "each tweet's first event is a catch-up")
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
             return

@@ -42,6 +42,7 @@ from datetime import datetime
 from typing import Literal
 
 from ..alert import Alert
+from ..durations import format_duration
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .outbox import Outbox, OutboxRow
@@ -496,7 +497,7 @@ class Deliverer:
             title,
             target,
             attempt,
-            _duration(next_at - now),
+            format_duration(next_at - now),
             outcome.reason,
             extra={"event": "failed", "target": target.name, "rule": row.alert.rule},
         )
@@ -511,7 +512,7 @@ class Deliverer:
             row.alert.rule,
             target if target is not None else repr(row.target),
             attempts,
-            _duration(now - row.created_at),
+            format_duration(now - row.created_at),
             reason,
             extra={"event": "dead", "target": target.name if target else row.target, "rule": row.alert.rule},
         )
@@ -544,14 +545,3 @@ class Deliverer:
             self._on_result(result)
         except Exception:  # noqa: BLE001 - a broken observer must not stop delivery
             log.exception("the delivery result callback failed")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

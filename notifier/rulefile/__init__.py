@@ -6,7 +6,7 @@ runs, plus the targets, target policies and account that delivery and the
 stream client use.
 """
 
-from .durations import parse_duration
+from ..durations import parse_duration
 from .load import load_rules
 from .model import RuleFile, TargetSpec
 from .rules import TYPING_COOLDOWN

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..durations import parse_duration
 from ..exceptions import RuleFileError
 from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
-from .durations import parse_duration
 
 __all__ = ["NodeReader"]
 
@@ -111,7 +111,7 @@ class NodeReader:
             self.error(node, f"{what} must be a duration", fix)
             return None
         try:
-            seconds = parse_duration(text)
+            seconds = parse_duration(text, zero=True)
         except ValueError:
             if node.tag in (INT_TAG, FLOAT_TAG):
                 fix = f"add a unit: {text}s, {text}m, {text}h or {text}d"

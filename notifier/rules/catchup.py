@@ -30,28 +30,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..alert import Alert
+from ..durations import format_duration
 from .model import DEFAULT_MAX_GAP
 
-__all__ = ["DEFAULT_MAX_GAP", "CatchUp", "Outage", "merge_milestones", "outage_text"]
+__all__ = ["DEFAULT_MAX_GAP", "CatchUp", "Outage", "merge_milestones"]
 
 _ENGAGEMENT = "/tweet_engagement/"
 # Alert kinds that are milestones (``every`` and ``milestones`` rules).
 _MILESTONE_KINDS = frozenset({"every", "milestones"})
-
-
-def outage_text(seconds: float) -> str:
-    """``45 s``, ``12 min``, ``2 h 5 min``, ``3 d 4 h``: an outage's length, in words people use."""
-    seconds = max(int(round(seconds)), 0)
-    if seconds < 120:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 120:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +54,7 @@ class Outage:
     @property
     def label(self) -> str:
         """``catch-up after 12 min outage``."""
-        return f"catch-up after {outage_text(self.seconds)} outage"
+        return f"catch-up after {format_duration(self.seconds)} outage"
 
 
 class CatchUp:

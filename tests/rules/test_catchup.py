@@ -5,11 +5,22 @@ from __future__ import annotations
 import pytest
 
 from notifier.alert import Alert
+from notifier.durations import format_duration
 from notifier.exceptions import RuleFileError
 from notifier.rules import Engine
-from notifier.rules.catchup import CatchUp, Outage, merge_milestones, outage_text
+from notifier.rules.catchup import CatchUp, Outage, merge_milestones
 
-from .helpers import CONV, HEADER, TOPIC, TOPIC2, TWEET, TWEET2, engagement, engine, ruleset
+from .helpers import (
+    CONV,
+    HEADER,
+    TOPIC,
+    TOPIC2,
+    TWEET,
+    TWEET2,
+    engagement,
+    engine,
+    ruleset,
+)
 
 DM_TOPIC = f"/dm_update/{CONV}"
 
@@ -53,7 +64,7 @@ def two_milestone_rules_seen_once(tmp_path, *, likes_urgent: bool = False) -> tu
 )
 def test_outage_text_reads_like_people_write(seconds: float, text: str) -> None:
     """Outage lengths are seconds, minutes, hours with minutes, or days with hours."""
-    assert outage_text(seconds) == text
+    assert format_duration(seconds) == text
 
 
 def test_first_connection_is_never_a_catch_up() -> None:
