@@ -146,6 +146,11 @@ class Deliverer:
         )
 
     @property
+    def outbox(self) -> Outbox:
+        """The outbox this deliverer sends from."""
+        return self._outbox
+
+    @property
     def in_flight(self) -> int:
         """How many sends are under way."""
         return len(self._in_flight)

@@ -30,7 +30,9 @@ def test_uses_wal_and_leaves_outbox_tables_alone(tmp_path: Path) -> None:
     other.commit()
     with StateStore(path) as store:
         store.save({"k": {"v": 1}})
-        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        fresh = sqlite3.connect(path)  # the mode is the file's: a new connection reads it
+        assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        fresh.close()
     assert other.execute("SELECT body FROM outbox").fetchall() == [("pending",)]
     other.close()
 
@@ -40,7 +42,9 @@ def test_unreadable_entry_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFi
     path = tmp_path / "state.db"
     with StateStore(path) as store:
         store.save({"good": {"v": 1}})
-        store._db.execute("INSERT INTO rule_state VALUES ('bad', 'not json')")
+        with sqlite3.connect(path) as other:
+            other.execute("INSERT INTO rule_state VALUES ('bad', 'not json')")
+        other.close()
         assert store.load() == {"good": {"v": 1}}
     assert "unreadable" in caplog.text
 

@@ -26,7 +26,7 @@ async def test_overflow_waits_and_goes_out_as_one_digest_when_the_budget_frees(s
     """3/h and five alerts from two rules: three now, the other two as one digest an hour after the first send."""
     clock = FakeClock(NOON)
     deliverer = await start_deliverer(budget_targets(receiver), clock=clock)
-    box: Outbox = deliverer._outbox
+    box: Outbox = deliverer.outbox
     alerts = [make_alert("hook", "other", rule=f"Rule {n % 2}", title=f"alert {n}", ts=NOON + n) for n in range(5)]
     deliverer.enqueue(alerts)
     assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 3 and len(arrived(r, "/other")) == 5)
@@ -71,7 +71,7 @@ async def test_a_digest_counts_as_one_send(start_deliverer, receiver):
     assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 4)
     assert await deliverer.drain(timeout=5)
     assert arrived(receiver)[-1] == "fits"
-    (over,) = deliverer._outbox.rows("pending")
+    (over,) = deliverer.outbox.rows("pending")
     assert (over.alert.title, over.held, over.not_before) == ("over", "budget", NOON + 3600 + 3600)
 
 
@@ -111,7 +111,7 @@ async def test_a_finished_send_is_not_counted_twice(start_deliverer, receiver):
     deliverer.enqueue([make_alert("hook", title=f"alert {n}") for n in range(3)])
     assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 3)
     assert await deliverer.drain(timeout=5)
-    assert deliverer._outbox.rows("pending") == []
+    assert deliverer.outbox.rows("pending") == []
 
 
 async def test_minute_budget_slides(start_deliverer, receiver):
@@ -123,7 +123,7 @@ async def test_minute_budget_slides(start_deliverer, receiver):
     assert await deliverer.drain(timeout=5)
     clock.now = NOON + 50
     deliverer.enqueue([make_alert("hook", title="b")])
-    assert await wait_until(lambda: [r.not_before for r in deliverer._outbox.rows("pending")] == [NOON + 105])
+    assert await wait_until(lambda: [r.not_before for r in deliverer.outbox.rows("pending")] == [NOON + 105])
     clock.now = NOON + 105
     deliverer.wake()
     assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 2)
@@ -141,7 +141,7 @@ async def test_urgent_alerts_skip_quiet_hours_but_not_the_budget(start_deliverer
     assert await deliverer.drain(timeout=5)
     clock.now = night + 60
     deliverer.enqueue([make_alert("hook", title="urgent 2", urgent=True)])
-    assert await wait_until(lambda: [r.held for r in deliverer._outbox.rows("pending")] == ["budget"])
+    assert await wait_until(lambda: [r.held for r in deliverer.outbox.rows("pending")] == ["budget"])
     clock.now = night + 3600
     deliverer.wake()
     assert await receiver.wait_for_async(lambda r: len(arrived(r)) == 2)

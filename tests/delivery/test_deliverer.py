@@ -27,7 +27,7 @@ async def test_json_ntfy_and_mail_each_receive_the_alert(start_deliverer, receiv
     assert receiver.titles == [alert.title, alert.title]
     assert smtp.mails[0].subject == alert.title
     assert deliverer.results.count("sent") == 3
-    assert deliverer._outbox.depth() == 0
+    assert deliverer.outbox.depth() == 0
 
 
 async def test_notify_type_follows_the_alert(start_deliverer, receiver):
@@ -68,7 +68,7 @@ async def test_failures_retry_until_recovery_and_each_alert_arrives_once(start_d
     alerts = [make_alert("hook", "ntfy") for _ in range(3)]
     deliverer.enqueue(alerts)
     # Every (alert, target) failed at least twice before the server comes back.
-    box = deliverer._outbox
+    box = deliverer.outbox
     assert await wait_until(lambda: all(r.attempts >= 2 for r in box.rows()), timeout=15)
     assert len(box.rows()) == 6
     assert receiver.received == []
@@ -78,7 +78,7 @@ async def test_failures_retry_until_recovery_and_each_alert_arrives_once(start_d
     arrivals = Counter((d.path, d.title) for d in receiver.received)
     expected = {(path, a.title) for a in alerts for path in ("/hook", "/")}
     assert set(arrivals) == expected and set(arrivals.values()) == {1}
-    rows = deliverer._outbox.rows()
+    rows = deliverer.outbox.rows()
     assert {r.state for r in rows} == {"sent"} and all(r.attempts >= 3 for r in rows)
 
 

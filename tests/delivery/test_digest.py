@@ -124,7 +124,7 @@ async def test_quiet_hours_hold_alerts_and_send_one_digest_when_they_end(start_d
     """At night nothing is sent; at 07:00 everything that waited arrives as one digest, newest first."""
     clock = FakeClock(utc(2024, 6, 1, 23, 0))
     deliverer = await start_deliverer(night_targets(receiver), clock=clock)
-    box: Outbox = deliverer._outbox
+    box: Outbox = deliverer.outbox
     deliverer.enqueue([make_alert("hook", rule="Likes", title="2,000 likes", ts=clock.now)])
     clock.now = utc(2024, 6, 2, 3, 0)
     deliverer.enqueue([make_alert("hook", rule="DMs", title="New DM", ts=clock.now),
@@ -160,7 +160,7 @@ async def test_urgent_alerts_skip_quiet_hours(start_deliverer, receiver):
     ])
     assert await receiver.wait_for_async(lambda r: len(r.received) == 2)
     assert sorted(receiver.titles) == ["flagged", "from an urgent rule"]
-    box: Outbox = deliverer._outbox
+    box: Outbox = deliverer.outbox
     assert await wait_until(lambda: [r.held for r in box.rows("pending")] == ["quiet"])
     assert box.rows("pending")[0].alert.title == "can wait"
 
@@ -170,7 +170,7 @@ async def test_one_alert_that_waited_goes_out_as_itself(start_deliverer, receive
     clock = FakeClock(utc(2024, 6, 1, 23, 0))
     deliverer = await start_deliverer(night_targets(receiver), clock=clock)
     deliverer.enqueue([make_alert("hook", title="Tweet passed 2,000 likes")])
-    assert await wait_until(lambda: deliverer._outbox.rows()[0].held == "quiet")
+    assert await wait_until(lambda: deliverer.outbox.rows()[0].held == "quiet")
     clock.now = utc(2024, 6, 2, 7, 0)
     deliverer.wake()
     assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
@@ -227,7 +227,7 @@ async def test_a_policy_removed_by_a_reload_releases_what_it_held(start_delivere
     clock = FakeClock(utc(2024, 6, 1, 23, 0))
     deliverer = await start_deliverer(night_targets(receiver), clock=clock)
     deliverer.enqueue([make_alert("hook", title="one"), make_alert("hook", title="two")])
-    assert await wait_until(lambda: [r.held for r in deliverer._outbox.rows()] == ["quiet", "quiet"])
+    assert await wait_until(lambda: [r.held for r in deliverer.outbox.rows()] == ["quiet", "quiet"])
     deliverer.replace_targets(build_targets({"hook": receiver.json_url()}))
     assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
     assert receiver.titles == ["2 alerts during quiet hours"]
@@ -242,7 +242,7 @@ async def test_group_wait_folds_a_burst_into_one_alert(start_deliverer, receiver
     clock = FakeClock(start)
     targets = build_targets({"hook": receiver.json_url()})
     deliverer = await start_deliverer(targets, clock=clock)
-    box: Outbox = deliverer._outbox
+    box: Outbox = deliverer.outbox
     for n in range(5):
         clock.now = start + n * 2.5
         deliverer.enqueue([dm(clock.now, group_wait=30)])
@@ -312,7 +312,7 @@ async def test_a_group_ready_in_quiet_hours_waits_for_the_morning_digest(start_d
                        make_alert("hook", rule="Likes", title="2,000 likes")])
     clock.now += 30
     deliverer.wake()
-    box: Outbox = deliverer._outbox
+    box: Outbox = deliverer.outbox
     assert await wait_until(lambda: sorted(r.held or "" for r in box.rows("pending")) == ["quiet", "quiet"])
     clock.now = utc(2024, 6, 2, 7, 0)
     deliverer.wake()

@@ -315,7 +315,7 @@ def test_gain_memory_is_bounded_whatever_the_rate(tmp_path):
         else:
             e.process(TOPIC, engagement(likes=step), now)
         if step % 997 == 0:
-            largest = max(largest, len(e.state._entries[rkey]["p"]))
+            largest = max(largest, len(e.state.entries()[rkey]["p"]))
     assert largest <= bound
     # The true rise over the last 600 s is 60,000; one bucket is 600/32 s = 1,875 events.
     assert abs(explain[0].values["gain"] - 60_000) <= 1_875
