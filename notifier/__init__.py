@@ -3,9 +3,13 @@
 The layers, in the order data flows through them:
 
 - :mod:`notifier.stream` — the live_pipeline client (``StreamClient``, ``StreamingSession``, ``Topic``, events);
+  :mod:`notifier.account` — X's web API, polled for an account's posts and DMs;
 - :mod:`notifier.rules` — the pure rule engine (``Engine``), fed by :mod:`notifier.rulefile` (``load_rules``);
+- :mod:`notifier.pipeline` — one event through the rules into the outbox, then the rules' state saved;
 - :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
-- :mod:`notifier.daemon` — ``notifier run``, which joins them.
+- :mod:`notifier.daemon` — ``notifier run``'s lifecycle, which joins them.
+
+The README's Development section says what each package owns and may import.
 
 The names below are imported on first use (PEP 562), not with the package:
 ``notifier --help`` must not pay for httpx, Apprise and the rest.

@@ -5,7 +5,9 @@ says quickly that counts moved or that a conversation changed, and polling
 finds what the stream cannot name (a new post, a new conversation, the text
 of a message). Parsing (:mod:`.timeline`, :mod:`.inbox`) is pure; the only
 I/O is :class:`~notifier.account.web.XWebClient`. GraphQL query ids and
-feature flags live in :mod:`.graphql`.
+feature flags live in :mod:`.graphql`; :mod:`.watcher` decides when to ask.
+It may import the leaves and ``notifier.stream.auth`` (cookies and headers);
+what it finds reaches the rules through the daemon's pipeline.
 """
 
 from .graphql import DEFAULT_QUERY_IDS, FEATURES, OPERATIONS, query_ids

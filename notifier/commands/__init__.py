@@ -1,0 +1,6 @@
+"""The sub-commands of ``notifier``, one module each (``check``, ``replay``, ``run``…).
+
+Each module's ``add_parser`` builds its part of ``notifier --help`` and must
+stay cheap: what a command needs (the daemon, httpx, Apprise) is imported
+inside the function that runs it. Commands may import anything in notifier.
+"""

@@ -7,6 +7,11 @@ sent; :class:`Deliverer` sends what the outbox holds, retrying until each
 :class:`TargetPolicy` (quiet hours, budget) and an alert's ``urgent`` and
 ``group_wait`` decide when; what had to wait goes out as one digest.
 ``console://`` targets print without Apprise; Apprise is imported only for other URLs.
+
+It owns everything after the outbox: targets, the one delivery plan (quiet
+hours → budget → digest), digests, and the Apprise and ``console://`` senders.
+It may import the leaves and :mod:`notifier.alert`, and ``notifier.rules``
+only for the types of explanations; never the stream.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@
 a :class:`RuleFile`: the :class:`~notifier.rules.model.RuleSet` the engine
 runs, plus the targets, target policies and account that delivery and the
 stream client use.
+
+It may import the engine (:mod:`notifier.rules`), ``notifier.delivery.policy``
+and ``targets`` (to check targets and policies where they are written),
+``notifier.stream.topics`` and the leaves; nothing imports it but the
+commands, the daemon's parts and the package's top level.
 """
 
 from ..durations import parse_duration

@@ -5,6 +5,12 @@
 ``Engine(ruleset).process(topic, payload, now)`` turns stream events into
 :class:`~notifier.alert.Alert` values, keeping its memory in an
 :class:`EngineState` the daemon saves.
+
+It owns deciding: the rule model, conditions, templates and texts, one module
+per trigger kind, the engine's state, catch-up, explanations and ``--expect``
+files. It is pure (no sockets, files or clocks) and may import only the
+leaves, :mod:`notifier.alert` and ``notifier.stream.events``/``topics``: never
+delivery, and never the rule-file layer that feeds it.
 """
 
 from .conditions import Condition, ConditionError, compile_condition

@@ -3,6 +3,11 @@
 The names below are imported on first use (PEP 562): the rule engine reads
 ``notifier.stream.events`` and ``topics``, and must not pull in httpx and
 msgspec with them.
+
+It owns the source side: cookies and auth, the session that stays connected
+and subscribed, parsing and SSE framing, recordings, and the daemon's stream
+supervisor. It may import only notifier's leaves (``exceptions``, ``logs``,
+``backoff``); everything else imports it.
 """
 
 from __future__ import annotations

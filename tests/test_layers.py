@@ -1,0 +1,56 @@
+"""The layers point one way: what each package of notifier may import, checked on the source."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "notifier"
+
+# module prefix → notifier modules it must never import (even lazily or for typing).
+FORBIDDEN = {
+    "notifier.rules": ("notifier.delivery", "notifier.rulefile", "notifier.daemon", "notifier.pipeline"),
+    "notifier.stream": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.account"),
+    "notifier.delivery": ("notifier.stream", "notifier.rulefile", "notifier.account", "notifier.daemon"),
+    "notifier.account": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.daemon"),
+}
+LEAVES = ("notifier.logs", "notifier.durations", "notifier.exitcodes", "notifier.backoff", "notifier.alert")
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found.append((name, path))
+    return found
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module
+            if base:
+                imported.add(base)
+                imported.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return {module for module in imported if module.startswith("notifier")}
+
+
+@pytest.mark.parametrize(("name", "path"), _modules(), ids=[name for name, _ in _modules()])
+def test_each_module_imports_only_what_its_layer_may(name: str, path: Path) -> None:
+    """The engine never imports delivery or the rule file; the stream nothing above it; leaves nothing."""
+    imported = _imports(name, path)
+    if name in LEAVES:
+        allowed = {"notifier.exceptions"} if name == "notifier.alert" else set()
+        assert imported <= allowed, f"{name} is a leaf but imports {sorted(imported - allowed)}"
+    for prefix, forbidden in FORBIDDEN.items():
+        if name == prefix or name.startswith(prefix + "."):
+            wrong = sorted(m for m in imported if m.startswith(forbidden))
+            assert not wrong, f"{name} must not import {wrong}"
