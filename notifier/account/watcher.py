@@ -83,8 +83,8 @@ class AccountSink(Protocol):
         """A new message from someone else (never one sent before notifier first started)."""
         ...
 
-    def conversations(self, ids: frozenset[str]) -> None:
-        """Every conversation the inbox has shown so far (new ones included)."""
+    def conversations(self, ids: Sequence[str]) -> None:
+        """Every conversation the inbox has shown so far, the most recently active first."""
         ...
 
 
@@ -165,6 +165,8 @@ class AccountWatcher:
         self._timelines = [_Timeline(follow) for follow in plan.follows]
         self._senders: dict[str, Sender] = {}
         self._trusted: dict[str, bool] = {}
+        # Conversation → the id of its newest message seen, to list the active ones first.
+        self._active: dict[str, int] = {}
         self._ring = asyncio.Event()
         # Endpoint → when it may be asked again (poll interval, or X's reset after a 429).
         self._next: dict[str, float] = {}
@@ -176,10 +178,20 @@ class AccountWatcher:
         if self._plan.dms:
             self._ring.set()
 
+    def replace_plan(self, plan: WatchPlan) -> None:
+        """Follow what a reloaded rule file asks for; accounts still followed keep what is known."""
+        known = {t.follow.account: t for t in self._timelines}
+        self._timelines = []
+        for follow in plan.follows:
+            old = known.get(follow.account)
+            timeline = _Timeline(follow, old.user_id if old else None, old.posts if old and old.follow == follow else None)
+            self._timelines.append(timeline)
+        self._plan = plan
+
     async def run(self) -> None:
         """Poll until cancelled. AuthenticationError (cookies rejected) ends it."""
         if self._memory.conversations:
-            self._sink.conversations(frozenset(self._memory.conversations))
+            self._sink.conversations(self._by_activity())
         while True:
             await self.poll_once()
             wait = max(0.0, min(self._next.values(), default=self._clock() + self._plan.poll) - self._clock())
@@ -299,10 +311,16 @@ class AccountWatcher:
         self._senders.update(page.users)
         for conversation in page.conversations.values():
             self._trusted[conversation.id] = conversation.trusted
+        for message in page.messages:
+            newest = int(message.id) if message.id.isdigit() else 0
+            self._active[message.conversation_id] = max(newest, self._active.get(message.conversation_id, 0))
         ids = {c.id for c in page.conversations.values()} | {m.conversation_id for m in page.messages}
         if not ids <= self._memory.conversations:
             self._memory.conversations |= ids
-            self._sink.conversations(frozenset(self._memory.conversations))
+            self._sink.conversations(self._by_activity())
+
+    def _by_activity(self) -> tuple[str, ...]:
+        return tuple(sorted(self._memory.conversations, key=lambda c: (-self._active.get(c, 0), c)))
 
     def _wanted(self, conversation_id: str) -> bool:
         # A conversation X has not described is taken as trusted: better an alert than silence.

@@ -97,6 +97,12 @@ class PostRef:
     created_at: float | None
     reply: bool = False
     text: str = ""
+    # The counts the poll read: they fill in what the stream has not sent yet.
+    likes: int | None = None
+    retweets: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,6 +154,11 @@ def _post(item: Any) -> PostRef | None:
         None if created is None else float(created),
         reply=item.get("reply") is True,
         text=text if isinstance(text, str) else "",
+        likes=_count(item.get("likes")),
+        retweets=_count(item.get("retweets")),
+        replies=_count(item.get("replies")),
+        quotes=_count(item.get("quotes")),
+        views=_count(item.get("views")),
     )
 
 

@@ -10,6 +10,7 @@ that ``ts`` is their clock: a line without one keeps the previous line's time
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from .events import Payload
 from .parse import parse_message
 from .sse import is_keepalive, message_text
 
-__all__ = ["RecordedEvent", "line_ts", "read_recorded", "record_line"]
+__all__ = ["RecordedEvent", "event_line", "line_ts", "read_recorded", "record_line"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +90,19 @@ def record_line(raw: str, ts: float) -> str | None:
         return None
     message.pop("ts", None)
     return json.dumps({"ts": round(ts, 3), **message}, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_line(topic: str, payload: Payload, ts: float) -> str:
+    """The recorded form of an event notifier made itself (an inbox message, a discovery).
+
+    It reads back as the same event: ``parse_message`` of the line gives
+    ``(topic, payload)`` again.
+    """
+    body = {
+        name: {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+        for name, value in zip(payload._fields, payload)
+        if value is not None
+    }
+    return json.dumps(
+        {"ts": round(ts, 3), "topic": topic, "payload": body}, ensure_ascii=False, separators=(",", ":")
+    )

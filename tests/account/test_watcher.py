@@ -24,7 +24,7 @@ class Sink:
     def __init__(self) -> None:
         self.posts: dict[str, list[Post]] = {}
         self.messages: list[tuple[str, str, str | None]] = []
-        self.known: frozenset[str] = frozenset()
+        self.known: tuple[str, ...] = ()
 
     def posts_found(self, account: str, posts: Sequence[Post]) -> None:
         self.posts[account] = list(posts)
@@ -32,8 +32,8 @@ class Sink:
     def message(self, message: DirectMessage, sender: Sender | None) -> None:
         self.messages.append((message.id, message.text, sender.screen_name if sender else None))
 
-    def conversations(self, ids: frozenset[str]) -> None:
-        self.known = ids
+    def conversations(self, ids: Sequence[str]) -> None:
+        self.known = tuple(ids)
 
 
 def watcher(client: XWebClient, sink: Sink, plan: WatchPlan, memory: InboxMemory | None = None,
@@ -110,14 +110,14 @@ async def test_messages_before_the_first_start_never_alert_and_new_ones_alert_on
     memory = InboxMemory()
     watch = AccountWatcher(client, WatchPlan(dms=True, poll=0.0), sink, own_user_id="1000", memory=memory)
     await watch.poll_once()
-    assert sink.messages == [] and sink.known == {"7-1000"}
+    assert sink.messages == [] and sink.known == ("7-1000",)
     new = x_web.add_message("7-1000", "7", "are you free tomorrow?")
     x_web.add_message("7-1000", "1000", "yes")
     group = x_web.add_message("42", "8", "hello group", group=True)
     await watch.poll_once()
     await watch.poll_once()
     assert sink.messages == [(new, "are you free tomorrow?", "alice"), (group, "hello group", "user8")]
-    assert sink.known == {"7-1000", "42"}
+    assert sink.known == ("42", "7-1000")  # the most recently active first
 
 
 async def test_a_restart_repeats_nothing(x_web: FakeXWeb, client: XWebClient) -> None:
