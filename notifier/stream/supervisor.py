@@ -127,6 +127,9 @@ class StreamSupervisor:
         self._closed_reconnects = 0
         self._closed_malformed = 0
         self._closed_connections = 0
+        # A debounced change of topics: the latest wish, and the task that applies it.
+        self._wanted: set[str] | None = None
+        self._applying: asyncio.Task[None] | None = None
 
     @property
     def session(self) -> Session | None:
@@ -155,8 +158,34 @@ class StreamSupervisor:
         """Wait until reading the stream fails for good; raise why (AuthenticationError…)."""
         await asyncio.shield(self._failure)
 
+    def request(self, wanted: set[str], *, delay: float = 2.0) -> None:
+        """Be subscribed to ``wanted`` soon: wishes within ``delay`` seconds are applied together.
+
+        New conversations tend to come in bursts, and each change of DM topics
+        reopens the stream: this reopens it once for the burst.
+        """
+        self._wanted = set(wanted)
+        if self._applying is None or self._applying.done():
+            self._applying = asyncio.create_task(self._apply_later(delay), name="notifier-resubscribe")
+
+    async def _apply_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            return
+        try:
+            await self.apply(wanted)
+        except AuthenticationError as exc:
+            self._fail(exc)
+        except (StreamError, ValueError) as exc:
+            log.warning("changing the stream's topics failed: %s", exc, extra={"event": "resubscribe_failed"})
+
     async def apply(self, wanted: set[str]) -> None:
-        """Be subscribed to exactly ``wanted``: update the session, or open a new one."""
+        """Be subscribed to exactly ``wanted``: update the session, or open a new one.
+
+        notifier's own topics (inbox messages, discoveries) are never subscribed.
+        """
+        wanted = {topic for topic in wanted if Topic.on_stream(topic)}
         session = self._session
         if not wanted:
             if session is not None:
@@ -224,6 +253,9 @@ class StreamSupervisor:
 
     async def aclose(self) -> None:
         """Close the session, stop reading it, and close the client it came from."""
+        if self._applying is not None:
+            self._applying.cancel()
+            await asyncio.gather(self._applying, return_exceptions=True)
         await self._close_current()
         with contextlib.suppress(Exception):
             await self._opener.aclose()

@@ -164,3 +164,16 @@ async def test_connections_and_drops_reach_the_observer_in_order() -> None:
     assert supervisor.connections == 2
     await supervisor.aclose()
     assert supervisor.connections == 2
+
+
+async def test_a_burst_of_topic_wishes_is_applied_once_and_own_topics_are_never_subscribed() -> None:
+    """request() debounces: the last wish wins, one new session; /dm_message/ stays off the stream."""
+    supervisor, client, first = await _running({"/tweet_engagement/1"})
+    supervisor.request({"/tweet_engagement/1", "/dm_update/1-2"}, delay=0.05)
+    supervisor.request({"/tweet_engagement/1", "/dm_update/1-2", "/dm_update/1-3", "/dm_message/1-3"}, delay=0.05)
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(client.opened) < 2 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    (new,) = client.opened[1:]
+    assert new.topics == {"/tweet_engagement/1", "/dm_update/1-2", "/dm_update/1-3"}
+    await supervisor.aclose()
