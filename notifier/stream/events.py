@@ -1,4 +1,10 @@
-"""The events a live_pipeline stream carries, as immutable values."""
+"""The events a live_pipeline stream carries, as immutable values.
+
+Two come from notifier's own account source rather than X's stream, and are
+recorded beside the stream's lines so that a replay sees what the live run
+saw: the DM inbox's messages (a :class:`DMUpdateEvent` that knows its message
+id, sender and text) and what account watching found (a :class:`DiscoveryEvent`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ __all__ = [
     "ConfigEvent",
     "DMTypingEvent",
     "DMUpdateEvent",
+    "DiscoveryEvent",
     "Payload",
+    "PostRef",
     "SubscriptionError",
     "SubscriptionsEvent",
     "TweetEngagementEvent",
@@ -59,10 +67,18 @@ class TweetEngagementEvent:
 
 @dataclass(frozen=True, slots=True)
 class DMUpdateEvent:
-    """A new direct message in a conversation (also sent for the account's own)."""
+    """A new direct message in a conversation (also sent for the account's own).
+
+    X's stream sends only the two ids; a message read from the DM inbox also
+    knows its id, text and sender (``sender`` is the screen name without @).
+    """
 
     conversation_id: str
     user_id: str
+    message_id: str | None = None
+    text: str | None = None
+    sender: str | None = None
+    sender_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +89,24 @@ class DMTypingEvent:
     user_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """One post that account watching found: enough to decide whether a rule watches it."""
+
+    id: str
+    created_at: float | None
+    reply: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryEvent:
+    """The posts account watching found for one followed account (``"me"`` or ``"@handle"``), newest first."""
+
+    account: str
+    posts: tuple[PostRef, ...] = ()
+
+
 class Payload(NamedTuple):
     """One stream message; exactly the event it carried is not ``None``."""
 
@@ -81,3 +115,5 @@ class Payload(NamedTuple):
     tweet_engagement: TweetEngagementEvent | None = None
     dm_update: DMUpdateEvent | None = None
     dm_typing: DMTypingEvent | None = None
+    # Last, so that payloads built by position before it existed still read the same.
+    discovery: DiscoveryEvent | None = None

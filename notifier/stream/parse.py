@@ -8,6 +8,8 @@ lines and carries on.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import msgspec
@@ -16,7 +18,9 @@ from .events import (
     ConfigEvent,
     DMTypingEvent,
     DMUpdateEvent,
+    DiscoveryEvent,
     Payload,
+    PostRef,
     SubscriptionError,
     SubscriptionsEvent,
     TweetEngagementEvent,
@@ -27,6 +31,7 @@ __all__ = ["parse_message", "parse_subscriptions"]
 
 _MAX_COUNT = 10**18
 _MAX_DIGITS = 18  # so a string of ASCII digits that long is always below _MAX_COUNT
+_POST_ID = re.compile(r"[0-9]{1,25}")
 
 
 def _count(value: Any) -> int | None:
@@ -117,7 +122,53 @@ def _dm(body: Any, cls: type[DMUpdateEvent] | type[DMTypingEvent], topic: str):
     user_id = _text(body.get("user_id")) or ""
     if not conversation_id:
         return None
+    if cls is DMUpdateEvent:
+        # X's stream never sends these; the inbox source and recordings of it do.
+        sender = body.get("sender")
+        return DMUpdateEvent(
+            conversation_id, user_id,
+            message_id=_text(body.get("message_id")) or None,
+            text=_string(body.get("text")),
+            sender=(sender.removeprefix("@") or None) if isinstance(sender, str) else None,
+            sender_name=_string(body.get("sender_name")),
+        )
     return cls(conversation_id, user_id)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _post(item: Any) -> PostRef | None:
+    if not isinstance(item, dict):
+        return None
+    post_id = _text(item.get("id"))
+    if post_id is None or not _POST_ID.fullmatch(post_id):
+        return None
+    created = item.get("created_at")
+    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created):
+        created = None
+    text = item.get("text")
+    return PostRef(
+        post_id,
+        None if created is None else float(created),
+        reply=item.get("reply") is True,
+        text=text if isinstance(text, str) else "",
+    )
+
+
+def _discovery(body: Any) -> DiscoveryEvent | None:
+    if not isinstance(body, dict):
+        return None
+    account = body.get("account")
+    if not isinstance(account, str) or not account:
+        return None
+    raw = body.get("posts") or []
+    if not isinstance(raw, list):
+        return None
+    # A post this reading cannot use is left out rather than losing the whole line.
+    posts = tuple(post for post in map(_post, raw) if post is not None)
+    return DiscoveryEvent(account, posts)
 
 
 def _payload(topic: str, body: dict[str, Any]) -> Payload | None:
@@ -136,6 +187,9 @@ def _payload(topic: str, body: dict[str, Any]) -> Payload | None:
     if "dm_typing" in body:
         typing = _dm(body["dm_typing"], DMTypingEvent, topic)
         return Payload(dm_typing=typing) if typing else None
+    if "discovery" in body:
+        discovery = _discovery(body["discovery"])
+        return Payload(discovery=discovery) if discovery else None
     return None
 
 
@@ -187,7 +241,7 @@ def _parse(line: str | bytes) -> tuple[str, Payload] | None:
 #   str.strip() removes, so _decode would reach the same text.
 # * Fields the reading does not use are ignored, as _engagement ignores them.
 # * The payload keys are checked in _payload's order of precedence: config and
-#   subscriptions before tweet_engagement; the DM keys come after it.
+#   subscriptions before tweet_engagement; the DM and discovery keys come after it.
 
 
 # gc=False: these hold only strings, integers and one another, so they can
@@ -280,6 +334,6 @@ def parse_message(line: str | bytes) -> tuple[str, Payload] | None:
             event.view_count = None if value is None else _fast_count(value)
             event.view_count_state = views.state
         event.__class__ = TweetEngagementEvent  # type: ignore[assignment]
-        return message.topic, _new_payload(Payload, (None, None, event, None, None))  # type: ignore[arg-type]
+        return message.topic, _new_payload(Payload, (None, None, event, None, None, None))  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - total by contract: a bad line must never stop the stream
         return None

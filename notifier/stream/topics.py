@@ -1,4 +1,11 @@
-"""Topic strings for live_pipeline subscriptions."""
+"""Topic strings for live_pipeline subscriptions, and notifier's own topics beside them.
+
+The stream's topics (``/tweet_engagement/``, ``/dm_update/``, ``/dm_typing/``)
+are subscribed on X. notifier's account source adds topics of its own that
+events are routed on but that are never subscribed: ``/dm_message/<id>``
+(messages read from the DM inbox) and ``/notifier/discovery`` (what account
+watching found). :meth:`Topic.on_stream` tells them apart.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +73,19 @@ class Topic:
     def dm_typing(conversation_id: str | int) -> str:
         """Topic of typing indicators in one conversation."""
         return f"/dm_typing/{_check_conversation_id(conversation_id)}"
+
+    # What account watching found (a DiscoveryEvent); recorded, never subscribed.
+    DISCOVERY = "/notifier/discovery"
+
+    @staticmethod
+    def dm_message(conversation_id: str | int) -> str:
+        """notifier's topic of the messages the DM inbox shows in one conversation (never on the stream)."""
+        return f"/dm_message/{_check_conversation_id(conversation_id)}"
+
+    @staticmethod
+    def on_stream(topic: str) -> bool:
+        """True for topics X's stream serves; False for notifier's own (``/dm_message/``, ``/notifier/``)."""
+        return topic.startswith(("/tweet_engagement/", "/dm_update/", "/dm_typing/"))
 
     @staticmethod
     def parse(topic: str) -> tuple[TopicKind, str]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from notifier.stream.events import TweetEngagementEvent
+from notifier.stream.events import Payload, TweetEngagementEvent
 from notifier.stream.parse import _decode_line, _parse, parse_message
 
 
@@ -57,6 +57,7 @@ others = st.fixed_dictionaries(
         "subscriptions": st.one_of(values, st.just({"errors": []})),
         "dm_update": st.one_of(values, st.just({"conversation_id": "1-2", "user_id": "2"})),
         "dm_typing": values,
+        "discovery": st.one_of(values, st.just({"account": "me", "posts": [{"id": "1", "created_at": 1.0}]})),
     },
 )
 framings = st.sampled_from(["{}", " {}\n", "data: {}", "data:{}\r", "\t{}\x0c", "\ufeff{}", "{}x", ":{}"])
@@ -183,3 +184,11 @@ def test_fast_path_events_are_real_frozen_events():
     assert pickle.loads(pickle.dumps(event)) == event
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.like_count = 6
+
+
+def test_fast_path_payloads_have_every_field():
+    """A fast-path Payload is a whole Payload: all six fields, discovery None, equal to the constructed one."""
+    _, payload = parse_message('{"topic":"/tweet_engagement/1","payload":{"tweet_engagement":{"like_count":"5"}}}')
+    assert type(payload) is Payload and len(payload) == len(Payload._fields) == 6
+    assert payload.discovery is None
+    assert payload == Payload(tweet_engagement=TweetEngagementEvent(like_count=5))
