@@ -11,7 +11,7 @@ from .conditions import Condition, ConditionError, compile_condition
 from .decision import Decision
 from .engine import Engine
 from .engine_state import EngineState
-from .model import Every, Gain, Milestones, On, Rule, RuleSet, Trigger, When
+from .model import Every, Follow, Gain, Milestones, On, Rule, RuleSet, Trigger, When
 from .templates import Template, TemplateError, compile_template
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Engine",
     "EngineState",
     "Every",
+    "Follow",
     "Gain",
     "Milestones",
     "On",
