@@ -36,8 +36,8 @@ def poll_warning(poll: float) -> str | None:
     if poll >= POLL_WARNING_BELOW:
         return None
     return (f"account.poll is {poll:g} s: X allows about 50 timeline requests per 15 minutes "
-            "(one every 18 s per followed account), so polls this frequent may be refused (429) and "
-            "then wait for the reset; 30s or more is safe")
+            "(one every 18 s) and each followed account takes one per poll, so polls this frequent "
+            "may be refused (429) and then wait for the reset; 30s or more is safe")
 
 
 @dataclass(frozen=True, slots=True)

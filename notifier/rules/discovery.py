@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..stream.events import PostRef
     from .model import Follow, RuleSet
 
-__all__ = ["PostVerdict", "apply_discoveries", "post_verdicts", "watched_posts"]
+__all__ = ["PostVerdict", "apply_discoveries", "post_verdicts", "rough_age", "watched_posts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +59,23 @@ def post_verdicts(follow: Follow, posts: Iterable[PostRef], now: float) -> list[
         if post.reply and not follow.replies:
             reason = "a reply (replies: true would watch it)"
         elif post.created_at is not None and now - post.created_at > follow.within:
-            age = human_duration(now - post.created_at)
-            reason = f"older than the window ({age} old; within: {human_duration(follow.within)})"
+            reason = f"older than the window (within: {human_duration(follow.within)})"
         elif watched >= follow.max_posts:
             reason = f"beyond max_posts ({follow.max_posts:,} newer posts are watched)"
         else:
             watched += 1
         verdicts.append(PostVerdict(post, reason))
     return verdicts
+
+
+def rough_age(seconds: float) -> str:
+    """``2 hours``, ``11 days``: an age in its largest whole unit, as people say it."""
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = max(int(seconds), 0)
+    return f"{count} second{'s' if count != 1 else ''}"
 
 
 def watched_posts(follow: Follow, posts: Iterable[PostRef], now: float) -> tuple[str, ...]:

@@ -103,7 +103,7 @@ def test_the_verdicts_say_why_a_post_is_not_watched():
     reasons = {verdict.post.id: verdict.reason for verdict in verdicts}
     assert reasons[post(4).id] is None
     assert reasons[post(3).id] == "beyond max_posts (1 newer posts are watched)"
-    assert reasons[post(2).id] == "older than the window (2 days old; within: 1 day)"
+    assert reasons[post(2).id] == "older than the window (within: 1 day)"
     assert reasons[post(1).id] == "a reply (replies: true would watch it)"
     assert [verdict.post.id for verdict in verdicts] == [post(n).id for n in (4, 3, 2, 1)]
 
