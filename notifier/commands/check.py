@@ -12,7 +12,14 @@ from ..exceptions import RuleFileError
 if TYPE_CHECKING:
     from ..rulefile import RuleFile
 
-__all__ = ["add_parser", "check", "summary"]
+__all__ = ["XCHAT_NOTE", "add_parser", "check", "summary"]
+
+# Said wherever dms: any is: the inbox notifier reads cannot show encrypted chats.
+XCHAT_NOTE = (
+    "dms: any reads X's DM inbox, and since 2026 most trusted conversations are end-to-end "
+    "encrypted (XChat) and do not appear there. Only message requests and unencrypted "
+    "conversations alert; an encrypted chat's messages do not."
+)
 
 _DESCRIPTION = """\
 Load RULES and print a summary: its rules, the topics they subscribe and the
@@ -66,6 +73,7 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     if ruleset.account_cookies:
         found = "" if os.path.exists(ruleset.account_cookies) else "  (not found)"
         lines += [f"Account cookies: {ruleset.account_cookies}{found}", ""]
+    lines += _account_watching(ruleset)
 
     lines.append("Targets")
     width = max((len(name) for name in ruleset.targets), default=0)
@@ -80,7 +88,12 @@ def summary(ruleset: RuleFile, shown: str) -> str:
 
     lines.append("Rules")
     for rule in (*rules, *disabled):
-        if rule.tweets:
+        if rule.follow is not None:
+            watched = f"follows {rule.follow.account}: {rule.follow.describe()}"
+        elif rule.dms_any:
+            watched = "dms any (every conversation the inbox shows" + (
+                ", message requests too)" if rule.requests else ", not message requests)")
+        elif rule.tweets:
             watched = f"tweets {', '.join(rule.tweets)}"
         elif "*" in rule.dms:
             watched = f"dms * (every conversation named: {', '.join(rule.keys) or 'none'})"
@@ -107,4 +120,32 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     lines.append("Topics")
     for topic in sorted(ruleset.topics):
         lines.append(f"  {topic}")
+    if ruleset.follows or ruleset.watches_any_dm:
+        lines.append("  + the posts and conversations account watching finds")
     return "\n".join(lines)
+
+
+def _account_watching(ruleset: RuleFile) -> list[str]:
+    """The followed accounts, how often X is asked, and what dms: any cannot see."""
+    from ..rulefile.account import poll_warning
+    from ..rules.templates import human_duration
+
+    if not ruleset.follows and not ruleset.watches_any_dm and not ruleset.graphql:
+        return []
+    lines = ["Account watching"]
+    for follow in ruleset.follows:
+        lines.append(f"  follows {follow.account}: {follow.describe()}")
+    if ruleset.watches_any_dm:
+        requests = "message requests too" if ruleset.any_dm_requests else "not message requests"
+        lines.append(f"  dms: any: every conversation the DM inbox shows, {requests}")
+    if ruleset.follows or ruleset.watches_any_dm:
+        lines.append(f"  asks X every {human_duration(ruleset.poll)} (account.poll)")
+    for name, query_id in ruleset.graphql.items():
+        lines.append(f"  GraphQL {name}: query id {query_id} (account.graphql)")
+    warning = poll_warning(ruleset.poll)
+    if warning and (ruleset.follows or ruleset.watches_any_dm):
+        lines.append(f"  warning: {warning}")
+    if ruleset.watches_any_dm:
+        lines.append(f"  note: {XCHAT_NOTE}")
+    lines.append("")
+    return lines

@@ -181,6 +181,9 @@ class _Printer:
                             "each tweet's first event is a catch-up")
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
             return
+        if event.payload.discovery is not None:
+            self._discovery(step)
+            return
         explanations = self.explainer.explain(step.decisions, step.alerts)
         for alert in step.alerts:
             explanations += self.targets.route(alert, event.ts)
@@ -191,6 +194,24 @@ class _Printer:
                 self.out.write(_explanation_json(step, explanation) + "\n")
             return
         self.out.write(format_header(event.line, event.ts, event.topic) + "\n")
+        for explanation in explanations:
+            self.out.write(f"  {format_explanation(explanation)}\n")
+
+    def _discovery(self, step: Step) -> None:
+        """A discovery line: per post, which rules watch it and, for those that do not, why."""
+        from ..rules.explain import explain_discovery, format_explanation, format_header
+
+        event, discovery = step.event, step.event.payload.discovery
+        explanations = explain_discovery(self.ruleset, discovery, event.ts)  # type: ignore[arg-type]
+        if self.fmt == "json":
+            for explanation in explanations:
+                self.out.write(_explanation_json(step, explanation) + "\n")
+            return
+        count = len(discovery.posts)  # type: ignore[union-attr]
+        self.out.write(format_header(event.line, event.ts, event.topic) + "\n")
+        self.out.write(f"  {discovery.account}: {count:,} post{'' if count == 1 else 's'} found\n")  # type: ignore[union-attr]
+        if not explanations and count:
+            self.out.write(f"  no rule follows {discovery.account}\n")  # type: ignore[union-attr]
         for explanation in explanations:
             self.out.write(f"  {format_explanation(explanation)}\n")
 

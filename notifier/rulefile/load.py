@@ -80,8 +80,11 @@ class _Loader(RuleReader):
             what = f"this is not valid YAML: {exc.problem or exc.context}"
             if exc.context and exc.problem:
                 what += f" ({exc.context})"
-            self.error((mark.line, mark.column) if mark else None, what,
-                       "check the indentation, colons and quotes here")
+            fix = "check the indentation, colons and quotes here"
+            if mark is not None and self.text[mark.index:mark.index + 1] == "@":
+                # from: @brand, as people write a handle: YAML reserves a leading @.
+                fix = 'a value that starts with @ must be quoted: write from: "@brand"'
+            self.error((mark.line, mark.column) if mark else None, what, fix)
             self.raise_problems()
         except yaml.YAMLError as exc:
             self.error(None, f"this is not valid YAML: {exc}", "check the file's syntax")
@@ -97,7 +100,7 @@ class _Loader(RuleReader):
 
         top = self.mapping(root, _TOP_KEYS, "at the top level")
         self.version(top.get("version"), root)
-        cookies = self.account(top.get("account"))
+        account = self.account(top.get("account"))
         self.parse_targets(top.get("targets"))
         targets_from = self.parse_targets_from(top.get("targets_from"))
         if "targets" not in top and "targets_from" not in top:
@@ -115,7 +118,9 @@ class _Loader(RuleReader):
             path=self.path,
             rules=enabled,
             targets=MappingProxyType(dict(self.targets)),
-            account_cookies=cookies,
+            account_cookies=account.cookies,
+            poll=account.poll,
+            graphql=account.graphql,
             targets_from=targets_from,
             disabled=disabled,
             topics=topics,

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from ..delivery.policy import Budget, QuietWindow, TargetPolicy
 from ..rules.model import RuleSet
 
-__all__ = ["RuleFile", "TargetSpec"]
+__all__ = ["DEFAULT_POLL", "RuleFile", "TargetSpec"]
+
+# account.poll when the file does not say.
+DEFAULT_POLL = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,5 +54,9 @@ class RuleFile(RuleSet):
 
     targets: Mapping[str, TargetSpec]
     account_cookies: str | None = None
+    # account.poll: seconds between two polls of X's web API (account watching);
+    # account.graphql: query ids that replace the built-in ones, by operation.
+    poll: float = DEFAULT_POLL
+    graphql: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     targets_from: Path | None = None
     tags: frozenset[str] = frozenset()

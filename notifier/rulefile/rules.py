@@ -28,7 +28,7 @@ from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
 from ..stream.topics import Topic
-from .targets import TargetReader
+from .follow import FollowReader, is_dms_any
 
 __all__ = ["TYPING_COOLDOWN", "RuleReader"]
 
@@ -38,7 +38,7 @@ _DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
-    "rearm_when", "title", "message", "enabled", "urgent", "group_wait",
+    "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests",
 )
 _ON_EVENTS = ("message", "typing")
 _INITIAL = ("fire", "skip")
@@ -47,7 +47,7 @@ _COUNT_ALIASES = tuple(alias for alias, name in ALIASES.items() if name in COUNT
 _TYPES = {name: ("number" if name in COUNT_FIELDS else "text") for name in FIELDS}
 
 
-class RuleReader(TargetReader):
+class RuleReader(FollowReader):
     """Reads ``defaults`` and ``rules``, checking each rule's notify against the targets read before."""
 
     def __init__(self, shown: str, folder: Path, env: Mapping[str, str]) -> None:
@@ -159,17 +159,30 @@ class RuleReader(TargetReader):
         # --- what it watches
         tweets: tuple[str, ...] = ()
         dms: tuple[str, ...] = ()
+        follow = None
+        dms_any = False
         star_node: Node | None = None
         if "tweets" in keys and "dms" in keys:
             self.error(keys["dms"][0], f"{label} watches both tweets and dms",
                        "a rule watches either tweets or dms; split it in two")
         elif "tweets" in keys:
-            tweets = self.tweet_ids(keys["tweets"][1], label)
+            if isinstance(keys["tweets"][1], MappingNode):
+                follow = self.follow(keys["tweets"][1], label)
+            else:
+                tweets = self.tweet_ids(keys["tweets"][1], label)
             if given == ["on"]:
                 self.error(keys["on"][0], f"on: is for DM rules, but {label} watches tweets",
                            "use when:, every:, milestones: or gain: for tweets, or watch dms: with on:")
         elif "dms" in keys:
-            dms, star_node = self.conversation_ids(keys["dms"][1], label)
+            if is_dms_any(keys["dms"][1]):
+                dms_any = True
+                if isinstance(trigger, On) and trigger.event == "typing":
+                    self.error(keys["on"][1], f"{label} watches dms: any, which cannot say when someone types",
+                               "typing reaches notifier only through the stream's topic of a conversation "
+                               "it names: list the conversations, such as dms: [\"1111111111-2222222222\"], "
+                               "or use on: message")
+            else:
+                dms, star_node = self.conversation_ids(keys["dms"][1], label)
             if given and given[0] != "on":
                 self.error(keys[given[0]][0], f"{given[0]}: is for tweet rules, but {label} watches dms",
                            "DM rules fire per event: use on: message or on: typing")
@@ -178,6 +191,14 @@ class RuleReader(TargetReader):
                        "add tweets: [\"<tweet id>\"] or dms: [\"<conversation id>\"]")
 
         # --- options
+        requests = True
+        if "requests" in keys:
+            if not dms_any:
+                self.error(keys["requests"][0], f"requests: applies to dms: any, which {label} does not watch",
+                           "remove it, or watch every conversation with dms: any")
+            else:
+                requests = bool(self.boolean(keys["requests"][1], "requests"))
+
         notify = defaults["notify"]
         if "notify" in keys:
             notify = self.notify(keys["notify"][1], f"the notify of {label}")
@@ -251,6 +272,7 @@ class RuleReader(TargetReader):
             name=name, trigger=trigger, notify=notify, tweets=tweets, dms=dms, cooldown=cooldown,
             once=once, initial_fire=initial_fire, rearm_when=rearm, title=title, message=message,
             enabled=enabled, line=node.start_mark.line + 1, urgent=urgent, group_wait=group_wait,
+            follow=follow, dms_any=dms_any, requests=requests,
         )
         if star_node is not None:
             self.star_nodes[name] = star_node
@@ -357,7 +379,10 @@ class RuleReader(TargetReader):
                 # The text as written: ids exceed 2**53 and must not pass through a float.
                 topic = Topic.tweet_engagement(item.value.strip())
             except ValueError as exc:
-                self.error(item, str(exc), "copy the number at the end of the tweet's URL")
+                fix = "copy the number at the end of the tweet's URL"
+                if item.value.strip() in ("*", "any", "me"):
+                    fix = "to watch every post of an account, write tweets: {from: me} or tweets: {from: \"@handle\"}"
+                self.error(item, str(exc), fix)
                 continue
             tweet_id = topic.rsplit("/", 1)[1]
             if tweet_id not in ids:
@@ -385,7 +410,10 @@ class RuleReader(TargetReader):
             try:
                 Topic.dm_update(text)
             except ValueError as exc:
-                self.error(item, str(exc), "copy it from the conversation's URL: x.com/messages/<id>")
+                fix = "copy it from the conversation's URL: x.com/messages/<id>"
+                if text == "any":
+                    fix = "to watch every conversation, including new ones, write dms: any (not in a list)"
+                self.error(item, str(exc), fix)
                 continue
             if text not in ids:
                 ids.append(text)

@@ -1,4 +1,4 @@
-"""The rule file's account and targets: where alerts go, and the names rules may notify.
+"""The rule file's targets: where alerts go, and the names rules may notify.
 
 ``targets:`` maps a name to an Apprise URL, or to a mapping with ``url:`` and
 the target's delivery policy (quiet hours, zone, budget); ``targets_from:``
@@ -17,12 +17,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..delivery.policy import PolicyError, TargetPolicy, parse_budget, parse_quiet, zone
 from ..delivery.targets import check_url, config_tags, mask_url
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG
+from .account import AccountReader
 from .model import TargetSpec
-from .nodes import NodeReader
 
 __all__ = ["TargetReader"]
 
-_ACCOUNT_KEYS = ("cookies",)
 _TARGET_KEYS = ("url", "quiet", "tz", "budget")
 _POLICY_EXAMPLES = {
     "quiet": 'write quiet: "22:00-07:00"',
@@ -31,38 +30,14 @@ _POLICY_EXAMPLES = {
 }
 
 
-class TargetReader(NodeReader):
-    """Reads ``account``, ``targets``, ``targets_from`` and the target names of a ``notify``."""
+class TargetReader(AccountReader):
+    """Reads ``targets``, ``targets_from`` and the target names of a ``notify``."""
 
     def __init__(self, shown: str, folder: Path, env: Mapping[str, str]) -> None:
         super().__init__(shown, folder, env)
         self.targets: dict[str, TargetSpec] = {}
         self.tags: set[str] = set()
         self.targets_known = True  # False when targets/targets_from had errors: skip notify checks
-
-    def account(self, entry: tuple[Node, Node] | None) -> str | None:
-        if entry is None:
-            return None
-        node = entry[1]
-        if isinstance(node, ScalarNode) and node.tag == NULL_TAG:
-            return None
-        if not isinstance(node, MappingNode):
-            self.error(node, "account must be a mapping", "write account: then, indented, cookies: cookies.json")
-            return None
-        keys = self.mapping(node, _ACCOUNT_KEYS, "in account")
-        if "cookies" not in keys:
-            return None
-        text = self.expand(keys["cookies"][1], "account.cookies")
-        if text is None:
-            return None
-        if not text.strip():
-            self.error(keys["cookies"][1], "account.cookies is empty",
-                       "give the path of a cookies.json or cookies.txt file")
-            return None
-        cookies = Path(text.strip()).expanduser()
-        if not cookies.is_absolute():
-            cookies = self.folder / cookies
-        return str(cookies)
 
     def parse_targets(self, entry: tuple[Node, Node] | None) -> None:
         if entry is None:

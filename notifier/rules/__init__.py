@@ -17,7 +17,7 @@ from .conditions import Condition, ConditionError, compile_condition
 from .decision import Decision
 from .engine import Engine
 from .engine_state import EngineState
-from .model import Every, Gain, Milestones, On, Rule, RuleSet, Trigger, When
+from .model import Every, Follow, Gain, Milestones, On, Rule, RuleSet, Trigger, When
 from .templates import Template, TemplateError, compile_template
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Engine",
     "EngineState",
     "Every",
+    "Follow",
     "Gain",
     "Milestones",
     "On",

@@ -69,6 +69,7 @@ class Engine:
         conditions: dict[str, Callable] = {}
         for rule in ruleset.rules:
             compiled = compile_rule(rule)
+            compiled.post_texts = ruleset.post_texts
             if isinstance(compiled, WhenRule):
                 # Rules with the same condition share one compiled function:
                 # fewer objects for an event to fetch from memory.
@@ -78,7 +79,10 @@ class Engine:
                 validators[rkey] = compiled.valid
                 if isinstance(compiled, DMRule):
                     typing = compiled.typing
-                    topic = Topic.dm_typing(key) if typing else Topic.dm_update(key)
+                    if rule.dms_any:  # messages read from the inbox, on notifier's own topic
+                        topic = Topic.dm_message(key)
+                    else:
+                        topic = Topic.dm_typing(key) if typing else Topic.dm_update(key)
                     plan = plans.get(topic)
                     if plan is None:
                         plan = plans[topic] = DMPlan(key, typing)
@@ -212,7 +216,7 @@ class Engine:
             return []
         alerts = []
         for compiled, rkey in plan.rules:
-            alert = compiled.run_dm(self._state, self.own_user_id, topic, plan.key, rkey, event.user_id, now, explain)
+            alert = compiled.run_dm(self._state, self.own_user_id, topic, plan.key, rkey, event, now, explain)
             if alert is not None:
                 alerts.append(alert)
         return alerts

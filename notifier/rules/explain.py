@@ -13,14 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..alert import Alert
+from ..stream.events import DiscoveryEvent
 from .decision import Decision
+from .discovery import post_verdicts, rough_age
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
-from .templates import utc_seconds
+from .templates import human_duration, utc_seconds
 
 __all__ = [
     "OUTCOMES",
     "Explainer",
     "Explanation",
+    "explain_discovery",
     "explain_event",
     "format_explanation",
     "format_header",
@@ -42,6 +45,9 @@ OUTCOMES: Mapping[str, str] = {
     "sent": "sent",
     "deferred": "deferred by quiet hours",
     "digest": "folded into a digest",
+    # What a discovery line (posts account watching found) means for follow rules.
+    "watched": "watched",
+    "not_watched": "not watched",
 }
 
 
@@ -103,6 +109,30 @@ def explain_event(
 ) -> list[Explanation]:
     """The explanations of one event against ``ruleset``; explaining many, keep an :class:`Explainer`."""
     return Explainer(ruleset).explain(decisions, alerts)
+
+
+def explain_discovery(ruleset: RuleSet, event: DiscoveryEvent, now: float) -> list[Explanation]:
+    """Per rule following ``event.account`` and per post found: watched, or why not (newest post first).
+
+    Empty when no enabled rule follows the account.
+    """
+    explanations = []
+    account = event.account.lower()
+    for rule in ruleset.rules:
+        follow = rule.follow
+        if follow is None or follow.account != account:
+            continue
+        for verdict in post_verdicts(follow, event.posts, now):
+            post = verdict.post
+            age = "time unknown" if post.created_at is None else f"{rough_age(now - post.created_at)} old"
+            what = f"post {post.id} ({age})"
+            if verdict.watched:
+                detail = (f"{what}: inside the window (within: {human_duration(follow.within)}), "
+                          f"among the {follow.max_posts:,} newest that fit")
+                explanations.append(Explanation(rule.name, post.id, "watched", detail, {}, True))
+            else:
+                explanations.append(Explanation(rule.name, post.id, "not_watched", f"{what}: {verdict.reason}", {}, False))
+    return explanations
 
 
 def _fired(

@@ -7,12 +7,14 @@ Nothing here touches the file system or the clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, Union
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..stream.events import PostRef
     from .conditions import Condition
     from .templates import Template
 
@@ -22,6 +24,7 @@ __all__ = [
     "DEFAULT_MAX_GAP",
     "FIELDS",
     "Every",
+    "Follow",
     "Gain",
     "Milestones",
     "On",
@@ -154,6 +157,32 @@ class On:
 
 Trigger = Union[When, Every, Milestones, Gain, On]
 
+# tweets: {from: ...} defaults: the posts of the last three days, no replies, the 50 newest.
+DEFAULT_WITHIN = 3 * 86400.0
+DEFAULT_MAX_POSTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """``tweets: {from: me | "@handle", within: 3d, replies: false, max_posts: 50}``: an account's posts.
+
+    ``account`` is ``"me"`` (the signed-in account) or ``"@handle"``, lowercased.
+    Which posts that means is known only once account watching found them:
+    see :meth:`RuleSet.with_discoveries`.
+    """
+
+    account: str
+    within: float = DEFAULT_WITHIN
+    replies: bool = False
+    max_posts: int = DEFAULT_MAX_POSTS
+
+    def describe(self) -> str:
+        """``posts of the last 2 days, no replies, at most 50``."""
+        from .templates import human_duration
+
+        replies = "replies too" if self.replies else "no replies"
+        return f"posts of the last {human_duration(self.within)}, {replies}, at most {self.max_posts:,}"
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -182,6 +211,12 @@ class Rule:
     # rules) collects a conversation's messages into one alert.
     urgent: bool = False
     group_wait: float = 0.0
+    # tweets: {from: ...}: the account whose posts the rule watches (keys: the
+    # posts discovered so far). dms: any: every conversation, message requests
+    # unless requests is false (keys: the conversations discovered so far).
+    follow: Follow | None = None
+    dms_any: bool = False
+    requests: bool = True
 
     @property
     def kind(self) -> str:
@@ -223,3 +258,56 @@ class RuleSet:
     # defaults.max_gap: a stream outage longer than this (seconds) makes the
     # first alerts after reconnecting say they are a catch-up.
     max_gap: float = DEFAULT_MAX_GAP
+    # Post id -> its text, for the {text} of post alerts: filled by with_discoveries.
+    post_texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def follows(self) -> tuple[Follow, ...]:
+        """The accounts the enabled rules follow, one each, in file order, as widely as any rule asks.
+
+        Each has the longest window, ``replies`` when any rule wants them and the
+        largest ``max_posts`` of the rules following it: what account watching fetches.
+        """
+        merged: dict[str, Follow] = {}
+        for rule in self.rules:
+            follow = rule.follow
+            if follow is None:
+                continue
+            seen = merged.get(follow.account)
+            if seen is not None:
+                follow = Follow(
+                    follow.account, max(seen.within, follow.within), seen.replies or follow.replies,
+                    max(seen.max_posts, follow.max_posts),
+                )
+            merged[follow.account] = follow
+        return tuple(merged.values())
+
+    @property
+    def watches_any_dm(self) -> bool:
+        """Whether an enabled rule watches ``dms: any``."""
+        return any(rule.dms_any for rule in self.rules)
+
+    @property
+    def any_dm_requests(self) -> bool:
+        """Whether an enabled ``dms: any`` rule wants message requests (``requests`` not false)."""
+        return any(rule.dms_any and rule.requests for rule in self.rules)
+
+    def with_discoveries(
+        self,
+        posts: Mapping[str, tuple[PostRef, ...]],
+        conversations: Iterable[str],
+        now: float,
+        *,
+        requests: Iterable[str] = (),
+    ) -> RuleSet:
+        """A copy whose follow rules watch the posts found and whose ``dms: any`` rules the conversations.
+
+        ``posts``: per followed account (``"me"``, ``"@handle"``), the posts
+        found; ``conversations``: every conversation id the inbox showed, of
+        which ``requests`` are message requests (left out of rules with
+        ``requests: false``). Pure and deterministic, so a replay of the
+        recorded discoveries watches what the live run watched.
+        """
+        from .discovery import apply_discoveries
+
+        return apply_discoveries(self, posts, conversations, now, requests)

@@ -13,13 +13,24 @@ from collections.abc import Mapping
 from .model import COUNT_FIELDS, FIELDS, field_label
 from .templates import Template, compile_template, human_duration
 
-__all__ = ["DEFAULT_TEXTS", "ONCE", "OWN_MESSAGE", "counts_line", "placeholders"]
+__all__ = [
+    "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "counts_line", "placeholders",
+]
+
+# {text} of a post is known once account watching found the post; a DM's
+# {sender}, {sender_name} and {text} once the DM inbox showed the message (the
+# stream never says them). Unknown, they render empty rather than "?".
+OPTIONAL_TEXTS = frozenset({"text", "sender", "sender_name"})
 
 _TWEET_PLACEHOLDERS = {
     "rule": "text", "tweet_id": "text", "url": "text", "time": "time", "counts": "text",
     **{name: ("int" if name in COUNT_FIELDS else "text") for name in FIELDS},
+    "text": "text",
 }
-_DM_PLACEHOLDERS = {"rule": "text", "conversation_id": "text", "user_id": "text", "url": "text", "time": "time"}
+_DM_PLACEHOLDERS = {
+    "rule": "text", "conversation_id": "text", "user_id": "text", "url": "text", "time": "time",
+    "sender": "text", "sender_name": "text", "text": "text",
+}
 
 
 def placeholders(trigger_key: str) -> dict[str, str]:
@@ -56,6 +67,13 @@ DEFAULT_TEXTS: Mapping[str, tuple[Template, Template]] = {
         compile_template("Someone is typing a direct message", placeholders("on")),
         compile_template("User {user_id} is typing in conversation {conversation_id}.\n{url}", placeholders("on")),
     ),
+}
+
+# The default message of a DM whose sender is known (read from the inbox):
+# "@alice: are you free tomorrow?", by whether its text is known too.
+KNOWN_SENDER_MESSAGES: Mapping[bool, Template] = {
+    True: compile_template("{sender}: {text}\n{url}", placeholders("on")),
+    False: compile_template("{sender} wrote in conversation {conversation_id}.\n{url}", placeholders("on")),
 }
 
 _SINGULAR = {"likes": "like", "reposts": "repost", "replies": "reply", "quotes": "quote", "views": "view"}

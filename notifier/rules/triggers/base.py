@@ -8,14 +8,15 @@ saved state; the engine's plans call them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ...alert import Alert
 from ..decision import Decision
 from ..engine_state import RuleEntry
 from ..model import FIELDS, Rule
-from ..templates import event_time, held_back_note
-from ..texts import DEFAULT_TEXTS, counts_line, held_back
+from ..templates import Template, event_time, held_back_note
+from ..texts import DEFAULT_TEXTS, OPTIONAL_TEXTS, counts_line, held_back
 
 __all__ = ["ALWAYS", "FIELD_BITS", "CompiledRule"]
 
@@ -33,7 +34,7 @@ class CompiledRule:
 
     __slots__ = (
         "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
-        "once", "rid", "rule", "title", "message", "urgent",
+        "once", "optional", "post_texts", "rid", "rule", "title", "message", "urgent",
     )
 
     def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
@@ -52,6 +53,10 @@ class CompiledRule:
         self.message = rule.message or default_message
         self.mask = 0
         self.always = False
+        # The optional placeholders ({text}, {sender}...) the templates use; the
+        # engine gives tweet rules the texts of discovered posts.
+        self.optional = (self.title.names | self.message.names) & OPTIONAL_TEXTS
+        self.post_texts: Mapping[str, str] = MappingProxyType({})
 
     def decide(
         self, explain: list | None, topic: str, key: str, outcome: str, matched: bool | None,
@@ -72,13 +77,21 @@ class CompiledRule:
 
     def fire(
         self, state: RuleEntry | None, topic: str, key: str, now: float, values: dict[str, Any],
+        message_template: Template | None = None,
     ) -> Alert:
+        """The alert; ``message_template`` replaces the rule's default message (a DM's known sender)."""
         suppressed, since = 0, None
         if state is not None:
             suppressed, since = state.record_firing(now, self.once)
         values["time"] = event_time(now)
-        title = self.title.render(values)
-        message = self.message.render(values)
+        shown = values
+        if self.optional:
+            # Rendered, not kept in the alert's fields: unknown reads as empty.
+            shown = {**dict.fromkeys(self.optional, ""), **values}
+            if "text" not in values and self.post_texts:
+                shown["text"] = self.post_texts.get(key, "")
+        title = self.title.render(shown)
+        message = (message_template or self.message).render(shown)
         fields = {name: value for name, value in values.items() if name != "time"}
         fields["time"] = values["time"].isoformat()
         if suppressed:

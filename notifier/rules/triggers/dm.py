@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...alert import Alert
+from ...stream.events import DMTypingEvent, DMUpdateEvent
 from ..engine_state import EngineState, RuleEntry
 from ..model import On, Rule
 from .. import texts
@@ -24,9 +25,10 @@ class DMRule(CompiledRule):
         self.typing = trigger.event == "typing"
 
     def run_dm(
-        self, memory: EngineState, own_user_id: str | None, topic: str, key: str, rkey: str, user_id: str,
-        now: float, explain: list | None,
+        self, memory: EngineState, own_user_id: str | None, topic: str, key: str, rkey: str,
+        event: DMUpdateEvent | DMTypingEvent, now: float, explain: list | None,
     ) -> Alert | None:
+        user_id = event.user_id
         if own_user_id and user_id == own_user_id:
             if explain is not None:
                 self.decide(explain, topic, key, "own", False, texts.OWN_MESSAGE,
@@ -53,4 +55,17 @@ class DMRule(CompiledRule):
             "rule": self.name, "conversation_id": key, "user_id": user_id,
             "url": f"https://x.com/messages/{key}",
         }
-        return self.fire(state, topic, key, now, values)
+        message = None
+        if not self.typing:
+            # Only a message read from the inbox knows these; a stream event's
+            # alert stays exactly as it always was.
+            event_text = event.text  # type: ignore[union-attr]
+            if event_text is not None:
+                values["text"] = event_text
+            if event.sender:  # type: ignore[union-attr]
+                values["sender"] = f"@{event.sender}"  # type: ignore[union-attr]
+                if event.sender_name is not None:  # type: ignore[union-attr]
+                    values["sender_name"] = event.sender_name  # type: ignore[union-attr]
+                if self.rule.message is None:
+                    message = texts.KNOWN_SENDER_MESSAGES[event_text is not None]
+        return self.fire(state, topic, key, now, values, message)

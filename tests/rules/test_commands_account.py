@@ -1,0 +1,125 @@
+"""`notifier check` and `replay --explain` on rule files that watch a whole account."""
+
+from __future__ import annotations
+
+import json
+
+from notifier.cli import main
+from notifier.commands.check import XCHAT_NOTE
+
+from .test_load import full
+
+RULES = """\
+    version: 1
+    account:
+      cookies: cookies.json
+      {poll}
+    targets:
+      team: json://localhost/team
+    defaults:
+      notify: [team]
+    rules:
+      - name: Mine
+        tweets: {{from: me, within: 3d, max_posts: 2}}
+        when: likes > 1000
+      - name: Brand
+        tweets: {{from: "@Brand", within: 2d, replies: false}}
+        every: {{likes: 1000}}
+      - name: Any new DM
+        dms: any
+        on: message
+        requests: false
+"""
+NOW = 1_780_000_000.0
+
+
+def rules_file(tmp_path, poll="poll: 2m"):
+    return full(tmp_path, RULES.format(poll=poll))
+
+
+def test_check_shows_each_followed_account_its_window_and_the_xchat_limit(tmp_path, capsys):
+    """check lists the follows with their windows, the poll interval, and says plainly what dms: any cannot see."""
+    assert main(["check", str(rules_file(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "Account watching\n  follows me: posts of the last 3 days, no replies, at most 2\n" in out
+    assert "  follows @brand: posts of the last 2 days, no replies, at most 50\n" in out
+    assert "  dms: any: every conversation the DM inbox shows, not message requests\n" in out
+    assert "  asks X every 2 minutes (account.poll)\n" in out
+    assert "every 1,000 likes · follows @brand: posts of the last 2 days, no replies, at most 50 · notify team" in out
+    assert f"  note: {XCHAT_NOTE}\n" in out
+    assert "end-to-end encrypted (XChat)" in XCHAT_NOTE and "do not appear" in XCHAT_NOTE
+    assert "warning" not in out
+    assert "  + the posts and conversations account watching finds" in out
+
+
+def test_check_warns_about_a_poll_under_30_seconds(tmp_path, capsys):
+    """A poll under 30 s loads (tests use 1 s), and check warns that X allows about 50 timeline requests per 15 minutes."""
+    assert main(["check", str(rules_file(tmp_path, "poll: 1s"))]) == 0
+    out = capsys.readouterr().out
+    assert "  warning: account.poll is 1 s: X allows about 50 timeline requests per 15 minutes" in out
+
+
+def test_check_of_a_file_without_account_watching_is_as_before(tmp_path, capsys):
+    """No follows, no dms: any, no overrides: no account-watching section at all."""
+    path = full(tmp_path, """\
+        version: 1
+        account:
+          poll: 1s
+        targets: {team: json://localhost/team}
+        rules:
+          - {name: A, tweets: ["1"], when: likes > 5, notify: [team]}
+    """)
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Account watching" not in out and "XChat" not in out and "+ the posts" not in out
+
+
+def discovery_line(account, posts, ts=NOW):
+    return json.dumps({"ts": ts, "topic": "/notifier/discovery",
+                       "payload": {"discovery": {"account": account, "posts": posts}}})
+
+
+def test_replay_explain_says_why_each_discovered_post_is_or_is_not_watched(tmp_path, capsys):
+    """replay --explain on a discovery line: per post and follow rule, watched, or a reply, too old, beyond max_posts."""
+    posts = [
+        {"id": "1900000000000000004", "created_at": NOW - 600, "reply": True},
+        {"id": "1900000000000000003", "created_at": NOW - 3600},
+        {"id": "1900000000000000002", "created_at": None},
+        {"id": "1900000000000000001", "created_at": NOW - 7200},
+        {"id": "1900000000000000000", "created_at": NOW - 5 * 86400},
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text(discovery_line("me", posts) + "\n" + discovery_line("@nobody", [{"id": "5"}]) + "\n")
+    assert main(["replay", str(rules_file(tmp_path)), str(events), "--explain"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:7] == [
+        "line 1 · 2026-05-28 20:26:40 UTC · /notifier/discovery",
+        "  me: 5 posts found",
+        "  Mine: not watched — post 1900000000000000004 (10 minutes old): a reply (replies: true would watch it)",
+        "  Mine: watched — post 1900000000000000003 (1 hour old): inside the window (within: 3 days), "
+        "among the 2 newest that fit",
+        "  Mine: watched — post 1900000000000000002 (time unknown): inside the window (within: 3 days), "
+        "among the 2 newest that fit",
+        "  Mine: not watched — post 1900000000000000001 (2 hours old): beyond max_posts (2 newer posts are watched)",
+        "  Mine: not watched — post 1900000000000000000 (5 days old): older than the window (within: 3 days)",
+    ]
+    assert out[7:] == ["line 2 · 2026-05-28 20:26:40 UTC · /notifier/discovery", "  @nobody: 1 post found",
+                       "  no rule follows @nobody"]
+
+
+def test_replay_explain_json_on_a_discovery_line(tmp_path, capsys):
+    """--format json --explain gives one object per post and rule, with watched or not_watched."""
+    events = tmp_path / "events.jsonl"
+    events.write_text(discovery_line("@brand", [{"id": "7", "created_at": NOW - 60}]) + "\n")
+    assert main(["replay", str(rules_file(tmp_path)), str(events), "--explain", "--format", "json"]) == 0
+    (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (record["rule"], record["key"], record["outcome"], record["matched"]) == ("Brand", "7", "watched", True)
+
+
+def test_replay_without_explain_passes_discovery_lines_quietly(tmp_path, capsys):
+    """A plain replay counts discovery lines as events, prints no alert for them and skips none."""
+    events = tmp_path / "events.jsonl"
+    events.write_text(discovery_line("me", []) + "\n")
+    assert main(["replay", str(rules_file(tmp_path)), str(events)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "replayed 1 events" in captured.err and "skipped" not in captured.err
