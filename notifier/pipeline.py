@@ -27,12 +27,14 @@ from .alert import Alert
 from .durations import format_duration
 from .rules import Decision, Engine, RuleSet
 from .rules.catchup import CatchUp, Outage
-from .stream.events import ConfigEvent, Payload
+from .rules.engine_state import snapshot_key
+from .stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
+from .stream.topics import Topic
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
     from .metrics import Metrics
 
-__all__ = ["AlertSink", "LiveFeed", "Pipeline", "StateSink", "Step", "payload_kind"]
+__all__ = ["AlertSink", "LiveFeed", "Pipeline", "StateSink", "Step", "fill_in", "payload_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,33 @@ def payload_kind(payload: Payload) -> str:
     return "empty"
 
 
+# What a poll reads of a post, and the names the engine's snapshot and the stream give it.
+_POLLED = (
+    ("likes", "likes", "like_count"),
+    ("retweets", "retweets", "retweet_count"),
+    ("replies", "replies", "reply_count"),
+    ("quotes", "quotes", "quote_count"),
+    ("views", "views", "view_count"),
+)
+_DM_MESSAGE = "/dm_message/"
+
+
+def fill_in(known: Mapping[str, object] | None, post: PostRef) -> TweetEngagementEvent | None:
+    """The counts of a polled post that the stream has not sent yet, or that grew since.
+
+    A poll is slower and staler than the stream: it fills in a field the
+    engine has no value for, and never moves a count backwards.
+    """
+    known = known or {}
+    counts = {}
+    for polled, name, wire in _POLLED:
+        value = getattr(post, polled)
+        seen = known.get(name)
+        if value is not None and (not isinstance(seen, int) or value > seen):
+            counts[wire] = value
+    return TweetEngagementEvent(**counts) if counts else None
+
+
 def _local_time(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
@@ -89,8 +118,15 @@ class Pipeline:
         metrics: Metrics | None = None,
         recorded: bool = False,
         log_initial: bool = False,
+        on_topics: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
         self.engine = engine
+        # The rule file's rules; the engine runs them with what account watching found.
+        self._base = engine.ruleset
+        self._posts: dict[str, tuple[PostRef, ...]] = {}
+        self._conversations: set[str] = set()
+        self._now = 0.0
+        self._on_topics = on_topics
         self.catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
         self._outbox = outbox
         self._store = store
@@ -111,9 +147,20 @@ class Pipeline:
 
     def replace_rules(self, ruleset: RuleSet) -> None:
         """Go on with ``ruleset``; what the engine knows of each tweet stays."""
+        self._base = ruleset
+        self._install()
+
+    def _install(self) -> None:
+        """Run the rule file's rules on what account watching found so far."""
+        ruleset = self._base
+        if self._posts or self._conversations:
+            ruleset = ruleset.with_discoveries(self._posts, self._conversations, self._now)
+        before = self.engine.ruleset.topics
         self.engine.replace_rules(ruleset)
         self.catchup.max_gap = ruleset.max_gap
         self._settled.clear()
+        if self._on_topics is not None and ruleset.topics != before:
+            self._on_topics(ruleset.topics)
 
     def settled(self, topic: str) -> bool:
         """Every rule on ``topic`` has seen a value: its events are no longer explained for the log."""
@@ -140,6 +187,38 @@ class Pipeline:
         """
         if payload.config is not None:
             return Step([], None, self.connected(now))
+        self._now = max(self._now, now)
+        if payload.discovery is not None:
+            return self._discovered(payload, now)
+        if topic.startswith(_DM_MESSAGE) and payload.dm_update is not None:
+            conversation = payload.dm_update.conversation_id
+            if conversation not in self._conversations:
+                # A conversation first seen in the inbox: dms: any rules watch it from now on.
+                self._conversations.add(conversation)
+                self._install()
+        return self._process(topic, payload, now, explain)
+
+    def _discovered(self, payload: Payload, now: float) -> Step:
+        """Account watching found these posts: watch those that fit, and fill in their counts."""
+        event = payload.discovery
+        assert event is not None
+        self.events += 1
+        if self._metrics is not None:
+            self._metrics.event("discovery")
+        self._posts[event.account.lower()] = event.posts
+        self._install()
+        watched = self.engine.ruleset.topics
+        alerts: list[Alert] = []
+        for post in event.posts:
+            topic = Topic.tweet_engagement(post.id)
+            if topic not in watched:
+                continue
+            counts = fill_in(self.engine.state.snapshot(snapshot_key(post.id)), post)
+            if counts is not None:
+                alerts += self._process(topic, Payload(tweet_engagement=counts), now, False).alerts
+        return Step(alerts)
+
+    def _process(self, topic: str, payload: Payload, now: float, explain: bool) -> Step:
         self.events += 1
         if self._metrics is not None:
             self._metrics.event(payload_kind(payload))

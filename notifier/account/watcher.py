@@ -306,6 +306,7 @@ class AccountWatcher:
         if page.cursor:
             memory.cursor = page.cursor
         self._save(memory.entry())
+        log.debug("inbox polled: %d messages", len(page.messages), extra={"event": "inbox_polled"})
 
     def _learn(self, page: InboxPage) -> None:
         self._senders.update(page.users)

@@ -173,6 +173,9 @@ class _Printer:
                                            "reason": release.reason}) + "\n")
             else:
                 self.out.write(f"{release}\n")
+        if event.payload.discovery is not None:
+            self._discovery(step)
+            return
         if step.decisions is None:  # a (re)connection
             if self.fmt == "text":
                 note = "connected"
@@ -180,9 +183,6 @@ class _Printer:
                     note = (f"reconnected after {format_duration(step.outage.seconds)} without a message: "
                             "each tweet's first event is a catch-up")
                 self.out.write(f"{format_header(event.line, event.ts, event.topic)}\n  stream {note}\n")
-            return
-        if event.payload.discovery is not None:
-            self._discovery(step)
             return
         explanations = self.explainer.explain(step.decisions, step.alerts)
         for alert in step.alerts:
