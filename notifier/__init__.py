@@ -18,6 +18,7 @@ The names below are imported on first use (PEP 562), not with the package:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -112,18 +113,36 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'notifier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    # Bound on the package: the next lookup is an ordinary attribute, not this call.
-    globals()[name] = value
-    return value
+# The lazy exports of notifier's packages, written once. It lives here, not in a
+# module of its own, because importing any module of the package (say the leaf
+# ``notifier.logs``) must load nothing else of notifier, and this package's own
+# exports need it.
+def lazy_exports(
+    package: str, exports: Mapping[str, str], public: Iterable[str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of ``package``, whose module globals are ``namespace``.
+
+    ``exports`` maps each public name to the module it comes from; ``public``
+    is the package's ``__all__``.
+    """
+    names = frozenset(public)
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        # Bound on the package: the next lookup is an ordinary attribute, not this call.
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | names)
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

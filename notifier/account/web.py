@@ -15,7 +15,6 @@ computing it needs the web app's page and scripts.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -36,6 +35,7 @@ from ..exceptions import (
 )
 from ..logs import add_secrets
 from ..stream.auth import Cookies, auth_headers
+from ..stream.http import check_api_base, describe, error_detail, parse_json, x_errors
 from . import graphql
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
@@ -123,7 +123,7 @@ class XWebClient:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self._cookies = cookies
         base = api_base if api_base is not None else os.environ.get(_ENV_WEB_API_BASE) or DEFAULT_WEB_API_BASE
-        self.api_base = _check_api_base(base)
+        self.api_base = check_api_base(base, DEFAULT_WEB_API_BASE)
         self._query_ids = graphql.query_ids(query_ids)
         self._clock = clock
         self._allowances: dict[str, _Allowance] = {}
@@ -246,10 +246,10 @@ class XWebClient:
                 headers={**auth_headers(self._cookies), **(headers or {})},
             )
         except httpx.HTTPError as exc:
-            raise WebAPIError(f"cannot reach X's web API at {self.api_base} for {endpoint}: {_describe(exc)}") from exc
+            raise WebAPIError(f"cannot reach X's web API at {self.api_base} for {endpoint}: {describe(exc)}") from exc
         log.debug("GET %s: %s", endpoint, response.status_code)
         self._accept_rotated_ct0(response)
-        body = _json(response.content)
+        body = parse_json(response.content)
         self._remember_allowance(endpoint, response, now)
         error = self._error(endpoint, operation, response, body, now)
         if error is not None:
@@ -264,14 +264,8 @@ class XWebClient:
         status = response.status_code
         if status == 200:
             return None
-        errors = _errors(body)
-        codes = {error.get("code") for error in errors}
-        details = [
-            f"X error {error.get('code')}: {str(error.get('message', '')).strip().rstrip('.')}" for error in errors
-        ]
-        if not details and b"<html" in response.content[:2048].lower():
-            details.append("an HTML page came back instead of JSON, possibly a Cloudflare check")
-        detail = "; ".join(details)
+        codes = {error.get("code") for error in x_errors(body)}
+        detail = error_detail(body, response.content)
         if status == 401 or (status == 403 and codes & _AUTH_ERROR_CODES):
             return AuthenticationError(status, detail)
         suffix = f" ({detail})" if detail else ""
@@ -310,33 +304,6 @@ class XWebClient:
             add_secrets(value)
             self._cookies = rotated
             log.info("X rotated the ct0 cookie; using the new one from now on")
-
-
-def _check_api_base(value: str) -> str:
-    try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"api_base {value!r} is not a URL: use e.g. {DEFAULT_WEB_API_BASE}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"api_base must be an http(s) URL such as {DEFAULT_WEB_API_BASE}, not {value!r}")
-    return value.rstrip("/")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
-def _errors(body: Any) -> list[dict[str, Any]]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def _number(value: str | None) -> float | None:

@@ -16,8 +16,9 @@ only for the types of explanations; never the stream.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .. import lazy_exports
 
 # Each public name and the module it comes from, imported on first use (PEP 562):
 # the rule file's loader reads the target policies and must not start asyncio,
@@ -55,18 +56,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'notifier.delivery' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    # Bound on the package: the next lookup is an ordinary attribute, not this call.
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -1,7 +1,8 @@
 """The outbox: every alert on disk before anything is sent, one row per (alert, target).
 
 A SQLite file in WAL mode, shared with the daemon's rule state (this module
-owns the tables whose names start with ``outbox``). An alert and all its rows
+owns the tables whose names start with ``outbox``; their layout and migrations
+are in :mod:`~notifier.delivery.outbox_schema`). An alert and all its rows
 are written in one transaction, committed before :meth:`Outbox.add` returns,
 so a process killed at any moment (SIGKILL included) finds every alert it
 accepted when it starts again, and sends what was not sent.
@@ -40,55 +41,12 @@ from typing import Literal
 from ..alert import Alert
 from ..exceptions import DeliveryError
 from ..sqlite import connect
+from .outbox_schema import create_or_migrate, options_in_fields
 
 __all__ = ["HeldFor", "Outbox", "OutboxRow", "RowState"]
 
 RowState = Literal["pending", "sent", "dead", "folded"]
 HeldFor = Literal["group", "quiet", "budget"]
-
-_SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox_meta (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox_alerts (
-    id INTEGER PRIMARY KEY,
-    rule TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    key TEXT NOT NULL,
-    title TEXT NOT NULL,
-    message TEXT NOT NULL,
-    targets TEXT NOT NULL,
-    ts REAL NOT NULL,
-    kind TEXT NOT NULL,
-    notify_type TEXT NOT NULL,
-    urgent INTEGER NOT NULL,
-    fields TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    rules TEXT,
-    titles TEXT,
-    catch_up REAL,
-    group_wait REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    alert_id INTEGER NOT NULL REFERENCES outbox_alerts(id),
-    target TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    next_at REAL NOT NULL,
-    not_before REAL,
-    updated_at REAL NOT NULL,
-    last_error TEXT,
-    digest_id INTEGER,
-    held TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, next_at);
-CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
-"""
 
 _ROW_COLUMNS = (
     "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
@@ -100,13 +58,6 @@ _ALERT_INSERT = (
     "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
     "notify_type, urgent, fields, created_at, rules, titles, catch_up, group_wait) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-# An alert's typed options, added to outbox_alerts after schema 2 without a new
-# version: the change is additive (nullable or defaulted), older code that names
-# its columns reads the table as before, and a database without them gets them on open.
-_ALERT_OPTION_COLUMNS = (
-    ("rules", "TEXT"), ("titles", "TEXT"), ("catch_up", "REAL"), ("group_wait", "REAL NOT NULL DEFAULT 0"),
 )
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
@@ -156,27 +107,8 @@ class Outbox:
             # FULL: an alert the outbox accepted survives a power loss too, not only a
             # crash. Alerts are rare, so one fsync each costs nothing that matters.
             self._db = connect(self.path, synchronous="FULL", check_same_thread=False)
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
-                if "held" not in columns:
-                    # A database from before policies: its rows were never held.
-                    self._db.execute("ALTER TABLE outbox ADD COLUMN held TEXT")
-                alert_columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox_alerts)")}
-                for column, kind in _ALERT_OPTION_COLUMNS:
-                    if column not in alert_columns:
-                        # Rows from before keep NULL: _row reads their fields instead.
-                        self._db.execute(f"ALTER TABLE outbox_alerts ADD COLUMN {column} {kind}")
-                self._db.execute(
-                    "UPDATE outbox_meta SET value = ? WHERE name = 'schema' AND CAST(value AS INTEGER) < ?",
-                    (str(_SCHEMA_VERSION), _SCHEMA_VERSION),
-                )
-                self._db.execute(
-                    "INSERT OR IGNORE INTO outbox_meta (name, value) VALUES ('schema', ?)",
-                    (str(_SCHEMA_VERSION),),
-                )
+            with self._transaction() as db:
+                create_or_migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise DeliveryError(
                 f"cannot open the outbox database {self.path}: {exc}; check that its folder "
@@ -541,7 +473,7 @@ def _row(values: tuple) -> OutboxRow:
     ) = values  # fmt: skip
     fields = json.loads(fields)
     if rules is None:
-        rules, titles, catch_up = _options_in_fields(fields)
+        rules, titles, catch_up = options_in_fields(fields)
     else:
         rules, titles = tuple(json.loads(rules)), tuple(json.loads(titles))
     alert = Alert(
@@ -577,18 +509,3 @@ def _row(values: tuple) -> OutboxRow:
         held=held,
     )
 
-
-def _options_in_fields(fields: dict) -> tuple[tuple[str, ...], tuple[str, ...], float | None]:
-    """The typed options an alert stored by an older version kept in its fields; taken out of them.
-
-    A catch-up kept the rules and titles it merged as lists under ``rules`` and
-    ``titles``, and its outage under ``catch_up``. A digest's ``rules`` is a
-    count per rule (a mapping) and stays where it is.
-    """
-    rules: tuple[str, ...] = ()
-    titles: tuple[str, ...] = ()
-    if isinstance(fields.get("rules"), list):
-        rules = tuple(str(name) for name in fields.pop("rules"))
-        titles = tuple(str(title) for title in fields.pop("titles", None) or ())
-    catch_up = fields.pop("catch_up", None)
-    return rules, titles, float(catch_up) if isinstance(catch_up, (int, float)) else None

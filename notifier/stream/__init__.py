@@ -12,8 +12,9 @@ supervisor. It may import only notifier's leaves (``exceptions``, ``logs``,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .. import lazy_exports
 
 # Each public name and the module it comes from.
 _EXPORTS = {
@@ -59,18 +60,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'notifier.stream' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    # Bound on the package: the next lookup is an ordinary attribute, not this call.
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

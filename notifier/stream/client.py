@@ -6,7 +6,6 @@ callers only ever see :mod:`notifier.exceptions`.
 
 from __future__ import annotations
 
-import json
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from ..exceptions import (
 from .auth import Cookies, auth_headers, load_cookies
 from .backoff import BackoffPolicy, parse_retry_after
 from .events import Payload, SubscriptionsEvent
+from .http import check_api_base, describe, error_detail, parse_json, x_errors
 from .parse import parse_subscriptions
 from .session import ConnectionListener, StreamingSession
 
@@ -61,9 +61,8 @@ class StreamClient:
         timeout: float | None = None,
     ) -> None:
         self._cookies = load_cookies(cookies)
-        self.api_base = _check_api_base(
-            api_base if api_base is not None else os.environ.get(_ENV_API_BASE) or DEFAULT_API_BASE
-        )
+        base = api_base if api_base is not None else os.environ.get(_ENV_API_BASE) or DEFAULT_API_BASE
+        self.api_base = check_api_base(base, DEFAULT_API_BASE)
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if self._timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -137,7 +136,7 @@ class _HttpConnection:
             async for chunk in self._response.aiter_bytes():
                 yield chunk
         except (httpx.HTTPError, httpx.StreamError) as exc:
-            raise StreamError(f"the stream broke: {_describe(exc)}") from exc
+            raise StreamError(f"the stream broke: {describe(exc)}") from exc
 
     async def aclose(self) -> None:
         await self._response.aclose()
@@ -166,7 +165,7 @@ class _HttpTransport:
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise StreamError(f"cannot open the stream at {self._api_base}: {_describe(exc)}") from exc
+            raise StreamError(f"cannot open the stream at {self._api_base}: {describe(exc)}") from exc
         if response.status_code != 200:
             try:
                 body = await _read_some(response)
@@ -186,9 +185,9 @@ class _HttpTransport:
             )
         except httpx.HTTPError as exc:
             raise StreamError(
-                f"cannot update subscriptions at {self._api_base}: {_describe(exc)}"
+                f"cannot update subscriptions at {self._api_base}: {describe(exc)}"
             ) from exc
-        body = _json(response.content)
+        body = parse_json(response.content)
         if not response.is_success or _SESSION_NOT_FOUND in _error_codes(body):
             raise _status_error(f"updating session {session_id}", response, body)
         if not response.content.strip():
@@ -207,21 +206,6 @@ class _HttpTransport:
         await self._http.aclose()
 
 
-def _check_api_base(value: str) -> str:
-    try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"api_base {value!r} is not a URL: use e.g. {DEFAULT_API_BASE}") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"api_base must be an http(s) URL such as {DEFAULT_API_BASE}, not {value!r}")
-    return value.rstrip("/")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 async def _read_some(response: httpx.Response) -> Any:
     data = b""
     try:
@@ -231,34 +215,16 @@ async def _read_some(response: httpx.Response) -> Any:
                 break
     except (httpx.HTTPError, httpx.StreamError):
         pass  # the status already says what went wrong; the body is a bonus
-    return _json(data) if data.lstrip().startswith(b"{") else data
-
-
-def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
-def _errors(body: Any) -> list[dict[str, Any]]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    return parse_json(data) if data.lstrip().startswith(b"{") else data
 
 
 def _error_codes(body: Any) -> set[Any]:
-    return {error.get("code") for error in _errors(body)}
+    return {error.get("code") for error in x_errors(body)}
 
 
 def _status_error(action: str, response: httpx.Response, body: Any) -> StreamError:
     status = response.status_code
-    details = [
-        f"X error {error.get('code')}: {str(error.get('message', '')).strip().rstrip('.')}"
-        for error in _errors(body)
-    ]
-    if not details and isinstance(body, bytes) and b"<html" in body[:2048].lower():
-        details.append("an HTML page came back instead of JSON, possibly a Cloudflare check")
-    detail = "; ".join(details)
+    detail = error_detail(body, body if isinstance(body, bytes) else b"")
     if _SESSION_NOT_FOUND in _error_codes(body):
         return SessionNotFoundError(f"X no longer knows the session when {action} (error 392)")
     if status in (401, 403):

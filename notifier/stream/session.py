@@ -11,7 +11,8 @@ Keeping the stream alive:
 * **Refresh.** X forgets subscriptions that are not re-posted within
   ``subscription_ttl_millis``. Every ``refresh_interval(ttl)`` seconds all
   topics are posted again: ``ttl − 20 s`` like X's web client, but never less
-  than half the TTL, so a short TTL still leaves half its length as margin.
+  than half the TTL, so a short TTL still leaves half its length as margin
+  (see :mod:`notifier.stream.subscriptions`).
 * **Watchdog.** The server writes at least every ``heartbeat_millis``. If no
   byte arrives for twice that, the connection is dead and is reopened.
 * **Reconnect.** Connection errors, 5xx answers, a clean end of stream and
@@ -21,7 +22,8 @@ Keeping the stream alive:
   session with :class:`~notifier.exceptions.AuthenticationError`.
 
 Whoever needs to know about connections as they happen (the daemon's catch-up,
-``notifier record``) passes a :class:`ConnectionListener`: it hears every
+``notifier record``) passes a
+:class:`~notifier.stream.transport.ConnectionListener`: it hears every
 connection's config event, the first one included, in stream order, and every
 connection's end at the moment it ends. Nothing has to poll :attr:`stats`.
 """
@@ -29,19 +31,19 @@ connection's end at the moment it ends. Nothing has to poll :attr:`stats`.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from ..exceptions import AuthenticationError, RateLimitedError, SessionNotFoundError, StreamError
 from .backoff import Backoff, BackoffPolicy
 from .events import ConfigEvent, Payload
 from .parse import parse_message
-from .sse import message_text
+from .sse import Lines, message_text
+from .subscriptions import Subscriptions, ordered, refresh_interval, topic_list
 from .topics import Topic
+from .transport import ConnectionListener, StreamConnection, Transport
 
 __all__ = [
     "CONFIG_TOPIC",
@@ -61,8 +63,6 @@ CONFIG_TOPIC = "/system/config"
 # X's web client puts at most this many topics in the stream URL.
 URL_TOPIC_LIMIT = 20
 _QUEUE_SIZE = 256
-# A line longer than this is not a message; drop it rather than buffer forever.
-_MAX_LINE = 1 << 20
 
 Message = tuple[str, str, Payload]
 """``(raw, topic, payload)``: the message's JSON text and what it parsed to."""
@@ -70,43 +70,6 @@ Message = tuple[str, str, Payload]
 
 class _Reopen(StreamError):
     """Internal: reconnect() asked for a new connection."""
-
-
-class ConnectionListener(Protocol):
-    """Told about the session's connections as they come and go."""
-
-    def connected(self, raw: str, config: ConfigEvent) -> None:
-        """A connection is up and sent ``config`` (as JSON text ``raw``).
-
-        Called for every connection, the first one included, from the task that
-        iterates the session, just before the messages that connection brought:
-        what came before it in the stream has been read.
-        """
-        ...
-
-    def disconnected(self) -> None:
-        """The connection that was up has just ended (the session may reconnect)."""
-        ...
-
-
-class StreamConnection(Protocol):
-    """An open stream response."""
-
-    def chunks(self) -> AsyncIterator[bytes]:
-        """The body as it arrives; raises StreamError when the connection fails."""
-        ...
-
-    async def aclose(self) -> None: ...
-
-
-class Transport(Protocol):
-    """The two requests of the live_pipeline API, errors already translated."""
-
-    async def open_stream(self, topics: Sequence[str]) -> StreamConnection: ...
-
-    async def update(
-        self, session_id: str, subscribe: Sequence[str], unsubscribe: Sequence[str]
-    ) -> Payload: ...
 
 
 @dataclass(slots=True)
@@ -118,12 +81,6 @@ class StreamStats:
     malformed: int = 0
     last_message_at: float | None = None
     retry_at: float | None = None
-
-
-def refresh_interval(ttl_millis: int) -> float:
-    """Seconds between subscription refreshes for a subscription TTL."""
-    ttl = ttl_millis / 1000
-    return max(ttl - 20.0, ttl / 2, 0.05)
 
 
 class _End:
@@ -142,72 +99,16 @@ class _Connected:
     shown: bool
 
 
-class _Lines:
-    """Split a byte stream into lines, tolerating any chunking and bad UTF-8."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._parts: list[str] = []
-        self._size = 0
-        self._skipping = False
-        self.overlong = 0
-
-    def feed(self, chunk: bytes) -> list[str]:
-        text = self._decoder.decode(chunk)
-        if "\n" not in text:
-            self._keep(text)
-            return []
-        pieces = text.split("\n")
-        first = "".join(self._parts) + pieces[0]
-        self._parts, self._size = [], 0
-        lines = [first, *pieces[1:-1]]
-        if self._skipping:
-            lines = lines[1:]  # the tail of a line already given up on
-            self._skipping = False
-        self._keep(pieces[-1])
-        # Only "\n" ends a line: JSON may hold U+2028 and friends unescaped.
-        return [line.rstrip("\r") for line in lines]
-
-    def _keep(self, text: str) -> None:
-        if self._skipping or not text:
-            return
-        self._parts.append(text)
-        self._size += len(text)
-        if self._size > _MAX_LINE:
-            self._parts, self._size = [], 0
-            self._skipping = True
-            self.overlong += 1
-
-
 @dataclass(slots=True)
 class _Live:
     """The connection being read."""
 
     connection: StreamConnection
     chunks: AsyncIterator[bytes]
-    lines: _Lines
+    lines: Lines
     config: ConfigEvent
     config_raw: str
     early: list[Message]
-
-
-def _topic_list(topics: Iterable[str] | None, what: str) -> list[str]:
-    if topics is None:
-        return []
-    if isinstance(topics, (str, bytes)):
-        raise TypeError(f"{what} takes a list of topics, not a single string: use [{topics!r}]")
-    checked: list[str] = []
-    for topic in topics:
-        Topic.parse(topic)  # raises ValueError saying what a topic looks like
-        if topic not in checked:
-            checked.append(topic)
-    return checked
-
-
-def _ordered(topics: Iterable[str]) -> list[str]:
-    # DM topics cannot be added later, so they must be among the URL's topics.
-    topics = list(topics)
-    return sorted(t for t in topics if Topic.is_dm(t)) + sorted(t for t in topics if not Topic.is_dm(t))
 
 
 class StreamingSession:
@@ -229,7 +130,7 @@ class StreamingSession:
         timeout: float = 20.0,
         listener: ConnectionListener | None = None,
     ) -> None:
-        checked = _topic_list(topics, "topics")
+        checked = topic_list(topics, "topics")
         dm = [t for t in checked if Topic.is_dm(t)]
         if len(dm) > URL_TOPIC_LIMIT:
             raise ValueError(
@@ -254,13 +155,11 @@ class StreamingSession:
         self._timer: asyncio.Timeout | None = None
         self._pump: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
-        self._post_lock = asyncio.Lock()
         self._failures = 0
         self._connections = 0
         self._closed = False
         self._listener = listener
-        # Topics X refused, each warned about once: a refresh every ~100 s must not repeat it.
-        self._refused: set[str] = set()
+        self._subscriptions = Subscriptions(transport)
 
     # -- public API ---------------------------------------------------------
 
@@ -299,8 +198,8 @@ class StreamingSession:
         ``auto_reconnect``, the update is sent once more to the new session.
         """
         self._check_open()
-        sub = _topic_list(subscribe, "subscribe")
-        unsub = _topic_list(unsubscribe, "unsubscribe")
+        sub = topic_list(subscribe, "subscribe")
+        unsub = topic_list(unsubscribe, "unsubscribe")
         dm = [topic for topic in sub if Topic.is_dm(topic)]
         if dm:
             raise ValueError(
@@ -311,13 +210,13 @@ class StreamingSession:
             )
         self.topics.difference_update(unsub)
         self.topics.update(sub)
-        self._refused.difference_update(sub)  # asked for again: a new refusal is news
+        self._subscriptions.asked_again(sub)
         stale: str | None = None
         while True:
             session_id = await self._wait_live(exclude=stale)
             try:
-                answer = await self._post(session_id, sub, unsub)
-                self._log_refused(answer)
+                answer = await self._subscriptions.post(session_id, sub, unsub)
+                self._subscriptions.log_refused(answer)
                 return answer
             except SessionNotFoundError as exc:
                 self._interrupt_live(exc, session_id)
@@ -473,7 +372,7 @@ class StreamingSession:
             self.stats.retry_at = None
 
     async def _connect(self) -> _Live:
-        topics = _ordered(self.topics)
+        topics = ordered(self.topics)
         in_url, rest = topics[:URL_TOPIC_LIMIT], topics[URL_TOPIC_LIMIT:]
         connection: StreamConnection | None = None
         try:
@@ -481,8 +380,8 @@ class StreamingSession:
                 connection = await self._transport.open_stream(in_url)
                 live = await self._await_config(connection)
                 if rest:
-                    payload = await self._post(live.config.session_id, rest, ())
-                    self._log_refused(payload)
+                    payload = await self._subscriptions.post(live.config.session_id, rest, ())
+                    self._subscriptions.log_refused(payload)
         except TimeoutError as exc:
             if connection is not None:
                 await _close_quietly(connection)
@@ -498,7 +397,7 @@ class StreamingSession:
 
     async def _await_config(self, connection: StreamConnection) -> _Live:
         chunks = aiter(connection.chunks())
-        lines = _Lines()
+        lines = Lines()
         early: list[Message] = []
         async for chunk in chunks:
             for line in lines.feed(chunk):
@@ -529,8 +428,12 @@ class StreamingSession:
             live.config.heartbeat_millis,
             extra={"event": "stream_connected", "topics": len(self.topics)},
         )
+        session_id = live.config.session_id
         self._refresher = asyncio.create_task(
-            self._refresh(live.config), name=f"notifier-stream-refresh-{live.config.session_id}"
+            self._subscriptions.refresh(
+                live.config, lambda: self.topics, lambda exc: self._interrupt_live(exc, session_id)
+            ),
+            name=f"notifier-stream-refresh-{session_id}",
         )
         try:
             event = (CONFIG_TOPIC, Payload(config=live.config))
@@ -604,7 +507,7 @@ class StreamingSession:
         self.stats.last_message_at = time.time()
         topic, payload = parsed
         if payload.subscriptions is not None:
-            self._log_refused(payload)
+            self._subscriptions.log_refused(payload)
         return text, topic, payload
 
     def _interrupt_live(self, reason: StreamError, session_id: str | None = None) -> None:
@@ -627,41 +530,6 @@ class StreamingSession:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    # -- subscriptions -------------------------------------------------------
-
-    async def _refresh(self, config: ConfigEvent) -> None:
-        """Re-post every topic before X lets the subscriptions lapse."""
-        interval = refresh_interval(config.subscription_ttl_millis)
-        delay = interval
-        while True:
-            await asyncio.sleep(delay)
-            topics = _ordered(self.topics)
-            if not topics:
-                continue
-            try:
-                payload = await self._post(config.session_id, topics, ())
-            except (SessionNotFoundError, AuthenticationError) as exc:
-                log.warning(
-                    "refreshing subscriptions failed: %s; reopening the stream", exc,
-                    extra={"event": "refresh_failed"},
-                )
-                self._interrupt_live(exc, config.session_id)
-                return
-            except StreamError as exc:
-                delay = max(0.05, min(5.0, interval / 4))
-                log.warning(
-                    "refreshing subscriptions failed: %s; retrying in %.1f s", exc, delay,
-                    extra={"event": "refresh_failed", "retry_in": round(delay, 3)},
-                )
-            else:
-                self._log_refused(payload)
-                delay = interval
-
-    async def _post(self, session_id: str, subscribe: Sequence[str], unsubscribe: Sequence[str]) -> Payload:
-        # One update at a time, so a refresh cannot re-add a topic just unsubscribed.
-        async with self._post_lock:
-            return await self._transport.update(session_id, subscribe, unsubscribe)
-
     async def _wait_live(self, exclude: str | None = None) -> str:
         """The id of a live connection other than ``exclude``, waiting for one if needed."""
         try:
@@ -682,19 +550,6 @@ class StreamingSession:
                 f"the stream did not reconnect within {self._timeout:g} s; the new topics "
                 "will be subscribed when it does"
             ) from exc
-
-    def _log_refused(self, payload: Payload) -> None:
-        """Warn once per topic that X refused it, wherever X said so (stream or update answer)."""
-        subscriptions = payload.subscriptions
-        for error in subscriptions.errors if subscriptions else ():
-            topic = error.topic or "?"
-            if topic in self._refused:
-                continue
-            self._refused.add(topic)
-            log.warning(
-                "X refused topic %s: %s (code %s)", topic, error.message or "no reason given", error.code,
-                extra={"event": "topic_refused", "topic": error.topic},
-            )
 
 
 async def _close_quietly(connection: StreamConnection) -> None:

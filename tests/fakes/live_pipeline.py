@@ -1,8 +1,8 @@
 """A fake X ``live_pipeline`` server on 127.0.0.1, for tests.
 
-It speaks HTTP/1.1 over a real socket, written on asyncio streams, and runs
-its own event loop in a background thread, so it serves in-process async
-tests and a ``notifier run`` subprocess alike. It behaves like the server
+It is a ``loopserver.LoopServer``: HTTP/1.1 over a real socket, on asyncio
+streams, with its own event loop in a background thread, so it serves
+in-process async tests and a ``notifier run`` subprocess alike. It behaves like the server
 described in ``live-pipeline.md``: it checks the cookies and the CSRF header,
 sends the config event first, sends counts as strings with only some fields,
 writes a keep-alive every ``heartbeat_millis``, stops sending a topic whose
@@ -25,7 +25,6 @@ import asyncio
 import inspect
 import itertools
 import json
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -33,21 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .loopserver import LoopServer, Request, parse_cookies, respond
+
 __all__ = ["FakeLivePipeline"]
 
 EVENTS_PATH = "/live_pipeline/events"
 UPDATE_PATH = "/1.1/live_pipeline/update_subscriptions"
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
 _ERROR_BODIES = {
     401: {"errors": [{"code": 32, "message": "Could not authenticate you."}]},
     403: {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]},
@@ -101,7 +91,7 @@ class _Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeLivePipeline:
+class FakeLivePipeline(LoopServer):
     """A local live_pipeline server; use as a context manager (or start()/stop())."""
 
     def __init__(
@@ -113,6 +103,7 @@ class FakeLivePipeline:
         ct0: str = "csrf",
         own_user_id: str = "1000",
     ) -> None:
+        super().__init__("fake-live-pipeline")
         self.ttl_millis = ttl_millis
         self.heartbeat_millis = heartbeat_millis
         self.sse = sse
@@ -121,68 +112,15 @@ class FakeLivePipeline:
         self.own_user_id = own_user_id
         self.connections = 0  # stream connects answered with 200
         self.connect_attempts = 0  # every stream request, failed ones too
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.Server | None = None
-        self._port = 0
         self._ids = itertools.count(1)
         self._sessions: dict[str, _Session] = {}
         self._streams: set[_Stream] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._failures: deque[_Failure] = deque()
         self._update_requests: list[dict[str, Any]] = []
         self._stream_requests: list[dict[str, Any]] = []
         self._deliveries: list[dict[str, Any]] = []
 
-    # -- lifecycle -----------------------------------------------------------
-
-    def __enter__(self) -> FakeLivePipeline:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-live-pipeline", daemon=True)
-        self._thread.start()
-
-        async def listen() -> asyncio.Server:
-            return await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-        self._server = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(5)
-        self._port = self._server.sockets[0].getsockname()[1]
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        async def shutdown() -> None:
-            assert self._server is not None
-            self._server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self._server.wait_closed()
-
-        try:
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(5)
-            loop.close()
-            self._loop = self._thread = None
-
     # -- what tests use ------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -319,16 +257,6 @@ class FakeLivePipeline:
             await asyncio.sleep(0.01)
         return True
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` on the fake's loop (its state belongs to that thread)."""
-        if self._loop is None:
-            raise RuntimeError("the fake server is not running: use it as a context manager")
-
-        async def run() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(5)
-
     def _push(self, topic: str, message: dict[str, Any]) -> float:
         text = json.dumps(message)
         return self._call(lambda: self._deliver(topic, text))
@@ -349,38 +277,21 @@ class FakeLivePipeline:
         self._deliveries.append({"topic": topic, "sessions": sent, "at": at})
         return at
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                method, target, headers, body = request
-                url = urlsplit(target)
-                if method == "GET" and url.path == EVENTS_PATH:
-                    await self._stream(reader, writer, parse_qs(url.query), headers)
-                    break
-                if method == "POST" and url.path == UPDATE_PATH:
-                    status, answer = self._update(headers, parse_qs(body.decode("utf-8", "replace")))
-                else:
-                    status, answer = 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}
-                _respond(writer, status, answer)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            self._tasks.discard(task)
-            writer.transport.abort()
+    async def _serve(self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        url = urlsplit(request.target)
+        if request.method == "GET" and url.path == EVENTS_PATH:
+            await self._stream(reader, writer, parse_qs(url.query), request.headers)
+            return False
+        if request.method == "POST" and url.path == UPDATE_PATH:
+            status, answer = self._update(request.headers, parse_qs(request.body.decode("utf-8", "replace")))
+        else:
+            status, answer = 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}
+        respond(writer, status, answer)
+        await writer.drain()
+        return True
 
     def _refusal(self, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:
-        cookies = _cookies(headers.get("cookie", ""))
+        cookies = parse_cookies(headers.get("cookie", ""))
         if cookies.get("auth_token") != self.auth_token:
             return 401, _ERROR_BODIES[401]
         if cookies.get("ct0") != self.ct0 or headers.get("x-csrf-token") != cookies.get("ct0"):
@@ -409,7 +320,7 @@ class FakeLivePipeline:
             extra = {}
         if refusal is not None:
             record["status"] = refusal[0]
-            _respond(writer, *refusal, headers=extra)
+            respond(writer, *refusal, headers=extra)
             await writer.drain()
             return
         record["status"] = 200
@@ -481,46 +392,6 @@ class FakeLivePipeline:
             session.topics.pop(topic, None)
         record["status"] = 200
         return 200, {"subscriptions": {"errors": errors}}
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if ":" in line:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    body = await reader.readexactly(length) if length else b""
-    return method, target, headers, body
-
-
-def _respond(
-    writer: asyncio.StreamWriter, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
-) -> None:
-    data = json.dumps(body).encode()
-    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-    writer.write(
-        (
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-            f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
-        ).encode()
-        + data
-    )
-
-
-def _cookies(header: str) -> dict[str, str]:
-    jar = {}
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            jar[name] = value
-    return jar
 
 
 def _describe(predicate: Any) -> str:

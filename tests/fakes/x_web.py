@@ -1,8 +1,8 @@
 """A fake X web API on 127.0.0.1, for tests: GraphQL user and timeline, the v1.1 DM inbox.
 
-Like the live_pipeline fake it speaks HTTP/1.1 over a real socket, written on
-asyncio streams, in a background thread, so it serves in-process async tests
-and a ``notifier run`` subprocess alike. It answers with the shapes of
+Like the live_pipeline fake it is a ``loopserver.LoopServer``: HTTP/1.1 over a
+real socket, on asyncio streams, in a background thread, so it serves
+in-process async tests and a ``notifier run`` subprocess alike. It answers with the shapes of
 ``x-web-api.md``: users with ``core``, timelines under
 ``timeline.timeline.instructions`` with a pinned entry, self-reply modules,
 reposts, tombstones, ads and Bottom cursors, paged ``page_size`` entries at a
@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from notifier.account.graphql import DEFAULT_QUERY_IDS, OPERATIONS
 
+from .loopserver import LoopServer, Request, parse_cookies, respond
 from .polling import Polling
 from .x_web_shapes import DM_CURSOR_PREFIX, Conversation, Message, Post, World
 
@@ -46,17 +47,6 @@ USER_UPDATES = "/1.1/dm/user_updates.json"
 SETTINGS = "/1.1/account/settings.json"
 _GRAPHQL = "/graphql/"
 _WINDOW = 900.0  # X's rate-limit windows are 15 minutes
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
 _ERROR_BODIES: dict[int, Any] = {
     401: {"errors": [{"code": 32, "message": "Could not authenticate you."}]},
     403: {"errors": [{"code": 353, "message": "This request requires a matching csrf cookie and header."}]},
@@ -79,7 +69,7 @@ class _Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeXWeb(Polling):
+class FakeXWeb(LoopServer, Polling):
     """A local X web API; use as a context manager (or start()/stop())."""
 
     def __init__(
@@ -92,6 +82,7 @@ class FakeXWeb(Polling):
         page_size: int = 3,
         inbox_size: int = 20,
     ) -> None:
+        super().__init__("fake-x-web")
         self.auth_token = auth_token
         self.ct0 = ct0
         self.own_user_id = own_user_id
@@ -106,58 +97,8 @@ class FakeXWeb(Polling):
         self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
         self._pending_ct0: str | None = None
         self._requests: list[dict[str, Any]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._port = 0
-
-    # -- lifecycle -----------------------------------------------------------
-
-    def __enter__(self) -> FakeXWeb:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-x-web", daemon=True)
-        self._thread.start()
-
-        async def listen() -> asyncio.Server:
-            return await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-        self._server = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(5)
-        self._port = self._server.sockets[0].getsockname()[1]
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        async def shutdown() -> None:
-            assert self._server is not None
-            self._server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
-            await self._server.wait_closed()
-
-        try:
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(5)
-            loop.close()
-            self._loop = self._thread = None
 
     # -- what tests use ------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The API base to give the client (what ``https://x.com/i/api`` is for X)."""
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -293,25 +234,12 @@ class FakeXWeb(Polling):
             self._world.posts[post.id] = post
             return post.id
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                method, target, headers = request
-                with self._lock:
-                    status, body, extra = self._answer(method, target, headers)
-                _respond(writer, status, body, extra)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.transport.abort()
+    async def _serve(self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        with self._lock:
+            status, body, extra = self._answer(request.method, request.target, request.headers)
+        respond(writer, status, body, extra)
+        await writer.drain()
+        return True
 
     def _answer(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         url = urlsplit(target)
@@ -357,7 +285,7 @@ class FakeXWeb(Polling):
         return status, body, extra
 
     def _refusal(self, headers: Mapping[str, str]) -> int | None:
-        cookies = _cookies(headers.get("cookie", ""))
+        cookies = parse_cookies(headers.get("cookie", ""))
         if cookies.get("auth_token") != self.auth_token or not headers.get("authorization", "").startswith("Bearer "):
             return 401
         if cookies.get("ct0") != self.ct0 or headers.get("x-csrf-token") != self.ct0:
@@ -413,41 +341,3 @@ class FakeXWeb(Polling):
         if not new:
             return 200, {}  # X leaves user_events out when nothing happened
         return 200, {"user_events": self._world.inbox(new, initial=False)}
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if ":" in line:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    if length:
-        await reader.readexactly(length)  # no endpoint here reads a body
-    return method, target, headers
-
-
-def _respond(writer: asyncio.StreamWriter, status: int, body: Any, headers: Mapping[str, str]) -> None:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    writer.write(
-        (
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-            f"Content-Type: application/json; charset=utf-8\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
-        ).encode()
-        + data
-    )
-
-
-def _cookies(header: str) -> dict[str, str]:
-    jar = {}
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            jar[name] = value
-    return jar
