@@ -174,8 +174,12 @@ class Daemon:
         if parts.replayer is not None:
             self._spawn(self._replay(parts.replayer), "replay")
         elif parts.supervisor is not None:
-            self._spawn(parts.supervisor.apply(set(parts.pipeline.ruleset.topics)), "stream-start")
+            wanted = parts.topics.wanted()
+            if wanted or parts.watcher is None or not parts.watcher.active:
+                self._spawn(parts.supervisor.apply(wanted), "stream-start")
             self._spawn(parts.supervisor.failed(), "stream")
+        if parts.watcher is not None:
+            self._spawn(parts.watcher.run(), "account")
         await self._stop.wait()
         log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
         return self._exit_code
@@ -260,6 +264,8 @@ class Daemon:
             except StateError as exc:
                 log.error("%s", exc, extra={"event": "state_error"})
                 self._exit_code = self._exit_code or EXIT_FAILURE
+            with contextlib.suppress(Exception):
+                await parts.aclose()
             with contextlib.suppress(Exception):
                 await parts.deliverer.aclose()
             with contextlib.suppress(Exception):

@@ -23,12 +23,16 @@ from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
 from .rulefile import RuleFile, load_rules
+from .rulefile.account import poll_warning
 from .rules import Engine, EngineState
 from .state import StateStore
 from .stream.auth import resolve_cookies
 from .stream.supervisor import StreamSupervisor
+from .watching import INBOX_KEY, StreamTopics, watch_plan
 
 if TYPE_CHECKING:
+    from .account.watcher import AccountWatcher
+    from .account.web import XWebClient
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
     from .metrics import Metrics
     from .replayer import Replayer
@@ -62,6 +66,9 @@ class Parts:
     replayer: Replayer | None
     state_path: Path
     scratch: Path | None
+    topics: StreamTopics
+    watcher: AccountWatcher | None = None
+    web: XWebClient | None = None
 
     async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
@@ -75,8 +82,15 @@ class Parts:
             len(ruleset.rules), len(new_topics), len(new_topics - old_topics), len(old_topics - new_topics),
             extra={"event": "reloaded"},
         )
+        if self.watcher is not None:
+            self.watcher.replace_plan(watch_plan(ruleset))
         if self.supervisor is not None:
-            await self.supervisor.apply(new_topics)
+            await self.supervisor.apply(self.topics.wanted())
+
+    async def aclose(self) -> None:
+        """Close the connections to X (the stream's are the supervisor's)."""
+        if self.web is not None:
+            await self.web.aclose()
 
 
 def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
@@ -133,6 +147,8 @@ def assemble(
     except NotifierError as exc:
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
     log.debug("state: %d entries from %s", len(entries), state_path)
+    # The watcher's inbox memory shares the file; the engine keeps (and prunes) only its own entries.
+    inbox = entries.pop(INBOX_KEY, None)
     engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
 
     # A dry run of a recording delivers on the recording's clock, so quiet hours,
@@ -141,11 +157,12 @@ def assemble(
     deliverer = Deliverer(
         outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
     )
+    topics = StreamTopics(ruleset.topics)
     pipeline = Pipeline(
         engine, outbox=deliverer, store=store, metrics=metrics, recorded=config.replay is not None,
-        log_initial=True,
+        log_initial=True, on_topics=topics.rules_changed,
     )
-    supervisor = replayer = None
+    supervisor = replayer = watcher = web = None
     if config.replay is not None:
         replayer = Replayer(
             config.replay, pipeline, stopping=stopping, clock=replay_clock,
@@ -155,11 +172,25 @@ def assemble(
     else:
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
+        from .account.feed import FeedSink  # noqa: PLC0415
+        from .account.watcher import AccountWatcher, InboxMemory  # noqa: PLC0415
+        from .account.web import XWebClient  # noqa: PLC0415
+
+        web = XWebClient(cookies, query_ids=ruleset.graphql or None)
+        watcher = AccountWatcher(
+            web, watch_plan(ruleset),
+            FeedSink(lambda topic, payload: pipeline.handle(topic, payload, clock()), topics.conversations_changed),
+            own_user_id=own_user_id, memory=InboxMemory.from_entry(inbox),
+            save=lambda entry: store.save({INBOX_KEY: entry}),
+        )
         client = StreamClient(cookies, api_base=config.api_base)
-        supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock), clock=clock)
+        supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
+        topics.supervisor = supervisor
+        if (warning := poll_warning(ruleset.poll)) is not None and watch_plan(ruleset).active:
+            log.warning("%s", warning, extra={"event": "poll_too_often"})
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch,
+        state_path, scratch, topics, watcher, web,
     )
 
     def on_reload(result: str) -> None:

@@ -288,17 +288,24 @@ class LiveFeed:
     """The pipeline fed by the live stream: each event at ``clock``'s time.
 
     It is the stream supervisor's observer, told of every message, every
-    connection and every drop as it happens.
+    connection and every drop as it happens. A ``dm_update`` also rings the
+    ``doorbell`` (account watching reads the inbox).
     """
 
-    __slots__ = ("_clock", "_pipeline")
+    __slots__ = ("_clock", "_doorbell", "_pipeline")
 
-    def __init__(self, pipeline: Pipeline, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, clock: Callable[[], float], *, doorbell: Callable[[], None] | None = None
+    ) -> None:
         self._pipeline = pipeline
         self._clock = clock
+        self._doorbell = doorbell
 
     def stream_event(self, topic: str, payload: Payload) -> None:
         self._pipeline.handle(topic, payload, self._clock())
+        if payload.dm_update is not None and self._doorbell is not None:
+            # The stream names the conversation only; the inbox has the message itself.
+            self._doorbell()
 
     def stream_connected(self, config: ConfigEvent) -> None:
         self._pipeline.connected(self._clock())

@@ -173,6 +173,11 @@ class AccountWatcher:
         self._rejected: set[str] = set()
         self.polls = 0
 
+    @property
+    def active(self) -> bool:
+        """Whether the rules ask for anything to be polled."""
+        return self._plan.active
+
     def ring(self) -> None:
         """The stream says a conversation changed: read the inbox as soon as X's limits allow."""
         if self._plan.dms:

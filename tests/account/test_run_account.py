@@ -1,0 +1,154 @@
+"""`notifier run` following an account end to end: fake stream + fake X web API → subprocess → receiver."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.process import NotifierProcess, child_env
+from tests.fakes.live_pipeline import FakeLivePipeline
+from tests.fakes.receiver import Receiver
+from tests.fakes.x_web import FakeXWeb
+
+AUTH_TOKEN = "5f0c3e9b7a1d24c68e0f9b3a7c5d1e2f4a6b8c0d"
+CT0 = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
+ME = "1111"
+
+
+@pytest.fixture
+def stream() -> Iterator[FakeLivePipeline]:
+    with FakeLivePipeline(heartbeat_millis=300, own_user_id=ME, auth_token=AUTH_TOKEN, ct0=CT0) as server:
+        yield server
+
+
+@pytest.fixture
+def web() -> Iterator[FakeXWeb]:
+    with FakeXWeb(own_user_id=ME, auth_token=AUTH_TOKEN, ct0=CT0) as server:
+        yield server
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as server:
+        yield server
+
+
+class Run:
+    """Writes the rule file and starts `notifier run` children against both fakes; kills them at the end."""
+
+    def __init__(self, folder: Path, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver) -> None:
+        self.folder = folder
+        self.env = child_env(NOTIFIER_API_BASE=stream.url, NOTIFIER_WEB_API_BASE=web.url, HOME=str(folder))
+        self.receiver = receiver
+        self.children: list[NotifierProcess] = []
+        (folder / "cookies.json").write_text(json.dumps(stream.cookies))
+
+    def rules(self, rules: str, *, account: str = "  poll: 1s\n") -> Path:
+        path = self.folder / "rules.yaml"
+        path.write_text(
+            "version: 1\naccount:\n  cookies: cookies.json\n" + account
+            + f"targets:\n  hook: {json.dumps(self.receiver.json_url())}\n"
+            + "defaults:\n  notify: [hook]\nrules:\n" + rules
+        )
+        return path
+
+    def start(self, *flags: str) -> NotifierProcess:
+        child = NotifierProcess(["rules.yaml", "--state", "state.db", *flags], env=self.env, cwd=self.folder)
+        self.children.append(child)
+        return child
+
+    def stop(self, child: NotifierProcess) -> None:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait() == 0, child.stderr
+
+
+@pytest.fixture
+def run(tmp_path: Path, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver) -> Iterator[Run]:
+    runner = Run(tmp_path, stream, web, receiver)
+    yield runner
+    for child in runner.children:
+        child.kill()
+
+
+MY_POSTS = """\
+  - name: My posts
+    tweets: {from: me, within: 3d}
+    every: {likes: 1000}
+    title: "{text} passed {milestone:,} likes"
+"""
+
+ANY_DM = """\
+  - name: Any new DM
+    dms: any
+    on: message
+    title: "New DM"
+    message: "{sender}: {text}"
+"""
+
+
+def test_a_post_made_during_the_run_alerts_at_its_first_milestone(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """A new post is found by the next poll, subscribed on the stream, and its 1,000 likes alert once."""
+    old = web.add_post(ME, "Old news", likes=5000)
+    run.rules(MY_POSTS)
+    child = run.start()
+    child.wait_for_event("account_followed", timeout=15)
+    post = web.add_post(ME, "Launching today", likes=10)
+    stream.wait_for(lambda f: any(f"/tweet_engagement/{post}" in live for live in f.sessions.values()), timeout=15)
+    stream.push_engagement(post, like_count=1200)
+    assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=15), child.stderr
+    assert receiver.titles == ["Launching today passed 1,000 likes"]
+    assert f"/tweet_engagement/{old}" in next(iter(stream.sessions.values()))  # watched, already past: silent
+    run.stop(child)
+    assert receiver.titles == ["Launching today passed 1,000 likes"]
+
+
+def test_a_dm_from_someone_new_alerts_once_through_stream_and_inbox_and_never_again(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """The inbox is the truth: one alert with sender and text, the stream's doorbell adds none, a restart none."""
+    web.add_user("7", "alice", "Alice")
+    web.add_message(f"7-{ME}", "7", "sent before notifier ever ran")
+    run.rules(ANY_DM)
+    child = run.start("-v")
+    child.wait_for_event("inbox_seeded", timeout=15)
+    web.add_user("8", "bob", "Bob")
+    web.add_message(f"8-{ME}", "8", "are you free tomorrow?")
+    assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=15), child.stderr
+    # The same message rung on the stream (its conversation is a topic now): the inbox has nothing new.
+    stream.wait_for(lambda f: any(f"/dm_update/8-{ME}" in live for live in f.sessions.values()), timeout=15)
+    polls = len(child.events("inbox_polled"))
+    stream.push_dm(f"8-{ME}", "8")
+    child.wait_for_event("inbox_polled", count=polls + 2, timeout=15)
+    assert [d.message for d in receiver.received] == ["@bob: are you free tomorrow?"]
+    run.stop(child)
+
+    web.add_message(f"7-{ME}", "7", "while you were away")
+    again = run.start("-v")
+    assert receiver.wait_for(lambda r: len(r.received) >= 2, timeout=15), again.stderr
+    polls = len(again.events("inbox_polled"))
+    again.wait_for_event("inbox_polled", count=polls + 2, timeout=15)
+    assert [d.message for d in receiver.received] == ["@bob: are you free tomorrow?", "@alice: while you were away"]
+    run.stop(again)
+
+
+def test_a_stale_query_id_keeps_the_daemon_alive_with_a_clear_log_line(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """X rotates UserTweets: the daemon logs which setting to override and keeps serving the stream."""
+    post = web.add_post(ME, "Launching today", likes=10)
+    run.rules(MY_POSTS)
+    child = run.start()
+    stream.wait_for(lambda f: any(f"/tweet_engagement/{post}" in live for live in f.sessions.values()), timeout=15)
+    web.stale("UserTweets")
+    (error,) = child.wait_for_event("account_query_rejected", timeout=15)
+    assert "account.graphql.UserTweets" in error["message"]
+    stream.push_engagement(post, like_count=1500)
+    assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=15), child.stderr
+    assert child.running
+    run.stop(child)
