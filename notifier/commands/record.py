@@ -79,8 +79,10 @@ class _Writer:
 
     def write(self, raw: str) -> None:
         line = self._record_line(raw, self._clock())
-        if line is None:
-            return
+        if line is not None:
+            self.write_line(line)
+
+    def write_line(self, line: str) -> None:
         self._out.write(line + "\n")
         self._out.flush()
         self.count += 1
@@ -92,6 +94,72 @@ class _Writer:
 
     def disconnected(self) -> None:
         pass
+
+
+class _Recorder:
+    """One recording: the stream on the topics the rules watch, and what account watching finds.
+
+    Posts that account watching finds are subscribed as they are found, and
+    the finds themselves are written as lines of their own, so that a replay
+    of the file watches what the live run would have.
+    """
+
+    def __init__(self, client: Any, ruleset: Any, writer: _Writer, clock: Callable[[], float]) -> None:
+        import asyncio
+
+        self._client = client
+        self._ruleset = ruleset
+        self._writer = writer
+        self._clock = clock
+        self._posts: dict[str, tuple] = {}
+        self._wanted = {topic for topic in ruleset.topics}
+        self._changed = asyncio.Event()
+        self.session: Any = None
+
+    def emit(self, topic: str, payload: Any) -> None:
+        """An event account watching made: write it, and follow the posts it found."""
+        from ..stream.recording import event_line
+
+        self._writer.write_line(event_line(topic, payload, self._clock()))
+        if payload.discovery is not None:
+            self._posts[payload.discovery.account.lower()] = payload.discovery.posts
+            ruleset = self._ruleset.with_discoveries(self._posts, (), self._clock())
+            # Tweet topics can join a running session; new DMs are read from the inbox anyway.
+            found = {t for t in ruleset.topics if t.startswith("/tweet_engagement/")}
+            if not found <= self._wanted:
+                self._wanted |= found
+                self._changed.set()
+
+    async def run(self) -> None:
+        """Open the stream once there is something to watch, write what it says, subscribe new posts."""
+        import asyncio
+
+        while not self._wanted:
+            await self._changed.wait()
+            self._changed.clear()
+        topics = sorted(self._wanted)
+        self.session = await self._client.get_streaming_session(topics, auto_reconnect=True, listener=self._writer)
+        log.info("recording %d topics", len(topics), extra={"event": "recording"})
+        pump = asyncio.create_task(self._pump(self.session))
+        try:
+            while True:
+                changed = asyncio.create_task(self._changed.wait())
+                await asyncio.wait([pump, changed], return_when=asyncio.FIRST_COMPLETED)
+                if pump.done():
+                    changed.cancel()
+                    return pump.result()
+                self._changed.clear()
+                new = sorted(self._wanted - self.session.topics)
+                if new:
+                    await self.session.update_subscriptions(subscribe=new)
+        finally:
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+
+    async def _pump(self, session: Any) -> None:
+        async for raw, _topic, payload in session.messages():
+            if payload.config is None:  # config events come through the listener
+                self._writer.write(raw)
 
 
 async def _record(
@@ -107,6 +175,7 @@ async def _record(
     from ..rulefile import load_rules
     from ..stream.auth import resolve_cookies
     from ..stream.client import StreamClient
+    from ..watching import watch_plan
 
     env = os.environ if env is None else env
     try:
@@ -117,8 +186,8 @@ async def _record(
     except OSError as exc:
         log.error("cannot read the rule file %s: %s", config.rules, exc.strerror or exc)
         return EXIT_USAGE
-    topics = sorted(ruleset.topics)
-    if not topics:
+    plan = watch_plan(ruleset)
+    if not ruleset.topics and not plan.active:
         log.error("the rules watch no tweet or conversation: nothing to record")
         return EXIT_USAGE
     try:
@@ -132,33 +201,41 @@ async def _record(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     writer = _Writer(out, clock)
-
-    async def pump(session: Any) -> None:
-        async for raw, _topic, payload in session.messages():
-            if payload.config is None:  # config events come through the listener
-                writer.write(raw)
-
+    web = None
     try:
         async with StreamClient(cookies, api_base=config.api_base) as client:
-            session = await client.get_streaming_session(topics, auto_reconnect=True, listener=writer)
-            log.info("recording %d topics", len(topics), extra={"event": "recording"})
-            pumping = asyncio.create_task(pump(session))
+            recorder = _Recorder(client, ruleset, writer, clock)
+            # The stream is opened in a task of its own: a stop (signal or --for) ends
+            # the recording even while the first connection is still being retried.
+            work = [asyncio.create_task(recorder.run())]
+            if plan.active:
+                from ..account.feed import FeedSink
+                from ..account.watcher import AccountWatcher
+                from ..account.web import XWebClient
+
+                web = XWebClient(cookies, query_ids=ruleset.graphql or None)
+                watcher = AccountWatcher(web, plan, FeedSink(recorder.emit), own_user_id=cookies.user_id)
+                work.append(asyncio.create_task(watcher.run()))
             waiters = [asyncio.create_task(stop.wait())]
             if config.duration is not None:
                 waiters.append(asyncio.create_task(asyncio.sleep(config.duration)))
             try:
-                await asyncio.wait([pumping, *waiters], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([*work, *waiters], return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (pumping, *waiters):
+                for task in (*work, *waiters):
                     task.cancel()
-                await asyncio.gather(pumping, *waiters, return_exceptions=True)
-                await session.aclose()
-            if pumping.done() and not pumping.cancelled() and pumping.exception() is not None:
-                raise pumping.exception()  # type: ignore[misc]
+                await asyncio.gather(*work, *waiters, return_exceptions=True)
+                if recorder.session is not None:
+                    await recorder.session.aclose()
+            for task in work:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
     except AuthenticationError as exc:
         log.error("%s", exc, extra={"event": "auth_rejected"})
         return EXIT_AUTH
     finally:
+        if web is not None:
+            await web.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     log.info("recorded %d messages", writer.count, extra={"event": "recorded", "count": writer.count})

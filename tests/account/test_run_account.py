@@ -152,3 +152,36 @@ def test_a_stale_query_id_keeps_the_daemon_alive_with_a_clear_log_line(
     assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=15), child.stderr
     assert child.running
     run.stop(child)
+
+
+def test_a_recording_keeps_what_account_watching_found_and_replays_the_same_alerts(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, tmp_path: Path
+) -> None:
+    """record writes discoveries and inbox messages as lines; replay of the file fires the post's and the DM's alerts."""
+    run.rules(MY_POSTS + ANY_DM)
+    recording = tmp_path / "recording.jsonl"
+    child = NotifierProcess(
+        ["rules.yaml", "-o", str(recording), "-v"], env=run.env, cwd=run.folder, command="record"
+    )
+    run.children.append(child)
+    child.wait_for_event("inbox_seeded", timeout=15)
+    post = web.add_post(ME, "Launching today", likes=10)
+    stream.wait_for(lambda f: any(f"/tweet_engagement/{post}" in live for live in f.sessions.values()), timeout=15)
+    stream.push_engagement(post, like_count=1200)
+    web.add_user("8", "bob", "Bob")
+    web.add_message(f"8-{ME}", "8", "congrats on the launch")
+    child.wait_for_event("inbox_polled", count=len(child.events("inbox_polled")) + 2, timeout=15)
+    child.send_signal(signal.SIGTERM)
+    assert child.wait() == 0, child.stderr
+
+    replay = NotifierProcess(
+        ["rules.yaml", str(recording), "--format", "json"], env=run.env, cwd=run.folder, command="replay",
+        json_logs=False,
+    )
+    run.children.append(replay)
+    assert replay.wait() == 0, replay.stderr
+    alerts = [json.loads(line) for line in replay.stdout.splitlines()]
+    assert [(a["rule"], a["title"]) for a in alerts] == [
+        ("My posts", "Launching today passed 1,000 likes"), ("Any new DM", "New DM"),
+    ]
+    assert alerts[1]["message"] == "@bob: congrats on the launch"
