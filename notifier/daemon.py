@@ -220,30 +220,17 @@ class Daemon:
         self.metrics.delivery(result.target, result.outcome)
 
     def _stream_counts(self) -> StreamCounts:
-        parts = self.parts
-        if parts is None:
-            return StreamCounts()
-        if parts.supervisor is None:
-            return StreamCounts(False, 0, parts.replayer.malformed if parts.replayer is not None else 0)
-        return StreamCounts(*parts.supervisor.counts())
+        return self.parts.stream_counts() if self.parts is not None else StreamCounts()
 
     def _outbox_depth(self) -> int:
-        try:
-            return int(self.parts.outbox.depth()) if self.parts is not None else 0
-        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
-            return 0
+        return self.parts.outbox_depth() if self.parts is not None else 0
 
     def health(self) -> Health:
         """200 while connected or retrying within the backoff; 503 otherwise."""
         if self._stop.is_set():
             return Health(False, f"stopping: {self._stop_reason}")
         parts = self.parts
-        if parts is not None and parts.replayer is not None:
-            return Health(True, "replaying a recording")
-        if parts is None or parts.supervisor is None:
-            return Health(False, "the stream is not open")
-        health = parts.supervisor.health()
-        return Health(health.ok, health.reason)
+        return parts.health() if parts is not None else Health(False, "the stream is not open")
 
     # --------------------------------------------------------------- shutdown
 

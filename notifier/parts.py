@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
 from .rulefile import RuleFile, load_rules
@@ -86,6 +87,27 @@ class Parts:
             self.watcher.replace_plan(watch_plan(ruleset))
         if self.supervisor is not None:
             await self.supervisor.apply(self.topics.wanted())
+
+    def stream_counts(self) -> StreamCounts:
+        """What the stream (or the recording) counted, for /metrics."""
+        if self.supervisor is None:
+            return StreamCounts(False, 0, self.replayer.malformed if self.replayer is not None else 0)
+        return StreamCounts(*self.supervisor.counts())
+
+    def outbox_depth(self) -> int:
+        try:
+            return int(self.outbox.depth())
+        except Exception:  # noqa: BLE001 - a scrape must not fail on a busy database
+            return 0
+
+    def health(self) -> Health:
+        """The source's health: a replay is always fine; the stream, while connected or retrying."""
+        if self.replayer is not None:
+            return Health(True, "replaying a recording")
+        if self.supervisor is None:
+            return Health(False, "the stream is not open")
+        health = self.supervisor.health()
+        return Health(health.ok, health.reason)
 
     async def aclose(self) -> None:
         """Close the connections to X (the stream's are the supervisor's)."""
@@ -170,11 +192,10 @@ def assemble(
             drain_timeout=config.drain_timeout,
         )
     else:
-        from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
-
         from .account.feed import FeedSink  # noqa: PLC0415
         from .account.watcher import AccountWatcher, InboxMemory  # noqa: PLC0415
         from .account.web import XWebClient  # noqa: PLC0415
+        from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
         web = XWebClient(cookies, query_ids=ruleset.graphql or None)
         watcher = AccountWatcher(
