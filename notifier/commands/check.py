@@ -59,7 +59,7 @@ def _plural(count: int, word: str) -> str:
 def summary(ruleset: RuleFile, shown: str) -> str:
     """The text ``notifier check`` prints for a rule file that loads."""
     from ..delivery.targets import mask_url
-    from ..rules.templates import human_duration
+    from ..durations import format_duration
 
     rules, disabled = ruleset.rules, ruleset.disabled
     head = f"{shown}: OK — {_plural(len(rules), 'rule')}"
@@ -101,7 +101,7 @@ def summary(ruleset: RuleFile, shown: str) -> str:
             watched = f"dms {', '.join(rule.dms)}"
         options = [rule.trigger.describe(), watched, f"notify {', '.join(rule.notify)}"]
         if rule.cooldown:
-            options.append(f"cooldown {human_duration(rule.cooldown)}")
+            options.append(f"cooldown {format_duration(rule.cooldown, words=True)}")
         if rule.once:
             options.append("once")
         if rule.initial_fire:
@@ -111,7 +111,7 @@ def summary(ruleset: RuleFile, shown: str) -> str:
         if rule.urgent:
             options.append("urgent")
         if rule.group_wait:
-            options.append(f"group_wait {human_duration(rule.group_wait)}")
+            options.append(f"group_wait {format_duration(rule.group_wait, words=True)}")
         state = "" if rule.enabled else "  (disabled)"
         lines.append(f"  {rule.name}{state}")
         lines.append(f"      {' · '.join(options)}")
@@ -127,8 +127,8 @@ def summary(ruleset: RuleFile, shown: str) -> str:
 
 def _account_watching(ruleset: RuleFile) -> list[str]:
     """The followed accounts, how often X is asked, and what dms: any cannot see."""
+    from ..durations import format_duration
     from ..rulefile.account import poll_warning
-    from ..rules.templates import human_duration
 
     if not ruleset.follows and not ruleset.watches_any_dm and not ruleset.graphql:
         return []
@@ -139,7 +139,7 @@ def _account_watching(ruleset: RuleFile) -> list[str]:
         requests = "message requests too" if ruleset.any_dm_requests else "not message requests"
         lines.append(f"  dms: any: every conversation the DM inbox shows, {requests}")
     if ruleset.follows or ruleset.watches_any_dm:
-        lines.append(f"  asks X every {human_duration(ruleset.poll)} (account.poll)")
+        lines.append(f"  asks X every {format_duration(ruleset.poll, words=True)} (account.poll)")
     for name, query_id in ruleset.graphql.items():
         lines.append(f"  GraphQL {name}: query id {query_id} (account.graphql)")
     warning = poll_warning(ruleset.poll)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from ..durations import format_duration
 from ..stream.topics import Topic
-from .templates import human_duration
 
 if TYPE_CHECKING:
     from ..stream.events import PostRef
@@ -59,7 +59,7 @@ def post_verdicts(follow: Follow, posts: Iterable[PostRef], now: float) -> list[
         if post.reply and not follow.replies:
             reason = "a reply (replies: true would watch it)"
         elif post.created_at is not None and now - post.created_at > follow.within:
-            reason = f"older than the window (within: {human_duration(follow.within)})"
+            reason = f"older than the window (within: {format_duration(follow.within, words=True)})"
         elif watched >= follow.max_posts:
             reason = f"beyond max_posts ({follow.max_posts:,} newer posts are watched)"
         else:

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..alert import Alert
+from ..durations import format_duration
 from ..stream.events import DiscoveryEvent
 from .decision import Decision
 from .discovery import post_verdicts, rough_age
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
-from .templates import human_duration, utc_seconds
+from .templates import utc_seconds
 
 __all__ = [
     "OUTCOMES",
@@ -127,7 +128,7 @@ def explain_discovery(ruleset: RuleSet, event: DiscoveryEvent, now: float) -> li
             age = "time unknown" if post.created_at is None else f"{rough_age(now - post.created_at)} old"
             what = f"post {post.id} ({age})"
             if verdict.watched:
-                detail = (f"{what}: inside the window (within: {human_duration(follow.within)}), "
+                detail = (f"{what}: inside the window (within: {format_duration(follow.within, words=True)}), "
                           f"among the {follow.max_posts:,} newest that fit")
                 explanations.append(Explanation(rule.name, post.id, "watched", detail, {}, True))
             else:

@@ -132,9 +132,9 @@ class Gain:
     kind = "gain"
 
     def describe(self) -> str:
-        from .templates import human_duration
+        from ..durations import format_duration
 
-        return f"gain of {self.amount:,g} {field_label(self.field)} within {human_duration(self.within)}"
+        return f"gain of {self.amount:,g} {field_label(self.field)} within {format_duration(self.within, words=True)}"
 
     def canonical(self) -> str:
         return f"gain:{self.field}:{self.amount!r}:{self.within!r}"
@@ -178,10 +178,10 @@ class Follow:
 
     def describe(self) -> str:
         """``posts of the last 2 days, no replies, at most 50``."""
-        from .templates import human_duration
+        from ..durations import format_duration
 
         replies = "replies too" if self.replies else "no replies"
-        return f"posts of the last {human_duration(self.within)}, {replies}, at most {self.max_posts:,}"
+        return f"posts of the last {format_duration(self.within, words=True)}, {replies}, at most {self.max_posts:,}"
 
 
 @dataclass(frozen=True, slots=True)

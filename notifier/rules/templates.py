@@ -22,7 +22,6 @@ __all__ = [
     "compile_template",
     "event_time",
     "held_back_note",
-    "human_duration",
     "utc_seconds",
 ]
 
@@ -185,19 +184,6 @@ def compile_template(
     if problems:
         raise TemplateError(problems)
     return Template(source=text, parts=tuple(parts))
-
-
-def human_duration(seconds: float) -> str:
-    """``600`` -> ``10 minutes``; ``5400`` -> ``1 hour 30 minutes``."""
-    remaining = int(round(seconds))
-    if remaining <= 0:
-        return f"{seconds:g} seconds"
-    pieces = []
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-        count, remaining = divmod(remaining, size)
-        if count:
-            pieces.append(f"{count} {unit}{'s' if count != 1 else ''}")
-    return " ".join(pieces)
 
 
 def held_back_note(count: int, since: float | None, now: float) -> str:

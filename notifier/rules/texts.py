@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..durations import format_duration
 from .model import COUNT_FIELDS, FIELDS, field_label
-from .templates import Template, compile_template, human_duration
+from .templates import Template, compile_template
 
 __all__ = [
     "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "counts_line", "placeholders",
@@ -101,7 +102,7 @@ def not_known(what: str) -> str:
 
 
 def held_back(left: float) -> str:
-    return f"matched, held back by the cooldown ({human_duration(left)} left)"
+    return f"matched, held back by the cooldown ({format_duration(left, words=True)} left)"
 
 
 def rearm_pending(rearm: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.rules.templates import TemplateError, compile_template, event_time, human_duration
+from notifier.durations import format_duration
+from notifier.rules.templates import TemplateError, compile_template, event_time
 
 PLACEHOLDERS = {"likes": "int", "rule": "text", "time": "time", "gain": "int"}
 
@@ -74,6 +75,6 @@ def test_aliases():
     ("seconds", "text"),
     [(600, "10 minutes"), (5400, "1 hour 30 minutes"), (1, "1 second"), (86400, "1 day"), (90, "1 minute 30 seconds")],
 )
-def test_human_duration(seconds, text):
+def test_durations_read_in_words(seconds, text):
     """Durations read as words."""
-    assert human_duration(seconds) == text
+    assert format_duration(seconds, words=True) == text

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...alert import Alert
+from ...durations import format_duration
+from .. import texts
 from ..engine_state import EngineState, RuleEntry
 from ..model import Gain, Rule, field_label
-from ..templates import human_duration
-from .. import texts
 from .base import CompiledRule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +35,7 @@ class GainRule(CompiledRule):
         self.label = field_label(trigger.field)
         self.amount = trigger.amount
         self.within = trigger.within
-        self.within_text = human_duration(trigger.within)
+        self.within_text = format_duration(trigger.within, words=True)
         self.width = trigger.within / GAIN_BUCKETS
         self.rearm = rule.rearm_when
         # The rise depends on time as well as on the count: every event of the
