@@ -125,6 +125,7 @@ class Pipeline:
         self._base = engine.ruleset
         self._posts: dict[str, tuple[PostRef, ...]] = {}
         self._conversations: set[str] = set()
+        self._requests: set[str] = set()  # conversations that are message requests
         self._now = 0.0
         self._on_topics = on_topics
         self.catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
@@ -154,7 +155,7 @@ class Pipeline:
         """Run the rule file's rules on what account watching found so far."""
         ruleset = self._base
         if self._posts or self._conversations:
-            ruleset = ruleset.with_discoveries(self._posts, self._conversations, self._now)
+            ruleset = ruleset.with_discoveries(self._posts, self._conversations, self._now, requests=self._requests)
         before = self.engine.ruleset.topics
         self.engine.replace_rules(ruleset)
         self.catchup.max_gap = ruleset.max_gap
@@ -191,10 +192,14 @@ class Pipeline:
         if payload.discovery is not None:
             return self._discovered(payload, now)
         if topic.startswith(_DM_MESSAGE) and payload.dm_update is not None:
-            conversation = payload.dm_update.conversation_id
-            if conversation not in self._conversations:
-                # A conversation first seen in the inbox: dms: any rules watch it from now on.
+            update = payload.dm_update
+            conversation = update.conversation_id
+            if conversation not in self._conversations or (update.request and conversation not in self._requests):
+                # A conversation first seen in the inbox: dms: any rules watch it from now on
+                # (those with requests: false only once X trusts it).
                 self._conversations.add(conversation)
+                if update.request:
+                    self._requests.add(conversation)
                 self._install()
         return self._process(topic, payload, now, explain)
 

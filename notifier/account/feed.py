@@ -32,7 +32,7 @@ def discovery(account: str, posts: Sequence[Post]) -> tuple[str, Payload]:
     return Topic.DISCOVERY, Payload(discovery=DiscoveryEvent(account, refs))
 
 
-def dm_message(message: DirectMessage, sender: Sender | None) -> tuple[str, Payload] | None:
+def dm_message(message: DirectMessage, sender: Sender | None, *, request: bool = False) -> tuple[str, Payload] | None:
     """The event of one new message; None for a conversation id no topic can name."""
     try:
         topic = Topic.dm_message(message.conversation_id)
@@ -41,6 +41,7 @@ def dm_message(message: DirectMessage, sender: Sender | None) -> tuple[str, Payl
     event = DMUpdateEvent(
         message.conversation_id, message.sender_id, message_id=message.id, text=message.text,
         sender=sender.screen_name if sender else None, sender_name=sender.name if sender else None,
+        request=True if request else None,
     )
     return topic, Payload(dm_update=event)
 
@@ -63,8 +64,8 @@ class FeedSink:
     def posts_found(self, account: str, posts: Sequence[Post]) -> None:
         self._emit(*discovery(account, posts))
 
-    def message(self, message: DirectMessage, sender: Sender | None) -> None:
-        event = dm_message(message, sender)
+    def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
+        event = dm_message(message, sender, request=request)
         if event is not None:
             self._emit(*event)
 

@@ -79,8 +79,11 @@ class AccountSink(Protocol):
         """The posts of ``account`` that are watched now, newest first, with their counts."""
         ...
 
-    def message(self, message: DirectMessage, sender: Sender | None) -> None:
-        """A new message from someone else (never one sent before notifier first started)."""
+    def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
+        """A new message from someone else (never one sent before notifier first started).
+
+        ``request``: its conversation is a message request.
+        """
         ...
 
     def conversations(self, ids: Sequence[str]) -> None:
@@ -306,7 +309,10 @@ class AccountWatcher:
             if memory.announced(message.id):
                 continue
             if message.sender_id != self._own and self._wanted(message.conversation_id):
-                self._sink.message(message, self._senders.get(message.sender_id))
+                self._sink.message(
+                    message, self._senders.get(message.sender_id),
+                    request=not self._trusted.get(message.conversation_id, True),
+                )
             memory.remember(message.id)
         if page.cursor:
             memory.cursor = page.cursor

@@ -79,6 +79,8 @@ class DMUpdateEvent:
     text: str | None = None
     sender: str | None = None
     sender_name: str | None = None
+    # True when the conversation is a message request (X does not trust it yet).
+    request: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,7 @@ def _dm(body: Any, cls: type[DMUpdateEvent] | type[DMTypingEvent], topic: str):
             text=_string(body.get("text")),
             sender=(sender.removeprefix("@") or None) if isinstance(sender, str) else None,
             sender_name=_string(body.get("sender_name")),
+            request=True if body.get("request") is True else None,
         )
     return cls(conversation_id, user_id)
 

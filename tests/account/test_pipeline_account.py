@@ -91,3 +91,16 @@ def test_topic_changes_are_reported_for_the_stream(tmp_path: Path) -> None:
     pipe.handle(Topic.DISCOVERY, found(post(10)), NOW)
     pipe.handle(Topic.DISCOVERY, found(post(20)), NOW + 60)
     assert heard == [frozenset({Topic.tweet_engagement("19")})]
+
+
+def test_requests_false_leaves_message_requests_out_even_beside_a_rule_that_wants_them(tmp_path: Path) -> None:
+    """Two dms: any rules: the one with requests: false stays silent on a message request."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES + "  - name: Trusted only\n    dms: any\n    requests: false\n    on: message\n")
+    pipe = Pipeline(Engine(load_rules(path)))
+    request = DMUpdateEvent("9-1", "9", message_id="90", text="buy my course", sender="spam", request=True)
+    alerts = pipe.handle(Topic.dm_message("9-1"), Payload(dm_update=request), NOW).alerts
+    assert [alert.rule for alert in alerts] == ["Any DM"]
+    friend = DMUpdateEvent("7-1", "7", message_id="91", text="hi", sender="alice")
+    alerts = pipe.handle(Topic.dm_message("7-1"), Payload(dm_update=friend), NOW + 1).alerts
+    assert [alert.rule for alert in alerts] == ["Any DM", "Trusted only"]

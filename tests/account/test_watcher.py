@@ -24,13 +24,15 @@ class Sink:
     def __init__(self) -> None:
         self.posts: dict[str, list[Post]] = {}
         self.messages: list[tuple[str, str, str | None]] = []
+        self.requests: list[bool] = []
         self.known: tuple[str, ...] = ()
 
     def posts_found(self, account: str, posts: Sequence[Post]) -> None:
         self.posts[account] = list(posts)
 
-    def message(self, message: DirectMessage, sender: Sender | None) -> None:
+    def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
         self.messages.append((message.id, message.text, sender.screen_name if sender else None))
+        self.requests.append(request)
 
     def conversations(self, ids: Sequence[str]) -> None:
         self.known = tuple(ids)
@@ -145,6 +147,17 @@ async def test_requests_can_be_left_out(x_web: FakeXWeb, client: XWebClient) -> 
     friend = x_web.add_message("7-1000", "7", "hi")
     await watch.poll_once()
     assert [m[0] for m in sink.messages] == [friend]
+
+
+async def test_a_message_request_is_handed_on_as_one(x_web: FakeXWeb, client: XWebClient) -> None:
+    """With requests wanted, a message in an untrusted conversation is marked a request."""
+    sink = Sink()
+    watch = AccountWatcher(client, WatchPlan(dms=True, poll=0.0), sink, own_user_id="1000")
+    await watch.poll_once()
+    x_web.add_message("9-1000", "9", "buy my course", trusted=False)
+    x_web.add_message("7-1000", "7", "hi")
+    await watch.poll_once()
+    assert sink.requests == [True, False]
 
 
 async def test_a_rate_limit_waits_for_the_reset(x_web: FakeXWeb) -> None:
