@@ -4,9 +4,11 @@
 the scheduler. The scheduler, one asyncio task, picks due rows and starts one
 task per (alert, target) send, within two bounds: ``max_in_flight`` sends in
 all and ``per_target`` per target. A slow or failing target therefore only ever
-occupies its own few slots; the others keep going. Sends run through Apprise's
-async API, whose blocking plugin work happens in Apprise's worker threads, so
-the event loop never waits for a network.
+occupies its own few slots; the others keep going. The blocking Apprise work of
+each send runs on a thread of its target's own (:mod:`.lanes`), with a hard
+deadline, so the event loop never waits for a network; a send that outlives
+its deadline keeps its slot until its thread ends, so a target that drips its
+replies delays only itself and is not sent to again in a burst.
 
 A failed send is retried with exponential backoff (1 s doubling, capped at
 5 min, with jitter) until ``max_age`` after the row could first be sent; the
@@ -48,6 +50,7 @@ from ..alert import Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
+from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxRow, OutboxWriteError
 from .plan import Due, plan
 from .policy import local_zone
@@ -102,10 +105,8 @@ class Deliverer:
     rows are deleted ``keep`` seconds after they settled. What a rule asks of
     delivery (``urgent``, ``group_wait``) travels on its alerts.
 
-    ``per_target`` is small on purpose: Apprise runs the blocking part of every
-    send in one shared pool of (CPU cores + 4) threads, and a target that hangs
-    holds its threads until its socket times out. Two per target leaves most of
-    the pool to the other targets.
+    ``per_target`` is small on purpose: each is a thread, and a target that
+    hangs or drips holds its threads until its socket gives up.
     """
 
     def __init__(
@@ -139,6 +140,7 @@ class Deliverer:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._unrecorded = UnrecordedLedger(backoff)
         self._active: Counter[str] = Counter()
+        self._lanes = Lanes(per_target, on_free=self.wake)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -340,14 +342,15 @@ class Deliverer:
         for row in rows:
             if free <= 0:
                 break
-            if self._active[row.target] >= self._per_target:
-                continue
             target = self._targets.get(row.target)
             if target is None:
                 self._give_up(row, None, now, f"no target {row.target!r} is configured any more", attempted=False)
                 continue
+            slot = self._lanes.take(row.target)
+            if slot is None:
+                continue
             self._active[row.target] += 1
-            task = asyncio.create_task(self._deliver(row, target), name=f"notifier-send-{row.id}")
+            task = asyncio.create_task(self._deliver(row, target, slot), name=f"notifier-send-{row.id}")
             self._in_flight[row.id] = task
             # _deliver calls _finished itself; this covers a task cancelled before it ran.
             task.add_done_callback(lambda _task, row=row: self._finished(row))
@@ -456,7 +459,8 @@ class Deliverer:
         return (*self._in_flight, *self._unrecorded.ids())
 
     def _saturated(self) -> tuple[str, ...]:
-        return tuple(key for key, count in self._active.items() if count >= self._per_target)
+        # Slots are taken at dispatch and held by threads that outlive their send.
+        return self._lanes.saturated()
 
     def _finished(self, row: OutboxRow) -> None:
         if self._in_flight.pop(row.id, None) is None:
@@ -476,17 +480,18 @@ class Deliverer:
 
     # -- one send --------------------------------------------------------------------------
 
-    async def _deliver(self, row: OutboxRow, target: Target) -> None:
+    async def _deliver(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         try:
-            await self._send_and_settle(row, target)
+            await self._send_and_settle(row, target, slot)
         finally:
+            slot.release()  # a no-op when a thread took the slot: it frees it when it ends
             # In the same step as the outcome is recorded, with no await between:
             # a budget counts a send under way as sent, so the scheduler must
             # never see a row both recorded as sent and still under way (it
             # would count it twice and hold the next alert for a whole period).
             self._finished(row)
 
-    async def _send_and_settle(self, row: OutboxRow, target: Target) -> None:
+    async def _send_and_settle(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         alert = row.alert
         try:
             outcome = await send_once(
@@ -496,6 +501,7 @@ class Deliverer:
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
                 now=self._clock(),
+                slot=slot,
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)
