@@ -4,15 +4,20 @@
 the scheduler. The scheduler, one asyncio task, picks due rows and starts one
 task per (alert, target) send, within two bounds: ``max_in_flight`` sends in
 all and ``per_target`` per target. A slow or failing target therefore only ever
-occupies its own few slots; the others keep going. Sends run through Apprise's
-async API, whose blocking plugin work happens in Apprise's worker threads, so
-the event loop never waits for a network.
+occupies its own few slots; the others keep going. The blocking Apprise work of
+each send runs on a thread of its target's own (:mod:`.lanes`), with a hard
+deadline, so the event loop never waits for a network; a send that outlives
+its deadline keeps its slot until its thread ends, so a target that drips its
+replies delays only itself and is not sent to again in a burst.
 
 A failed send is retried with exponential backoff (1 s doubling, capped at
 5 min, with jitter) until ``max_age`` after the row could first be sent; the
 row is then marked dead and an ERROR names the target (URL masked). Delivery is
 at-least-once: a send that was under way when the process died, or that timed
-out on our side but reached the service, is sent again.
+out on our side but reached the service, is sent again. When the outcome of a
+send cannot be written (the state file is full or unwritable) the row is not
+sent again but its outcome kept and written later, with the same backoff (see
+:mod:`.unrecorded`); :attr:`Deliverer.unwritable_since` says since when.
 
 Before each round of sends, policies run over the due rows, all state kept
 in the outbox so a restart changes nothing:
@@ -45,11 +50,13 @@ from ..alert import Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
-from .outbox import Outbox, OutboxRow
+from .lanes import Lanes, Slot
+from .outbox import Outbox, OutboxRow, OutboxWriteError
 from .plan import Due, plan
 from .policy import local_zone
 from .send import SendOutcome, retry_delay, send_once
 from .targets import Target, TargetSet
+from .unrecorded import Unrecorded, UnrecordedLedger
 
 __all__ = ["DeliveryResult", "Deliverer", "Outcome"]
 
@@ -98,10 +105,8 @@ class Deliverer:
     rows are deleted ``keep`` seconds after they settled. What a rule asks of
     delivery (``urgent``, ``group_wait``) travels on its alerts.
 
-    ``per_target`` is small on purpose: Apprise runs the blocking part of every
-    send in one shared pool of (CPU cores + 4) threads, and a target that hangs
-    holds its threads until its socket times out. Two per target leaves most of
-    the pool to the other targets.
+    ``per_target`` is small on purpose: each is a thread, and a target that
+    hangs or drips holds its threads until its socket gives up.
     """
 
     def __init__(
@@ -133,7 +138,9 @@ class Deliverer:
         self._on_result = on_result
         self._keep = keep
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._unrecorded = UnrecordedLedger(backoff)
         self._active: Counter[str] = Counter()
+        self._lanes = Lanes(per_target, on_free=self.wake)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -158,6 +165,15 @@ class Deliverer:
     @property
     def targets(self) -> TargetSet:
         return self._targets
+
+    @property
+    def unwritable_since(self) -> float | None:
+        """``time.monotonic()`` since when the outbox cannot be written; None while it can.
+
+        Set by a failed write (an outcome after a send, or the scheduler's
+        holds and folds); cleared once a write works and no outcome waits.
+        """
+        return self._unrecorded.unwritable_since
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -188,6 +204,8 @@ class Deliverer:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        # One last try: an outcome not written now is sent again by the next start.
+        self._record_again(self._unrecorded.all())
 
     async def __aenter__(self) -> Deliverer:
         await self.start()
@@ -229,7 +247,12 @@ class Deliverer:
                 log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
                 continue
             group_wait = alert.group_wait if alert.kind == "message" else 0.0
-            rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
+            try:
+                rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
+            except OutboxWriteError:
+                self._unrecorded.write_failed()
+                raise
+            self._unrecorded.write_worked()
             for row in rows:
                 if row.state == "dead":
                     log.error(
@@ -282,12 +305,16 @@ class Deliverer:
             self._wake.clear()
             now = self._clock()
             try:
+                self._record_again(self._unrecorded.due(now))
                 self._purge(now)
                 self._fold_groups(now)
                 self._apply_policies(now)
                 self._dispatch(now)
+                self._unrecorded.write_worked()
                 idle = self._idle(now)
             except DeliveryError as exc:
+                if isinstance(exc, OutboxWriteError):
+                    self._unrecorded.write_failed()
                 log.error("delivery paused: %s", exc)
                 idle = _MAX_IDLE
             except Exception:  # noqa: BLE001 - the scheduler must outlive any one bad round
@@ -309,20 +336,21 @@ class Deliverer:
         rows = self._outbox.due(
             now,
             per_target=self._per_target,
-            exclude=tuple(self._in_flight),
+            exclude=self._busy(),
             exclude_targets=self._saturated(),
         )
         for row in rows:
             if free <= 0:
                 break
-            if self._active[row.target] >= self._per_target:
-                continue
             target = self._targets.get(row.target)
             if target is None:
                 self._give_up(row, None, now, f"no target {row.target!r} is configured any more", attempted=False)
                 continue
+            slot = self._lanes.take(row.target)
+            if slot is None:
+                continue
             self._active[row.target] += 1
-            task = asyncio.create_task(self._deliver(row, target), name=f"notifier-send-{row.id}")
+            task = asyncio.create_task(self._deliver(row, target, slot), name=f"notifier-send-{row.id}")
             self._in_flight[row.id] = task
             # _deliver calls _finished itself; this covers a task cancelled before it ran.
             task.add_done_callback(lambda _task, row=row: self._finished(row))
@@ -332,7 +360,7 @@ class Deliverer:
 
     def _fold_groups(self, now: float) -> None:
         """Groups whose group_wait is over become one alert each (one message stays itself)."""
-        rows = self._outbox.due_held("group", now, exclude=tuple(self._in_flight))
+        rows = self._outbox.due_held("group", now, exclude=self._busy())
         groups: dict[tuple[str, str, str], list[OutboxRow]] = {}
         for row in rows:
             groups.setdefault((row.alert.rule, row.alert.key, row.target), []).append(row)
@@ -352,7 +380,7 @@ class Deliverer:
 
     def _apply_policies(self, now: float) -> None:
         """Hold or fold the due rows of targets with quiet hours or a budget, or rows that waited."""
-        busy = tuple(self._in_flight)
+        busy = self._busy()
         due = self._outbox.due_targets(now, exclude=busy)
         if not due:
             return
@@ -370,6 +398,7 @@ class Deliverer:
             # A send under way counts as sent now: it will be, or it will be retried.
             sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
             sent += [now] * self._active[target.key]
+            sent += self._unrecorded.sent_times(target.key)
         decided = plan(policy, [Due(row.alert.urgent, row.waited) for row in rows], sent, now)
         for hold in decided.holds:
             held = [rows[index] for index in hold.items]
@@ -418,13 +447,20 @@ class Deliverer:
     def _idle(self, now: float) -> float:
         if len(self._in_flight) >= self._max_in_flight:
             return _MAX_IDLE  # a finishing send wakes us
-        due = self._outbox.next_due(exclude=tuple(self._in_flight), exclude_targets=self._saturated())
+        due = self._outbox.next_due(exclude=self._busy(), exclude_targets=self._saturated())
+        retry = self._unrecorded.next_at()
+        due = retry if due is None else due if retry is None else min(due, retry)
         if due is None:
             return _MAX_IDLE
         return min(_MAX_IDLE, max(_MIN_IDLE, due - now))
 
+    def _busy(self) -> tuple[int, ...]:
+        """Rows not to touch: under way, or sent with an outcome waiting to be written."""
+        return (*self._in_flight, *self._unrecorded.ids())
+
     def _saturated(self) -> tuple[str, ...]:
-        return tuple(key for key, count in self._active.items() if count >= self._per_target)
+        # Slots are taken at dispatch and held by threads that outlive their send.
+        return self._lanes.saturated()
 
     def _finished(self, row: OutboxRow) -> None:
         if self._in_flight.pop(row.id, None) is None:
@@ -444,17 +480,18 @@ class Deliverer:
 
     # -- one send --------------------------------------------------------------------------
 
-    async def _deliver(self, row: OutboxRow, target: Target) -> None:
+    async def _deliver(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         try:
-            await self._send_and_settle(row, target)
+            await self._send_and_settle(row, target, slot)
         finally:
+            slot.release()  # a no-op when a thread took the slot: it frees it when it ends
             # In the same step as the outcome is recorded, with no await between:
             # a budget counts a send under way as sent, so the scheduler must
             # never see a row both recorded as sent and still under way (it
             # would count it twice and hold the next alert for a whole period).
             self._finished(row)
 
-    async def _send_and_settle(self, row: OutboxRow, target: Target) -> None:
+    async def _send_and_settle(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         alert = row.alert
         try:
             outcome = await send_once(
@@ -464,17 +501,31 @@ class Deliverer:
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
                 now=self._clock(),
+                slot=slot,
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)
             outcome = SendOutcome(False, f"internal error: {type(exc).__name__}", "FAILURE")
+        self._record(row, target, outcome, sent_at=self._clock())
+
+    def _record(self, row: OutboxRow, target: Target, outcome: SendOutcome, *, sent_at: float) -> None:
+        """Write a send's outcome; if the outbox refuses, keep it and write it later (never re-send now)."""
         try:
             self._settle(row, target, outcome)
-        except DeliveryError as exc:
-            # The row stays pending and is sent again: at-least-once.
-            log.error("cannot record the delivery to %s: %s", target, exc)
-        except Exception:  # noqa: BLE001 - same: the row stays pending
-            log.exception("recording the delivery to %s failed", target)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the row must not be sent again at once
+            kept = self._unrecorded.keep(row, target, outcome, sent_at)
+            log.error(
+                "cannot record the delivery to %s (%s); trying again in %s, without sending it again",
+                target, exc if isinstance(exc, DeliveryError) else repr(exc),
+                format_duration(max(0.0, kept.retry_at - sent_at)),
+                extra={"event": "unrecorded", "target": target.name, "rule": row.alert.rule},
+            )
+            return
+        self._unrecorded.recorded(row.id)
+
+    def _record_again(self, kept: list[Unrecorded]) -> None:
+        for entry in kept:
+            self._record(entry.row, entry.target, entry.outcome, sent_at=self._clock())
 
     def _settle(self, row: OutboxRow, target: Target, outcome: SendOutcome) -> None:
         now = self._clock()

@@ -43,7 +43,7 @@ from ..exceptions import DeliveryError
 from ..sqlite import connect
 from .outbox_schema import create_or_migrate, options_in_fields
 
-__all__ = ["HeldFor", "Outbox", "OutboxRow", "RowState"]
+__all__ = ["HeldFor", "Outbox", "OutboxRow", "OutboxWriteError", "RowState"]
 
 RowState = Literal["pending", "sent", "dead", "folded"]
 HeldFor = Literal["group", "quiet", "budget"]
@@ -440,8 +440,10 @@ class Outbox:
             try:
                 with self._transaction() as db:
                     yield db
-            except (sqlite3.Error, _Conflict) as exc:
+            except _Conflict as exc:
                 raise DeliveryError(f"cannot write the outbox database {self.path}: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise OutboxWriteError(f"cannot write the outbox database {self.path}: {exc}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -450,6 +452,10 @@ class Outbox:
                 yield self._db
             except sqlite3.Error as exc:
                 raise DeliveryError(f"cannot read the outbox database {self.path}: {exc}") from exc
+
+
+class OutboxWriteError(DeliveryError):
+    """SQLite refused a write: the file is full, read-only, locked or damaged."""
 
 
 class _Conflict(Exception):

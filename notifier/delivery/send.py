@@ -11,6 +11,12 @@ while a fresh object has no previous request to wait for. Retries are the
 outbox's job, so Apprise's own (off unless the URL asks for ``retry=``) are left
 as they are.
 
+The deliverer passes each send a :class:`~.lanes.Slot` of its target: the
+blocking Apprise work then runs on a thread of that target's own (see
+:mod:`.lanes`) with a hard deadline, instead of in Apprise's shared pool; a send that
+outlives it is reported as what it is ("timed out reading the reply after
+30 s").
+
 The outcome comes from Apprise's per-service result (``AppriseResult`` in
 Apprise 2.x): sent when the service reports SUCCESS, else failed with the
 warnings Apprise captured for that service as the reason, secrets masked.
@@ -30,6 +36,8 @@ from .outcome import SendOutcome
 
 if TYPE_CHECKING:
     from apprise.result import AppriseResult
+
+    from .lanes import Slot
 
 __all__ = ["BODY_FORMAT", "NOTIFY_TYPES", "SendOutcome", "retry_delay", "send_once"]
 
@@ -52,19 +60,28 @@ async def send_once(
     timeout: float = 30.0,
     body_format: str = BODY_FORMAT,
     now: float | None = None,
+    slot: Slot | None = None,
 ) -> SendOutcome:
     """Send one notification; never raises for a failed send.
 
     ``timeout`` bounds the whole call: a service that hangs is reported as
     failed after it (Apprise stops waiting; the URL's own ``cto``/``rto``
     socket timeouts end the request itself). ``now`` is the time a console
-    target prints (default: the wall clock).
+    target prints (default: the wall clock). With ``slot`` the Apprise work
+    runs on that slot's own thread, which keeps the slot until it ends.
     """
     kind = notify_type if notify_type in NOTIFY_TYPES else "info"
     if console.label_of(url) is not None:
         return await console.send(
             url, title=title, body=body or title, notify_type=kind, now=time.time() if now is None else now
         )
+    if slot is not None:
+        work = functools.partial(_notify_blocking, url, title=title, body=body, notify_type=kind, body_format=body_format)
+        try:
+            return await slot.run(work, timeout=timeout)
+        except TimeoutError:
+            # The thread reads on, holding the target's slot; the row is retried after its backoff.
+            return SendOutcome(False, f"timed out reading the reply after {timeout:g} s", "TIMEOUT")
     return await _send_apprise(url, title=title, body=body, notify_type=kind, timeout=timeout, body_format=body_format)
 
 
@@ -74,6 +91,33 @@ def _asset() -> Any:
     from .console_apprise import apprise
 
     return apprise.AppriseAsset()
+
+
+@functools.cache
+def _blocking_asset() -> Any:
+    # Every service inline in the calling thread (no async_mode), with no deadline of
+    # Apprise's own: the slot's thread is the one place the send runs, and its caller
+    # keeps the deadline.
+    from .console_apprise import apprise
+
+    return apprise.AppriseAsset(async_mode=False, service_timeout=0)
+
+
+def _notify_blocking(url: str, *, title: str, body: str, notify_type: str, body_format: str) -> SendOutcome:
+    """One send, start to finish, in the calling thread."""
+    from .console_apprise import apprise
+
+    plugin = apprise.Apprise.instantiate(url, asset=_blocking_asset())
+    if plugin is None:
+        return SendOutcome(False, "Apprise cannot load this URL (run notifier check on the rule file)", "FAILURE")
+    notifier = apprise.Apprise(asset=_blocking_asset())
+    notifier.add(plugin)
+    try:
+        result = notifier.notify(body=body or title, title=title, notify_type=notify_type, body_format=body_format)
+    except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
+        return SendOutcome(False, _clean(f"Apprise raised {type(exc).__name__}: {exc}"), "FAILURE")
+    with result:
+        return outcome_of(result)
 
 
 async def _send_apprise(

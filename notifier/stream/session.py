@@ -17,7 +17,8 @@ Keeping the stream alive:
   byte arrives for twice that, the connection is dead and is reopened.
 * **Reconnect.** Connection errors, 5xx answers, a clean end of stream and
   error 392 on an update reopen the stream after a backoff delay (see
-  :mod:`notifier.stream.backoff`); 429 waits for ``Retry-After``. Every new
+  :mod:`notifier.stream.backoff`); 429 waits for ``Retry-After`` when it asks
+  for longer than the backoff, else the backoff. Every new
   connection's config event is yielded to the reader. 401/403 stop the
   session with :class:`~notifier.exceptions.AuthenticationError`.
 
@@ -351,10 +352,11 @@ class StreamingSession:
 
     async def _pause(self, cause: StreamError | None) -> None:
         """Back off before the next attempt; reconnect() cuts the wait short."""
+        delay = self._backoff.delay(self._failures)
         if isinstance(cause, RateLimitedError) and cause.retry_after is not None:
-            delay = cause.retry_after
-        else:
-            delay = self._backoff.delay(self._failures)
+            # Never less than the backoff: a Retry-After of 0 or a past date
+            # would otherwise reopen the stream at once, over and over.
+            delay = max(delay, cause.retry_after)
         self._failures += 1
         reason = str(cause) if cause is not None else "the server ended the stream"
         log.warning(

@@ -9,6 +9,7 @@ subprocesses alike::
         receiver.fail(500, times=2)          # the next 2 requests are answered 500
         receiver.hang()                      # hold requests unanswered until recover()
         receiver.slow(2.0)                   # answer 200, but only after 2 s
+        receiver.drip(0.2)                   # answer 200, then the body a byte per 0.2 s, never ending
         receiver.refuse()                    # close the listening socket: connections refused
         receiver.recover()                   # listen again and answer 200 at once
         assert receiver.wait_for(lambda r: len(r.received) == 3, timeout=5.0)
@@ -22,7 +23,8 @@ what a real service would have delivered. ``requests`` holds every request
 that reached it, answered or not. Each :class:`Delivery` has its arrival time
 (``time.time()``), path, headers, raw body and decoded JSON. A hung request is
 never answered: when released it is closed without a response, and it is not
-in ``received``.
+in ``received``. A dripped request is recorded in ``requests`` when it arrives,
+with status 200, and never in ``received``: its reply never ends.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Receiver(Polling):
         self._fail_status = 500
         self._fail_left: int | None = 0  # None: fail every request
         self._delay = 0.0
+        self._drip: float | None = None
         self._hanging = False
         self._release = threading.Event()
         self._closed = threading.Event()
@@ -134,6 +137,16 @@ class Receiver(Polling):
         with self._lock:
             self._delay = seconds
 
+    def drip(self, every: float) -> None:
+        """Answer 200 with a long body, sent one byte per ``every`` s until :meth:`recover`.
+
+        Each byte comes well within any read timeout, so only a deadline on the
+        whole send ends it.
+        """
+        with self._lock:
+            self._drip = every
+            self._release.clear()
+
     def hang(self) -> None:
         """Hold every request unanswered (past any client timeout) until :meth:`recover`."""
         with self._lock:
@@ -149,6 +162,7 @@ class Receiver(Polling):
         with self._lock:
             self._fail_left = 0
             self._delay = 0.0
+            self._drip = None
             self._hanging = False
             self._release.set()
         if self._server is None and not self._closed.is_set():
@@ -193,11 +207,16 @@ class Receiver(Polling):
         with self._lock:
             hanging = self._hanging
             delay = self._delay
+            drip = self._drip
             status = 200
             if self._fail_left is None or self._fail_left > 0:
                 status = self._fail_status
                 if self._fail_left is not None:
                     self._fail_left -= 1
+        if drip is not None:
+            self.requests.append(Delivery(arrived, handler.command, handler.path, headers, body, 200))
+            self._drip_reply(handler, drip)
+            return
         if hanging:
             self.requests.append(Delivery(arrived, handler.command, handler.path, headers, body, None))
             self._release.wait(_MAX_HANG)
@@ -216,6 +235,20 @@ class Receiver(Polling):
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def _drip_reply(self, handler: _Handler, every: float) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(1 << 20))
+        handler.end_headers()
+        handler.close_connection = True
+        deadline = time.monotonic() + _MAX_HANG
+        try:
+            while not self._release.wait(every) and time.monotonic() < deadline:
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+        except OSError:
+            pass  # the client gave up and closed the connection
 
 
 class _Server(ThreadingHTTPServer):

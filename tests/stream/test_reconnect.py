@@ -98,6 +98,20 @@ async def test_429_waits_for_retry_after(fake, client_for, collect, sleep):
     assert sleep.delays == [1.0, 7.0]
 
 
+@pytest.mark.parametrize(
+    "retry_after", ["0", "Thu, 01 Jan 1970 00:00:00 GMT", "soon", "-5"], ids=["zero", "past-date", "garbage", "negative"]
+)
+async def test_429_without_a_real_wait_backs_off_normally(fake, client_for, collect, sleep, retry_after):
+    """A 429 whose Retry-After asks for no wait (0, a past date, garbage) still waits the normal backoff."""
+    session = await client_for(fake).get_streaming_session([TWEET])
+    got = collect(session)
+    fake.fail_next(429, times=3, headers={"Retry-After": retry_after})
+    fake.drop_connections()
+    await fake.wait_for(lambda: got.of("config"))
+    assert sleep.delays == [1.0, 2.0, 4.0, 8.0]
+    assert (fake.connect_attempts, fake.connections) == (5, 2)
+
+
 async def test_retry_at_and_connected_while_backing_off(fake, client_for, collect):
     """While waiting to reconnect, stats say disconnected and when the next attempt is due."""
     release = asyncio.Event()
