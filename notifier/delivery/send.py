@@ -103,15 +103,26 @@ def _blocking_asset() -> Any:
     return apprise.AppriseAsset(async_mode=False, service_timeout=0)
 
 
-def _notify_blocking(url: str, *, title: str, body: str, notify_type: str, body_format: str) -> SendOutcome:
-    """One send, start to finish, in the calling thread."""
+def _apprise_for(url: str, asset: Any) -> Any:
+    """An Apprise object with the one service ``url`` names, or the failed outcome saying it cannot.
+
+    Built afresh for each send: see the module docstring on Apprise's per-object throttle.
+    """
     from .console_apprise import apprise
 
-    plugin = apprise.Apprise.instantiate(url, asset=_blocking_asset())
+    plugin = apprise.Apprise.instantiate(url, asset=asset)
     if plugin is None:
         return SendOutcome(False, "Apprise cannot load this URL (run notifier check on the rule file)", "FAILURE")
-    notifier = apprise.Apprise(asset=_blocking_asset())
+    notifier = apprise.Apprise(asset=asset)
     notifier.add(plugin)
+    return notifier
+
+
+def _notify_blocking(url: str, *, title: str, body: str, notify_type: str, body_format: str) -> SendOutcome:
+    """One send, start to finish, in the calling thread."""
+    notifier = _apprise_for(url, _blocking_asset())
+    if isinstance(notifier, SendOutcome):
+        return notifier
     try:
         result = notifier.notify(body=body or title, title=title, notify_type=notify_type, body_format=body_format)
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
@@ -124,13 +135,9 @@ async def _send_apprise(
     url: str, *, title: str, body: str, notify_type: str, timeout: float, body_format: str
 ) -> SendOutcome:
     # With console:// registered: a console URL with options is Apprise's to send.
-    from .console_apprise import apprise
-
-    plugin = apprise.Apprise.instantiate(url, asset=_asset())
-    if plugin is None:
-        return SendOutcome(False, "Apprise cannot load this URL (run notifier check on the rule file)", "FAILURE")
-    notifier = apprise.Apprise(asset=_asset())
-    notifier.add(plugin)
+    notifier = _apprise_for(url, _asset())
+    if isinstance(notifier, SendOutcome):
+        return notifier
     try:
         result = await notifier.async_notify(
             body=body or title,
