@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from notifier.pipeline import Pipeline, fill_in
 from notifier.rulefile import load_rules
 from notifier.rules import Engine
@@ -121,7 +119,6 @@ def titles(pipe: Pipeline, payload: Payload, now: float) -> list[str]:
     return [alert.title for alert in pipe.handle(Topic.DISCOVERY, payload, now).alerts]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a reload or discovery forgets an unwatched post's state")
 def test_a_post_that_leaves_the_poll_and_returns_keeps_its_milestone(tmp_path: Path) -> None:
     """A post missing from one discovery is unwatched, not forgotten: back again, 1,000 is not re-announced."""
     pipe = follow_pipeline(tmp_path)
@@ -134,7 +131,6 @@ def test_a_post_that_leaves_the_poll_and_returns_keeps_its_milestone(tmp_path: P
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a reload or discovery forgets an unwatched post's state")
 def test_a_post_pushed_out_by_max_posts_and_back_keeps_its_milestone(tmp_path: Path) -> None:
     """A reload lowering max_posts unwatches the older post; raising it again finds its state intact."""
     pipe = follow_pipeline(tmp_path, max_posts=2)
@@ -148,7 +144,6 @@ def test_a_post_pushed_out_by_max_posts_and_back_keeps_its_milestone(tmp_path: P
     assert titles(pipe, found(post(1300), post(5, post_id="20")), NOW + 120) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a reload or discovery forgets an unwatched post's state")
 def test_state_of_an_unwatched_post_ages_out_after_thirty_days(tmp_path: Path) -> None:
     """Kept for 29 days after it was last watched; after 30 days it is gone and the post starts afresh."""
     pipe = follow_pipeline(tmp_path)

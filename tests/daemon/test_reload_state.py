@@ -38,7 +38,6 @@ async def daemon(tmp_path: Path) -> AsyncIterator[Recorder]:
         await started.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a reload forgets an unwatched tweet's state")
 async def test_a_milestone_is_not_announced_again_after_a_reload_round_trip(
     daemon: Recorder, tmp_path: Path
 ) -> None:
