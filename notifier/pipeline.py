@@ -126,7 +126,9 @@ class Pipeline:
         self._posts: dict[str, tuple[PostRef, ...]] = {}
         self._conversations: set[str] = set()
         self._requests: set[str] = set()  # conversations that are message requests
-        self._now = 0.0
+        # The latest event's time (None before the first): the clock of rule
+        # changes, which is what unwatched state ages by.
+        self._now: float | None = None
         self._on_topics = on_topics
         self.catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
         self._outbox = outbox
@@ -147,17 +149,18 @@ class Pipeline:
         return self.engine.ruleset
 
     def replace_rules(self, ruleset: RuleSet) -> None:
-        """Go on with ``ruleset``; what the engine knows of each tweet stays."""
+        """Go on with ``ruleset``; what the engine knows of each tweet stays (until it ages out)."""
         self._base = ruleset
         self._install()
 
     def _install(self) -> None:
         """Run the rule file's rules on what account watching found so far."""
         ruleset = self._base
-        if self._posts or self._conversations:
-            ruleset = ruleset.with_discoveries(self._posts, self._conversations, self._now, requests=self._requests)
+        now = self._now
+        if now is not None and (self._posts or self._conversations):
+            ruleset = ruleset.with_discoveries(self._posts, self._conversations, now, requests=self._requests)
         before = self.engine.ruleset.topics
-        self.engine.replace_rules(ruleset)
+        self.engine.replace_rules(ruleset, now)
         self.catchup.max_gap = ruleset.max_gap
         self._settled.clear()
         if self._on_topics is not None and ruleset.topics != before:
@@ -188,7 +191,8 @@ class Pipeline:
         """
         if payload.config is not None:
             return Step([], None, self.connected(now))
-        self._now = max(self._now, now)
+        if self._now is None or now > self._now:
+            self._now = now
         if payload.discovery is not None:
             return self._discovered(payload, now)
         if topic.startswith(_DM_MESSAGE) and payload.dm_update is not None:

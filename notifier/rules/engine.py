@@ -32,8 +32,8 @@ class Engine:
     """Judge stream events against a rule set; see :meth:`process`.
 
     ``state`` (saved entries, e.g. ``EngineState.from_entries(rows)``) is taken
-    over: entries that no rule reads, or that do not have the shape their rule
-    writes, are dropped at once. A state belongs to one engine at a time.
+    over: entries of rules that do not exist, or that do not have the shape
+    their rule writes, are dropped at once. A state belongs to one engine at a time.
     ``own_user_id`` is the account's user id: its own DMs never alert.
     """
 
@@ -54,21 +54,26 @@ class Engine:
     def ruleset(self) -> RuleSet:
         return self._ruleset
 
-    def replace_rules(self, ruleset: RuleSet) -> None:
-        """Switch to new rules; rules with the same name and trigger keep their state.
+    def replace_rules(self, ruleset: RuleSet, now: float | None = None) -> None:
+        """Switch to new rules at ``now`` (the latest event's time; None before any).
 
-        State of removed or changed rules, of tweets and conversations no rule
-        watches any more, is deleted (and reported by ``take_dirty``).
+        Rules with the same name and trigger keep their state. State of removed
+        or changed rules is deleted (and reported by ``take_dirty``). A tweet or
+        conversation a kept rule no longer watches keeps its state, which the
+        rule finds again if it watches the key again, as after a restart; it is
+        deleted once unwatched for ``UNWATCHED_RETENTION`` (see engine_state).
         """
         self._ruleset = ruleset
-        self._install(ruleset)
+        self._install(ruleset, now)
 
-    def _install(self, ruleset: RuleSet) -> None:
+    def _install(self, ruleset: RuleSet, now: float | None = None) -> None:
         plans: dict[str, TweetPlan | DMPlan] = {}
         validators: dict[str, Callable[[dict], bool]] = {}
+        by_rule: dict[str, Callable[[dict], bool]] = {}
         conditions: dict[str, Callable] = {}
         for rule in ruleset.rules:
             compiled = compile_rule(rule)
+            by_rule[compiled.rid] = compiled.valid
             compiled.post_texts = ruleset.post_texts
             if isinstance(compiled, WhenRule):
                 # Rules with the same condition share one compiled function:
@@ -97,17 +102,8 @@ class Engine:
                 plan.rules.append((compiled, rkey))
         for plan in plans.values():
             plan.rules = tuple(plan.rules)
-        snapshots = {plan.skey for plan in plans.values() if isinstance(plan, TweetPlan)}
-        # Drop what no rule reads any more, or what does not have the shape its
-        # rule writes (state saved by another version, a damaged row).
-        def keep(key: str, entry: dict) -> bool:
-            if is_snapshot_key(key):
-                return key in snapshots and valid_snapshot(entry)
-            valid = validators.get(key)
-            return valid is not None and valid(entry)
-
         memory = self._state
-        memory.retain(keep)
+        self._prune(memory, validators, by_rule, plans, now)
         for plan in plans.values():
             if isinstance(plan, TweetPlan):
                 saved = memory.snapshot(plan.skey)
@@ -115,6 +111,54 @@ class Engine:
                 for watch in plan.rules:
                     watch.attach(memory.rule_entry(watch.rkey))
         self._plans = plans
+
+    @staticmethod
+    def _prune(
+        memory: EngineState,
+        watched: dict[str, Callable[[dict], bool]],
+        by_rule: dict[str, Callable[[dict], bool]],
+        plans: dict[str, TweetPlan | DMPlan],
+        now: float | None,
+    ) -> None:
+        """Drop the state of rules that are gone, state of the wrong shape and state aged out.
+
+        ``watched``: the check of each watched (rule, key) entry; ``by_rule``:
+        each rule's. Done here, on a rule change, so that events never pay for it.
+        """
+        changes = memory.changes
+        kept: set[str] = set()  # keys with a rule entry kept: their snapshots stay
+        aged: set[str] = set()  # keys with an entry aged out: their snapshots go unless kept
+
+        def keep_rule_entry(key: str, entry: dict) -> bool:
+            if is_snapshot_key(key):
+                return True
+            rule_id, _, watched_key = key[2:].partition(":")
+            valid = watched.get(key)
+            is_watched = valid is not None
+            if not is_watched and key.startswith("r:"):
+                valid = by_rule.get(rule_id)  # the rule still exists, and no longer watches the key
+            # Gone with its rule, damaged, or saved by another version: dropped.
+            if valid is None or not valid(entry):
+                return False
+            if entry.aged_out(now):  # type: ignore[attr-defined]
+                aged.add(watched_key)
+                return False
+            if entry.watched_again() if is_watched else entry.unwatched(now):  # type: ignore[attr-defined]
+                changes.add(key)
+            kept.add(watched_key)
+            return True
+
+        memory.retain(keep_rule_entry)
+        snapshots = {plan.skey for plan in plans.values() if isinstance(plan, TweetPlan)}
+        fresh = aged - kept
+
+        def keep_snapshot(key: str, entry: dict) -> bool:
+            if not is_snapshot_key(key):
+                return True
+            tweet = key[2:]
+            return (key in snapshots or tweet in kept) and tweet not in fresh and valid_snapshot(entry)
+
+        memory.retain(keep_snapshot)
 
     def process(
         self, topic: str, payload: Payload, now: float, explain: list | None = None,

@@ -11,7 +11,14 @@ spells them out, the engine reads and writes them through names):
   rules), ``m`` milestone high-water mark, ``p`` gain samples (flat
   ``[t0, v0, t1, v1, ...]``, bounded; held as doubles, exact for counts below
   2**53), ``f`` time of the last firing, ``o`` set once a ``once: true`` rule
-  fired, ``n``/``ns`` matches a cooldown held back and since when.
+  fired, ``n``/``ns`` matches a cooldown held back and since when, ``u`` since
+  when no rule set has watched the key (absent while it is watched).
+
+State follows the post, not the rule set: when a rule stops watching a tweet
+or conversation (a reload, a post leaving an account's window) its entry and
+the tweet's snapshot are kept, and a rule that watches the key again goes on
+from them, as after a restart. They age out :data:`UNWATCHED_RETENTION` after
+the first rule change (on the event clock) that found the key unwatched.
 
 The engine marks what it changes; :meth:`EngineState.take_dirty` hands exactly
 those entries over for saving (``None`` for deleted ones). A rule's entry is a
@@ -26,7 +33,15 @@ from collections.abc import Callable, Mapping
 
 from .model import FIELDS
 
-__all__ = ["EngineState", "RuleEntry", "is_snapshot_key", "rule_key", "snapshot_key", "valid_snapshot"]
+__all__ = [
+    "UNWATCHED_RETENTION", "EngineState", "RuleEntry", "is_snapshot_key", "rule_key", "snapshot_key",
+    "valid_snapshot",
+]
+
+# How long a rule's state for a key no rule watches any more is kept (seconds):
+# long enough for a rule edited back or a post brought back into an account's
+# window, short enough that the state file does not grow with every post ever made.
+UNWATCHED_RETENTION = 30 * 86400.0
 
 
 def snapshot_key(tweet_id: str) -> str:
@@ -134,15 +149,42 @@ class RuleEntry(dict):
             self["o"] = 1
         return self.pop("n", 0), self.pop("ns", None)
 
+    # When no rule watches the entry's key. Only the engine's rule changes read
+    # and write this, never an event.
+
+    @property
+    def unwatched_since(self) -> float | None:
+        return self.get("u")
+
+    def unwatched(self, now: float | None) -> bool:
+        """Note that no rule watches the key, from ``now`` if not already noted; whether that changed it.
+
+        ``now`` is None before the first event: the time is noted at a later change.
+        """
+        if now is None or "u" in self:
+            return False
+        self["u"] = now
+        return True
+
+    def watched_again(self) -> bool:
+        """A rule watches the key again: forget since when it was not; whether that changed it."""
+        return self.pop("u", None) is not None
+
+    def aged_out(self, now: float | None) -> bool:
+        """Whether the key has been unwatched for :data:`UNWATCHED_RETENTION` at ``now``."""
+        since = self.get("u")
+        return since is not None and now is not None and now - since >= UNWATCHED_RETENTION
+
     # What each rule kind writes: a saved entry of another shape is dropped.
 
     @staticmethod
     def valid_timing(entry: Mapping) -> bool:
-        """The fields every kind may have: last firing, held-back count and since when."""
+        """The fields every kind may have: last firing, held-back count and since when, unwatched since."""
         return (
             ("f" not in entry or _number(entry["f"]))
             and ("n" not in entry or (isinstance(entry["n"], int) and not isinstance(entry["n"], bool)))
             and ("ns" not in entry or _number(entry["ns"]))
+            and ("u" not in entry or _number(entry["u"]))
         )
 
     @staticmethod

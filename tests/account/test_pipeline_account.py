@@ -104,3 +104,70 @@ def test_requests_false_leaves_message_requests_out_even_beside_a_rule_that_want
     friend = DMUpdateEvent("7-1", "7", message_id="91", text="hi", sender="alice")
     alerts = pipe.handle(Topic.dm_message("7-1"), Payload(dm_update=friend), NOW + 1).alerts
     assert [alert.rule for alert in alerts] == ["Any DM", "Trusted only"]
+
+
+FOLLOW = """\
+version: 1
+targets:
+  screen: console://
+defaults:
+  notify: [screen]
+rules:
+  - name: My posts
+    tweets: {from: me, within: 1d, max_posts: %d}
+    every: {likes: 1000}
+    initial: fire
+    title: "{text} passed {milestone:,} likes"
+"""
+DAY = 86400.0
+
+
+def follow_pipeline(tmp_path: Path, max_posts: int = 50) -> Pipeline:
+    path = tmp_path / "rules.yaml"
+    path.write_text(FOLLOW % max_posts)
+    return Pipeline(Engine(load_rules(path)))
+
+
+def titles(pipe: Pipeline, payload: Payload, now: float) -> list[str]:
+    return [alert.title for alert in pipe.handle(Topic.DISCOVERY, payload, now).alerts]
+
+
+def test_a_post_that_leaves_the_poll_and_returns_keeps_its_milestone(tmp_path: Path) -> None:
+    """A post missing from one discovery is unwatched, not forgotten: back again, 1,000 is not re-announced."""
+    pipe = follow_pipeline(tmp_path)
+    assert titles(pipe, found(post(1200)), NOW) == ["Launching today passed 1,000 likes"]
+    titles(pipe, found(post(5, post_id="20")), NOW + 120)
+    assert Topic.tweet_engagement("19") not in pipe.ruleset.topics
+    assert titles(pipe, found(post(1300), post(5, post_id="20")), NOW + 240) == []
+    assert titles(pipe, found(post(2100), post(5, post_id="20")), NOW + 360) == [
+        "Launching today passed 2,000 likes"
+    ]
+
+
+def test_a_post_pushed_out_by_max_posts_and_back_keeps_its_milestone(tmp_path: Path) -> None:
+    """A reload lowering max_posts unwatches the older post; raising it again finds its state intact."""
+    pipe = follow_pipeline(tmp_path, max_posts=2)
+    both = found(post(1200), post(5, post_id="20"))
+    assert titles(pipe, both, NOW) == ["Launching today passed 1,000 likes"]
+    (tmp_path / "rules.yaml").write_text(FOLLOW % 1)
+    pipe.replace_rules(load_rules(tmp_path / "rules.yaml"))
+    assert Topic.tweet_engagement("19") not in pipe.ruleset.topics
+    (tmp_path / "rules.yaml").write_text(FOLLOW % 2)
+    pipe.replace_rules(load_rules(tmp_path / "rules.yaml"))
+    assert titles(pipe, found(post(1300), post(5, post_id="20")), NOW + 120) == []
+
+
+def test_state_of_an_unwatched_post_ages_out_after_thirty_days(tmp_path: Path) -> None:
+    """Kept for 29 days after it was last watched; after 30 days it is gone and the post starts afresh."""
+    pipe = follow_pipeline(tmp_path)
+    assert titles(pipe, found(post(1200, created_at=None)), NOW) == ["Launching today passed 1,000 likes"]
+    titles(pipe, found(), NOW + 60)
+    titles(pipe, found(), NOW + 60 + 29 * DAY)
+    assert pipe.engine.state.get("s:19") is not None
+    titles(pipe, found(), NOW + 60 + 30 * DAY)
+    assert pipe.engine.state.get("s:19") is None
+    assert not any(key.endswith(":19") for key in pipe.engine.state.entries())
+    # Seen again, the post is new: its milestone already met is announced (initial: fire).
+    assert titles(pipe, found(post(1300, created_at=None)), NOW + 31 * DAY) == [
+        "Launching today passed 1,000 likes"
+    ]

@@ -522,7 +522,7 @@ def test_state_survives_a_restart_without_repeats_or_misses(tmp_path):
 
 
 def test_replace_rules_keeps_state_of_unchanged_rules(tmp_path):
-    """Same name and trigger keep their state; a changed trigger and unwatched tweets are dropped."""
+    """Same name and trigger keep their state, unwatched tweets included; a changed trigger drops it."""
     e = engine(tmp_path, THRESHOLD)
     e.process(TOPIC, engagement(likes=5000), 0)  # initial: true, quiet
     e.process(TOPIC2, engagement(likes=5000), 0)
@@ -537,7 +537,9 @@ def test_replace_rules_keeps_state_of_unchanged_rules(tmp_path):
           cooldown: 5m
           notify: [phone]
     """))
-    assert e.state.take_dirty() == {f"r:{e.ruleset.rules[0].identity}:{TWEET2}": None, f"s:{TWEET2}": None}
+    assert e.state.take_dirty() == {}
+    unwatched = f"r:{e.ruleset.rules[0].identity}:{TWEET2}"
+    assert unwatched in e.state and f"s:{TWEET2}" in e.state
     assert e.process(TOPIC, engagement(likes=6000), 1) == []  # still known to be true: no repeat
     e.state.take_dirty()
 
@@ -546,10 +548,54 @@ def test_replace_rules_keeps_state_of_unchanged_rules(tmp_path):
           tweets: ["{TWEET}"]
           when: likes > 2000
     """))
-    assert e.state.take_dirty() == {old_key: None}
+    assert e.state.take_dirty() == {old_key: None, unwatched: None, f"s:{TWEET2}": None}
     explain: list[Decision] = []
     e.process(TOPIC, engagement(likes=7000), 2, explain)
     assert explain[0].outcome == "initial"
+
+
+def test_unwatched_state_is_kept_saved_and_aged_out_on_the_event_clock(tmp_path):
+    """An unwatched key's entry notes since when (saved), survives a restart, and goes after 30 days."""
+    e = engine(tmp_path, THRESHOLD)
+    e.process(TOPIC2, engagement(likes=5000), 0)
+    e.state.take_dirty()
+    rule_id = e.ruleset.rules[0].identity
+    only_first = ruleset(tmp_path, f"""
+        - name: Likes
+          tweets: ["{TWEET}"]
+          when: likes > 1000
+    """)
+    e.replace_rules(only_first, 100.0)
+    assert e.state.take_dirty() == {f"r:{rule_id}:{TWEET2}": {"a": False, "u": 100.0}}
+    # A restart with the rule file still unwatching TWEET2 keeps it and its mark.
+    e = Engine(only_first, EngineState.from_entries(json.loads(json.dumps(e.state.entries()))))
+    e.replace_rules(only_first, 100.0 + 30 * 86400 - 1)
+    assert e.state.take_dirty() == {} and f"s:{TWEET2}" in e.state
+    e.replace_rules(only_first, 100.0 + 30 * 86400)
+    assert e.state.take_dirty() == {f"r:{rule_id}:{TWEET2}": None, f"s:{TWEET2}": None}
+
+
+def test_watched_again_the_mark_goes_and_a_removed_rule_takes_its_unwatched_state(tmp_path):
+    """Watching a key again clears its unwatched mark; removing the rule drops its kept entries."""
+    e = engine(tmp_path, THRESHOLD)
+    e.process(TOPIC2, engagement(likes=5000), 0)
+    both = e.ruleset
+    rule_id = both.rules[0].identity
+    e.replace_rules(ruleset(tmp_path, f"""
+        - name: Likes
+          tweets: ["{TWEET}"]
+          when: likes > 1000
+    """), 100.0)
+    e.state.take_dirty()
+    e.replace_rules(both, 200.0)
+    assert e.state.take_dirty() == {f"r:{rule_id}:{TWEET2}": {"a": False}}
+    assert e.process(TOPIC2, engagement(likes=6000), 201) == []  # still known to be true: no repeat
+    e.replace_rules(ruleset(tmp_path, f"""
+        - name: Other
+          tweets: ["{TWEET}"]
+          when: likes > 1000
+    """), 300.0)
+    assert set(e.state.entries()) == set()
 
 
 def test_damaged_saved_state_is_dropped_not_fatal(tmp_path):
