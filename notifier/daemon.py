@@ -258,6 +258,8 @@ class Daemon:
             with contextlib.suppress(Exception):
                 parts.outbox.close()
             parts.store.close()
+            if parts.lock is not None:
+                parts.lock.release()  # only once the state file is closed
             if parts.scratch is not None:
                 shutil.rmtree(parts.scratch, ignore_errors=True)
             self.parts = None  # shutdown() runs once; later calls find nothing to close
