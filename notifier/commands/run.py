@@ -75,10 +75,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``notifier run``; returns the exit code."""
+    import signal
+
+    # A SIGHUP (reload) while the daemon is still importing and starting would end the
+    # process (exit 129); the daemon puts its own handler in place as it starts.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
     # Imported here: asyncio, and the daemon with httpx, Apprise's delivery and the rest,
     # are of no use to `notifier --help`, which builds every command's parser.
     import asyncio
     import logging
+    import os
+    import sys
 
     from ..daemon import Daemon
 
@@ -89,4 +97,11 @@ def run(args: argparse.Namespace) -> int:
         # quiet hours, budgets and group_wait do with alerts does.
         logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
         logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
-    return asyncio.run(Daemon(config).run())
+    code = asyncio.run(Daemon(config).run())
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (| head): what is still buffered has nowhere to go, and
+        # the flush at exit must not turn a clean stop into a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
