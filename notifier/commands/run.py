@@ -7,7 +7,7 @@ import argparse
 from ..config import Config, duration_arg, port_arg
 from ..logs import configure_logging
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "settle_stdout"]
 
 _DESCRIPTION = """\
 Watch the tweets and conversations named in RULES on X's live stream and send
@@ -85,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
     # are of no use to `notifier --help`, which builds every command's parser.
     import asyncio
     import logging
-    import os
-    import sys
 
     from ..daemon import Daemon
 
@@ -98,10 +96,20 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
         logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
     code = asyncio.run(Daemon(config).run())
+    settle_stdout()
+    return code
+
+
+def settle_stdout() -> None:
+    """Flush standard output; if its reader went away (| head), let what is left go nowhere.
+
+    What a failed write left buffered would otherwise fail again in the flush at
+    exit, turning a clean stop into a traceback and exit code 120.
+    """
+    import os
+    import sys
+
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (| head): what is still buffered has nowhere to go, and
-        # the flush at exit must not turn a clean stop into a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return code

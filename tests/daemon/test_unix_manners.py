@@ -139,3 +139,31 @@ def test_a_closed_stdout_ends_a_dry_run_promptly() -> None:
     assert time.monotonic() - started < 5
     assert "Traceback" not in stderr and "(attempt 2)" not in stderr, stderr
     assert "standard output is closed" in stderr
+
+
+def test_a_closed_stdout_ends_a_recording_promptly(
+    fake: FakeLivePipeline, write_rules: WriteRules, workdir: Path, env: dict[str, str],
+) -> None:
+    """`record | head -1`: the next line written after the reader goes ends the recording, exit 0."""
+    rules = write_rules(THRESHOLD_AND_MILESTONES, {"hook": "json://127.0.0.1:9/"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "notifier", "record", str(rules)],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    try:
+        assert proc.stdout.readline()  # the config line, written once connected
+        proc.stdout.close()
+        subscribed(fake, TWEET_TOPIC)
+        fake.push_engagement(TWEET, like_count=10)
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(timeout=5)
+    stderr = b"".join(errors).decode()
+    assert code in (0, 141, -signal.SIGPIPE), stderr
+    assert "Traceback" not in stderr, stderr
