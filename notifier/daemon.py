@@ -151,6 +151,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+        # remove_signal_handler leaves SIGPIPE at its default, which kills: back to
+        # Python's own setting, under which a closed pipe is a BrokenPipeError.
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
         self._signals_seen += 1
