@@ -11,7 +11,10 @@ saves state. What happens to each event is the
 :class:`~notifier.reload.RuleReloader`'s.
 
 The first SIGTERM or SIGINT stops it in order; a second one exits at once
-(deliveries still pending stay in the outbox for the next start).
+(deliveries still pending stay in the outbox for the next start). Signals are
+handled from the start of :meth:`Daemon.run`, so one that arrives while the
+run is still starting is obeyed once it has started, never fatal. SIGPIPE
+(standard output closed, as in ``run --dry-run | head``) stops it in order too.
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ class Daemon:
 
     async def run(self) -> ExitCode:
         """Start, serve until told to stop (or the recording ends), stop; the exit code."""
+        if self._install_signals:
+            # Before start-up, which takes a while (rules, Apprise, the state file): a
+            # SIGHUP then must not kill the process, nor a SIGTERM skip the orderly stop.
+            self._add_signal_handlers()
         try:
             code = await self.startup()
             if code != EXIT_OK:
@@ -115,8 +122,6 @@ class Daemon:
             return exc.code
         self.parts = parts
         await parts.deliverer.start()
-        if self._install_signals:
-            self._add_signal_handlers()
         if config.metrics_port is not None:
             self.metrics_server = MetricsServer(
                 self.metrics, self.health, host=config.metrics_host, port=config.metrics_port
@@ -139,12 +144,16 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+        loop.add_signal_handler(signal.SIGPIPE, self._on_pipe)
 
     def _remove_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+        # remove_signal_handler leaves SIGPIPE at its default, which kills: back to
+        # Python's own setting, under which a closed pipe is a BrokenPipeError.
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
         self._signals_seen += 1
@@ -157,6 +166,14 @@ class Daemon:
             logging.shutdown()
             os._exit(EXIT_FAILURE)
         self.stop(f"{name} received (send it again to exit at once)")
+
+    def _on_pipe(self) -> None:
+        # The kernel sends SIGPIPE to a write into a pipe nobody reads any more (| head):
+        # the console:// output has nowhere to go, and retrying it would only spin.
+        # Counted apart from SIGTERM/SIGINT: each further write repeats it.
+        if not self._stop.is_set():
+            log.info("standard output is closed: stopping", extra={"event": "output_closed"})
+        self.stop("standard output closed")
 
     def _on_hup(self) -> None:
         log.info("SIGHUP: reloading the rules", extra={"event": "reload_requested"})
@@ -258,6 +275,8 @@ class Daemon:
             with contextlib.suppress(Exception):
                 parts.outbox.close()
             parts.store.close()
+            if parts.lock is not None:
+                parts.lock.release()  # only once the state file is closed
             if parts.scratch is not None:
                 shutil.rmtree(parts.scratch, ignore_errors=True)
             self.parts = None  # shutdown() runs once; later calls find nothing to close

@@ -22,6 +22,8 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .listener import Listener
+
 __all__ = ["Health", "Metrics", "MetricsServer", "StreamCounts"]
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,8 @@ class MetricsServer:
     """``GET /metrics`` and ``GET /healthz`` on the running event loop.
 
     A deliberately small HTTP/1.1 server (one request per connection): a
-    scraper and a health probe are all it ever talks to.
+    scraper and a health probe are all it ever talks to, so it serves a
+    bounded number of connections at once (:class:`~notifier.listener.Listener`).
     """
 
     def __init__(
@@ -168,7 +171,7 @@ class MetricsServer:
         self._health = health
         self.host = host
         self.port = port
-        self._server: asyncio.AbstractServer | None = None
+        self._server: Listener | None = None
 
     @property
     def url(self) -> str:
@@ -176,14 +179,15 @@ class MetricsServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
+        server = Listener(self._serve, host=self.host, port=self.port)
         try:
-            self._server = await asyncio.start_server(self._serve, self.host, self.port)
+            self.port = await server.start()
         except OSError as exc:
             raise OSError(
                 f"cannot serve metrics on {self.host}:{self.port}: {exc.strerror or exc}; "
                 "choose another --metrics-port"
             ) from exc
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._server = server
         log.info(
             "metrics on %s/metrics, health on %s/healthz", self.url, self.url,
             extra={"event": "metrics", "port": self.port},
@@ -191,8 +195,7 @@ class MetricsServer:
 
     async def aclose(self) -> None:
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+            await self._server.aclose()
             self._server = None
 
     async def __aenter__(self) -> MetricsServer:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from .lock import StateInUseError, StateLock
 from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
@@ -70,6 +71,7 @@ class Parts:
     topics: StreamTopics
     watcher: AccountWatcher | None = None
     web: XWebClient | None = None
+    lock: StateLock | None = None
 
     async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
@@ -162,11 +164,14 @@ def assemble(
         # A dry run must not mark milestones as announced for the real run.
         scratch = Path(tempfile.mkdtemp(prefix="notifier-dry-run-"))
     state_path = scratch / "state.db" if scratch is not None else config.state
+    lock = _lock(state_path) if scratch is None else None
     try:
         store = StateStore(state_path)
         entries = store.load()
         outbox = Outbox(state_path)
     except NotifierError as exc:
+        if lock is not None:
+            lock.release()
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
     log.debug("state: %d entries from %s", len(entries), state_path)
     # The watcher's inbox memory shares the file; the engine keeps (and prunes) only its own entries.
@@ -211,7 +216,7 @@ def assemble(
             log.warning("%s", warning, extra={"event": "poll_too_often"})
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch, topics, watcher, web,
+        state_path, scratch, topics, watcher, web, lock,
     )
 
     def on_reload(result: str) -> None:
@@ -237,6 +242,16 @@ def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
         ) from None
     except DeliveryError as exc:
         raise StartupFailure(str(exc), "targets_invalid") from None
+
+
+def _lock(state_path: Path) -> StateLock:
+    """The state file's lock, taken before the file is opened: two runs on one file would double every alert."""
+    try:
+        return StateLock.acquire(state_path)
+    except StateInUseError as exc:
+        raise StartupFailure(str(exc), "state_locked", EXIT_FAILURE) from None
+    except NotifierError as exc:
+        raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
 
 
 def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from .exceptions import NotifierError
 from .pipeline import Pipeline
-from .stream.recording import read_recorded
+from .stream.recording import bounded_lines, read_recorded
 
 __all__ = ["DryRunDelivery", "ReplayClock", "Replayer"]
 
@@ -98,7 +98,7 @@ class Replayer:
         count = 0
         with lines:
             log.info("replaying %s", path, extra={"event": "replay"})
-            for event in read_recorded(lines, on_skip=skipped):
+            for event in read_recorded(bounded_lines(lines, str(path)), on_skip=skipped):
                 if self._stopping():
                     return False
                 count += 1

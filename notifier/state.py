@@ -43,11 +43,19 @@ class StateStore:
             # last commits, which the outbox's at-least-once delivery tolerates.
             self._db = connect(self.path, synchronous="NORMAL")
             self._db.execute(_SCHEMA)
+            # Once per start, in well under a second for any real state file: a damaged file
+            # found now is one clear message, not a failure in the middle of an alert.
+            problem = self._db.execute("PRAGMA quick_check").fetchone()[0]
         except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and exc.sqlite_errorcode in _DAMAGED:
+                raise StateError(_damaged(self.path, str(exc))) from exc
             raise StateError(
                 f"cannot open the state database {self.path}: {exc}; check that the folder "
                 "exists and is writable, or choose another with --state or NOTIFIER_STATE"
             ) from exc
+        if problem != "ok":
+            self._db.close()
+            raise StateError(_damaged(self.path, problem))
 
     def __repr__(self) -> str:
         return f"StateStore({str(self.path)!r})"
@@ -105,6 +113,18 @@ class StateStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# SQLite's own words for a file that is not (or no longer) a sound database.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _damaged(path: Path, problem: str) -> str:
+    return (
+        f"the state file {path} is damaged ({problem}): stop notifier, move it aside "
+        f"(mv {path} {path}.damaged) and start again with a fresh one; the rule state and "
+        "undelivered alerts in it are lost, so milestones already announced may be announced again"
+    )
 
 
 class _transaction:

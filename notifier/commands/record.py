@@ -20,7 +20,7 @@ from ..config import Config, duration_arg
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..exitcodes import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from ..logs import configure_logging
-from .run import add_logging_flags
+from .run import add_logging_flags, settle_stdout
 
 if TYPE_CHECKING:
     from ..stream.events import ConfigEvent
@@ -63,7 +63,9 @@ def record(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "a", encoding="utf-8") as out:
             return asyncio.run(_record(config, out))
-    return asyncio.run(_record(config, sys.stdout))
+    code = asyncio.run(_record(config, sys.stdout))
+    settle_stdout()
+    return code
 
 
 class _Writer:
@@ -233,6 +235,9 @@ async def _record(
     except AuthenticationError as exc:
         log.error("%s", exc, extra={"event": "auth_rejected"})
         return EXIT_AUTH
+    except BrokenPipeError:
+        # The reader went away (record | head): the recording is over, as it asked.
+        log.info("standard output is closed: stopping", extra={"event": "output_closed"})
     finally:
         if web is not None:
             await web.aclose()

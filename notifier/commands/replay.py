@@ -237,7 +237,7 @@ def replay(args: argparse.Namespace) -> int:
     from ..rulefile import load_rules
     from ..rules import Engine
     from ..rules.expect import compare, load_expected
-    from ..stream.recording import read_recorded
+    from ..stream.recording import bounded_lines, read_recorded
 
     if args.format == "expect" and (args.explain or args.expect):
         print(
@@ -282,10 +282,10 @@ def replay(args: argparse.Namespace) -> int:
 
     try:
         if args.events == "-":
-            run(sys.stdin)
+            run(bounded_lines(sys.stdin, "<stdin>"))
         else:
             with open(args.events, encoding="utf-8", errors="replace") as lines:
-                run(lines)
+                run(bounded_lines(lines, args.events))
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and let no flush at exit complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -7,7 +7,7 @@ import argparse
 from ..config import Config, duration_arg, port_arg
 from ..logs import configure_logging
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "settle_stdout"]
 
 _DESCRIPTION = """\
 Watch the tweets and conversations named in RULES on X's live stream and send
@@ -75,6 +75,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``notifier run``; returns the exit code."""
+    import signal
+
+    # A SIGHUP (reload) while the daemon is still importing and starting would end the
+    # process (exit 129); the daemon puts its own handler in place as it starts.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
     # Imported here: asyncio, and the daemon with httpx, Apprise's delivery and the rest,
     # are of no use to `notifier --help`, which builds every command's parser.
     import asyncio
@@ -89,4 +95,21 @@ def run(args: argparse.Namespace) -> int:
         # quiet hours, budgets and group_wait do with alerts does.
         logging.getLogger("notifier.delivery").setLevel(logging.WARNING)
         logging.getLogger("notifier.delivery.policy").setLevel(logging.INFO)
-    return asyncio.run(Daemon(config).run())
+    code = asyncio.run(Daemon(config).run())
+    settle_stdout()
+    return code
+
+
+def settle_stdout() -> None:
+    """Flush standard output; if its reader went away (| head), let what is left go nowhere.
+
+    What a failed write left buffered would otherwise fail again in the flush at
+    exit, turning a clean stop into a traceback and exit code 120.
+    """
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

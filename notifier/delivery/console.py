@@ -98,6 +98,10 @@ async def send(url: str, *, title: str, body: str, notify_type: str, now: float)
         # On the event loop, not in a worker thread: alerts due together print in the
         # order they were sent, every time. (The log handler writes the same way.)
         write_alert(text)
+    except BrokenPipeError:
+        # The reader went away (| head). The kernel's SIGPIPE tells `notifier run`,
+        # which stops; the alert stays in the outbox like any failed send.
+        return SendOutcome(False, "standard output is closed: nothing reads it any more", "FAILURE")
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
         return SendOutcome(False, f"cannot print to standard output: {type(exc).__name__}: {exc}", "FAILURE")
     return SendOutcome(True)

@@ -30,6 +30,9 @@ from .rules import RuleReader
 
 __all__ = ["load_rules"]
 
+# A rule file is a few KB; one of 10 MB is not a rule file (or is /dev/zero), and
+# reading it whole could exhaust memory before YAML ever saw it.
+MAX_RULE_FILE = 10 << 20
 _TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
 # libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -44,7 +47,13 @@ def load_rules(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = 
     shown = os.fspath(path)
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as raw:
+            data = raw.read(MAX_RULE_FILE + 1)
+        if len(data) > MAX_RULE_FILE:
+            raise RuleFileError(
+                [f"{shown}: the file is over 10 MB, far more than any rule file — give the path of a rule file"]
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise RuleFileError(
             [f"{shown}: no such file — give the path of a rule file (rules.example.yaml is a start)"]

@@ -43,6 +43,8 @@ _ENV_TWID = "NOTIFIER_TWID"
 _COOKIE_VALUE = re.compile(r'"?[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"?')
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TWID = re.compile(r'"?u=([0-9]+)"?')
+# A browser's whole cookie jar is a few hundred KB; x.com's cookies, a few KB.
+MAX_COOKIE_FILE = 1 << 20
 _HOW_TO_EXPORT = (
     "export auth_token and ct0 from a browser logged in to x.com "
     "(a cookies.txt or a JSON file such as twikit's cookies.json), "
@@ -198,7 +200,14 @@ def _from_env(env: Mapping[str, str]) -> Cookies:
 
 def _from_file(path: Path) -> Cookies:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as raw:
+            data = raw.read(MAX_COOKIE_FILE + 1)
+        if len(data) > MAX_COOKIE_FILE:
+            # Read whole, it would become a Cookie header of that size, refused and retried forever.
+            raise CredentialsError(
+                f"cookie file {str(path)!r} is over 1 MB, far more than any cookie export: {_HOW_TO_EXPORT}"
+            )
+        text = data.decode("utf-8-sig")
     except FileNotFoundError as exc:
         raise CredentialsError(f"cookie file {str(path)!r} does not exist: {_HOW_TO_EXPORT}") from exc
     except (OSError, UnicodeDecodeError) as exc:

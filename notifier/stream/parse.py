@@ -2,7 +2,9 @@
 
 Pure and total: whatever bytes arrive, ``parse_message`` returns a value or
 ``None``; it never raises. The daemon counts the ``None`` results as malformed
-lines and carries on.
+lines and carries on. An engagement count that no post can have (negative, or
+over :data:`MAX_REAL_COUNT`) makes its whole line malformed: the line is
+broken, and none of its counts can be trusted to cross a milestone.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ __all__ = ["parse_message", "parse_subscriptions"]
 
 _MAX_COUNT = 10**18
 _MAX_DIGITS = 18  # so a string of ASCII digits that long is always below _MAX_COUNT
+# The most views any post has had is in the billions: a trillion is no real count.
+MAX_REAL_COUNT = 10**12
+_REAL_DIGITS = 12  # so a string of ASCII digits that long is always at most MAX_REAL_COUNT
+
+
+class _Unreal(Exception):  # noqa: N818 - a signal inside this module, never seen outside it
+    """An engagement count no post can have: the line it came in is malformed."""
 _POST_ID = re.compile(r"[0-9]{1,25}")
 
 
@@ -45,6 +54,25 @@ def _count(value: Any) -> int | None:
         # isdecimal() alone accepts other scripts' digits; keep to ASCII.
         if text.isascii() and text.isdecimal() and len(text) <= 18:
             return int(text)
+    return None
+
+
+def _engagement_count(value: Any) -> int | None:
+    """An engagement count, None if not given as one; raises _Unreal for a number no post can have."""
+    count = _count(value)
+    if count is not None:
+        if count > MAX_REAL_COUNT:
+            raise _Unreal
+        return count
+    # Not read as a count. A number all the same (negative, or too long to read) is a
+    # broken line, not a missing field; anything else ("x", 1.5, a list) stays a missing field.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise _Unreal
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text.startswith("-") else text
+        if digits.isascii() and digits.isdecimal():
+            raise _Unreal
     return None
 
 
@@ -100,15 +128,15 @@ def _engagement(body: Any) -> TweetEngagementEvent | None:
     views = body.get("view_count_info")
     view_count = view_state = None
     if isinstance(views, dict):
-        view_count = _count(views.get("count"))
+        view_count = _engagement_count(views.get("count"))
         view_state = _text(views.get("state"))
     return TweetEngagementEvent(
-        like_count=_count(body.get("like_count")),
-        retweet_count=_count(body.get("retweet_count")),
+        like_count=_engagement_count(body.get("like_count")),
+        retweet_count=_engagement_count(body.get("retweet_count")),
         view_count=view_count,
         view_count_state=view_state,
-        quote_count=_count(body.get("quote_count")),
-        reply_count=_count(body.get("reply_count")),
+        quote_count=_engagement_count(body.get("quote_count")),
+        reply_count=_engagement_count(body.get("reply_count")),
     )
 
 
@@ -307,9 +335,9 @@ class _Draft:
 
 def _fast_count(value: str | int) -> int | None:
     # The wire's "2604" without the general checks; anything else takes them.
-    if value.__class__ is str and len(value) <= _MAX_DIGITS and value.isascii() and value.isdecimal():  # type: ignore[union-attr]
+    if value.__class__ is str and len(value) <= _REAL_DIGITS and value.isascii() and value.isdecimal():  # type: ignore[union-attr]
         return int(value)
-    return _count(value)
+    return _engagement_count(value)
 
 
 def parse_message(line: str | bytes) -> tuple[str, Payload] | None:

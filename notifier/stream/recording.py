@@ -5,22 +5,31 @@ message per line, each optionally with a ``"ts"`` field: the epoch seconds at
 which it arrived. ``notifier record`` writes them (:func:`record_line`);
 ``notifier replay`` and ``run --replay`` read them (:func:`read_recorded`), and
 that ``ts`` is their clock: a line without one keeps the previous line's time
-(0 before the first).
+(0 before the first). Files are read through :func:`bounded_lines`: a line
+over :data:`~notifier.stream.sse.MAX_LINE` (1 MB, as on the live stream) is
+refused with a warning and counted as malformed, never read whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from .events import Payload
 from .parse import parse_message
-from .sse import is_keepalive, message_text
+from .sse import MAX_LINE, is_keepalive, message_text
 
-__all__ = ["RecordedEvent", "event_line", "line_ts", "read_recorded", "record_line"]
+__all__ = ["RecordedEvent", "bounded_lines", "event_line", "line_ts", "read_recorded", "record_line"]
+
+log = logging.getLogger(__name__)
+
+# What an overlong line is read as: no stream message, so read_recorded skips and counts it.
+_OVERLONG = "\0 a line over the size bound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,28 @@ def line_ts(line: str | bytes, previous: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return previous
     return float(value)
+
+
+def bounded_lines(file: IO[str], name: str, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of ``file`` (shown as ``name``), none longer than ``limit`` characters.
+
+    A longer line (a broken recording, ``/dev/zero``) is read past in pieces of
+    at most ``limit``, reported with its number, and given as a line that is
+    no stream message, so that the reader counts it as malformed.
+    """
+    number = 0
+    while line := file.readline(limit + 1):
+        number += 1
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := file.readline(limit)) and not rest.endswith("\n"):
+            pass
+        log.warning(
+            "%s:%d: a line over %d MB, which no stream message is; skipped", name, number, limit >> 20,
+            extra={"event": "line_too_long"},
+        )
+        yield _OVERLONG
 
 
 def read_recorded(

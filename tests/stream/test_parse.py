@@ -65,8 +65,10 @@ def test_garbage_returns_none():
     """Broken JSON, wrong types and bad counts never raise."""
     for bad in ["{", "[]", "null", '{"topic": 1}', '{"topic": "/a", "payload": []}', b"\xff\xfe", "data: {"]:
         assert parse_message(bad) is None
-    _, payload = parse_message(line("/tweet_engagement/1", {"tweet_engagement": {"like_count": "-3", "reply_count": "x"}}))
+    _, payload = parse_message(line("/tweet_engagement/1", {"tweet_engagement": {"like_count": "1.5", "reply_count": "x"}}))
     assert payload.tweet_engagement == TweetEngagementEvent()
+    # A count no post can have (issue 13) makes the whole line malformed.
+    assert parse_message(line("/tweet_engagement/1", {"tweet_engagement": {"like_count": "-3", "reply_count": "x"}})) is None
 
 
 json_values = st.recursive(
