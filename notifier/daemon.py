@@ -20,11 +20,8 @@ run is still starting is obeyed once it has started, never fatal. SIGPIPE
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import shutil
-import signal
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
@@ -35,6 +32,7 @@ from .exceptions import AuthenticationError, NotifierError
 from .exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
 from .parts import Parts, StartupFailure, assemble
+from .signals import Signals
 from .state import StateError
 
 if TYPE_CHECKING:
@@ -71,7 +69,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._stop_reason = ""
         self._exit_code: ExitCode = EXIT_OK
-        self._signals_seen = 0
+        self._signals = Signals(stop=self.stop, reload=self.reload, pending=self._outbox_depth)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
 
@@ -140,44 +138,10 @@ class Daemon:
         return EXIT_OK
 
     def _add_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
-        loop.add_signal_handler(signal.SIGHUP, self._on_hup)
-        loop.add_signal_handler(signal.SIGPIPE, self._on_pipe)
+        self._signals.install(asyncio.get_running_loop())
 
     def _remove_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
-        # remove_signal_handler leaves SIGPIPE at its default, which kills: back to
-        # Python's own setting, under which a closed pipe is a BrokenPipeError.
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-
-    def _on_stop_signal(self, sig: signal.Signals) -> None:
-        self._signals_seen += 1
-        name = signal.Signals(sig).name
-        if self._signals_seen > 1:
-            log.warning(
-                "%s again: exiting now; %d deliveries stay in the outbox for the next start",
-                name, self._outbox_depth(), extra={"event": "exit_now"},
-            )
-            logging.shutdown()
-            os._exit(EXIT_FAILURE)
-        self.stop(f"{name} received (send it again to exit at once)")
-
-    def _on_pipe(self) -> None:
-        # The kernel sends SIGPIPE to a write into a pipe nobody reads any more (| head):
-        # the console:// output has nowhere to go, and retrying it would only spin.
-        # Counted apart from SIGTERM/SIGINT: each further write repeats it.
-        if not self._stop.is_set():
-            log.info("standard output is closed: stopping", extra={"event": "output_closed"})
-        self.stop("standard output closed")
-
-    def _on_hup(self) -> None:
-        log.info("SIGHUP: reloading the rules", extra={"event": "reload_requested"})
-        self.reload()
+        self._signals.remove(asyncio.get_running_loop())
 
     # -------------------------------------------------------------- main loop
 
@@ -268,17 +232,7 @@ class Daemon:
             except StateError as exc:
                 log.error("%s", exc, extra={"event": "state_error"})
                 self._exit_code = self._exit_code or EXIT_FAILURE
-            with contextlib.suppress(Exception):
-                await parts.aclose()
-            with contextlib.suppress(Exception):
-                await parts.deliverer.aclose()
-            with contextlib.suppress(Exception):
-                parts.outbox.close()
-            parts.store.close()
-            if parts.lock is not None:
-                parts.lock.release()  # only once the state file is closed
-            if parts.scratch is not None:
-                shutil.rmtree(parts.scratch, ignore_errors=True)
+            await parts.aclose()
             self.parts = None  # shutdown() runs once; later calls find nothing to close
         if self.metrics_server is not None:
             await self.metrics_server.aclose()

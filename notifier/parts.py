@@ -9,7 +9,9 @@ a stream supervisor or a replayer. It starts nothing; the daemon does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -112,9 +114,19 @@ class Parts:
         return Health(health.ok, health.reason)
 
     async def aclose(self) -> None:
-        """Close the connections to X (the stream's are the supervisor's)."""
+        """Close what the run opened (the stream is the supervisor's): X's web API, delivery, the state file."""
         if self.web is not None:
-            await self.web.aclose()
+            with contextlib.suppress(Exception):
+                await self.web.aclose()
+        with contextlib.suppress(Exception):
+            await self.deliverer.aclose()
+        with contextlib.suppress(Exception):
+            self.outbox.close()
+        self.store.close()
+        if self.lock is not None:
+            self.lock.release()  # only once the state file is closed
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
