@@ -25,12 +25,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from ..exceptions import RuleFileError
 from ..rules.model import DEFAULT_MAX_GAP
 from ..rules.yamlnodes import INT_TAG
+from .health import read_health
 from .model import RuleFile
 from .rules import RuleReader
 
 __all__ = ["load_rules"]
 
-_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
+_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "rules")
 # libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -108,6 +109,7 @@ class _Loader(RuleReader):
                        "add targets: with a name per Apprise URL, such as phone: ntfy://ntfy.sh/my-topic")
             self.targets_known = False
         defaults = self.defaults(top.get("defaults"))
+        health = read_health(self, top.get("health"), defaults["notify"])
         rules = self.rules(top.get("rules"), root, defaults)
         self.raise_problems()
 
@@ -126,6 +128,7 @@ class _Loader(RuleReader):
             topics=topics,
             tags=frozenset(self.tags),
             max_gap=defaults["max_gap"] or DEFAULT_MAX_GAP,
+            health=health,
         )
 
     def version(self, entry: tuple[Node, Node] | None, root: Node) -> None:
