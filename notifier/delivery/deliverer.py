@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ..alert import Alert
+from ..alert import HEALTH_KIND, Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
@@ -370,7 +370,8 @@ class Deliverer:
             # A send under way counts as sent now: it will be, or it will be retried.
             sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
             sent += [now] * self._active[target.key]
-        decided = plan(policy, [Due(row.alert.urgent, row.waited) for row in rows], sent, now)
+        due = [Due(row.alert.urgent, row.waited, row.alert.kind == HEALTH_KIND) for row in rows]
+        decided = plan(policy, due, sent, now)
         for hold in decided.holds:
             held = [rows[index] for index in hold.items]
             self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)
