@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Alert", "NotifyType"]
+__all__ = ["HEALTH_KIND", "Alert", "NotifyType"]
 
 # Apprise's notify types; the trigger kind picks one (milestone → success, ...).
 NotifyType = Literal["info", "success", "warning", "failure"]
+
+# The kind of notifier's own alerts (a health block's): no quiet hours, no budget.
+HEALTH_KIND = "health"
 
 
 @dataclass(frozen=True, slots=True)

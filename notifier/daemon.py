@@ -43,6 +43,9 @@ __all__ = ["EXIT_AUTH", "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "Daemon", "Exit
 
 log = logging.getLogger(__name__)
 
+# The longest the daemon waits for the "cookies rejected" alert to be delivered before it exits.
+_FATAL_ALERT_WAIT = 5.0
+
 
 class Daemon:
     """One ``notifier run``: construct with a :class:`Config`, then ``await run()``.
@@ -72,6 +75,7 @@ class Daemon:
         self._signals = Signals(stop=self.stop, reload=self.reload, pending=self._outbox_depth)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        self._auth_rejected = False
 
     async def run(self) -> ExitCode:
         """Start, serve until told to stop (or the recording ends), stop; the exit code."""
@@ -159,6 +163,7 @@ class Daemon:
             if wanted or parts.watcher is None or not parts.watcher.active:
                 self._spawn(parts.supervisor.apply(wanted), "stream-start")
             self._spawn(parts.supervisor.failed(), "stream")
+            self._spawn(parts.health_watch.run(), "health")
         if parts.watcher is not None:
             self._spawn(parts.watcher.run(), "account")
         await self._stop.wait()
@@ -178,13 +183,24 @@ class Daemon:
         exc = task.exception()
         if isinstance(exc, AuthenticationError):
             log.error("%s", exc, extra={"event": "auth_rejected"})
-            self.stop("authentication rejected", EXIT_AUTH)
+            if not self._auth_rejected:
+                # The stream and account watching may both be refused: one alert, one stop.
+                self._auth_rejected = True
+                self._spawn(self._stop_rejected(str(exc)), "auth-rejected")
         elif isinstance(exc, NotifierError):
             log.error("%s", exc, extra={"event": "failure"})
             self.stop("runtime failure", EXIT_FAILURE)
         else:
             log.error("internal error in %s; stopping", task.get_name(), exc_info=exc, extra={"event": "failure"})
             self.stop("runtime failure", EXIT_FAILURE)
+
+    async def _stop_rejected(self, detail: str) -> None:
+        """Tell the health targets, a few seconds at most, then exit 3: silence would read as "no news"."""
+        try:
+            if self.parts is not None:
+                await self.parts.health_watch.cookies_rejected(detail, timeout=_FATAL_ALERT_WAIT)
+        finally:
+            self.stop("authentication rejected", EXIT_AUTH)
 
     async def _stop_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -199,6 +215,8 @@ class Daemon:
     def _on_delivery(self, result: DeliveryResult) -> None:
         # The deliverer logs each outcome itself (masked URL, retry time); count it here.
         self.metrics.delivery(result.target, result.outcome)
+        if self.parts is not None:
+            self.parts.health_watch.on_delivery(result)
 
     def _stream_counts(self) -> StreamCounts:
         return self.parts.stream_counts() if self.parts is not None else StreamCounts()
@@ -207,11 +225,17 @@ class Daemon:
         return self.parts.outbox_depth() if self.parts is not None else 0
 
     def health(self) -> Health:
-        """200 while connected or retrying within the backoff; 503 otherwise."""
+        """200 while connected or retrying within the backoff; 503 otherwise. Active health conditions follow."""
         if self._stop.is_set():
             return Health(False, f"stopping: {self._stop_reason}")
         parts = self.parts
-        return parts.health() if parts is not None else Health(False, "the stream is not open")
+        if parts is None:
+            return Health(False, "the stream is not open")
+        health = parts.health()
+        active = parts.health_watch.active()
+        if not active:
+            return health
+        return Health(health.ok, "\n".join([health.reason, *(f"{name}: {detail}" for name, detail in active.items())]))
 
     # --------------------------------------------------------------- shutdown
 

@@ -129,6 +129,12 @@ class Metrics:
             registry=self.registry,
         )
         self.rules = Gauge("notifier_rules", "Enabled rules.", registry=self.registry)
+        self.health = Gauge(
+            "notifier_health_condition",
+            "1 while a health condition holds (stream_down, delivery_dead, ...), else 0.",
+            ["condition"],
+            registry=self.registry,
+        )
         self.registry.register(_StreamCollector(self))
 
     def event(self, kind: str) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from .healthwatch import HealthWatch
 from .lock import StateInUseError, StateLock
 from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
@@ -32,6 +33,7 @@ from .rules import Engine, EngineState
 from .state import StateStore
 from .stream.auth import resolve_cookies
 from .stream.supervisor import StreamSupervisor
+from .stream.topics import Topic
 from .watching import INBOX_KEY, StreamTopics, watch_plan
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ class Parts:
     state_path: Path
     scratch: Path | None
     topics: StreamTopics
+    health_watch: HealthWatch
     watcher: AccountWatcher | None = None
     web: XWebClient | None = None
     lock: StateLock | None = None
@@ -81,6 +84,7 @@ class Parts:
         old_topics = set(self.pipeline.ruleset.topics)
         self.deliverer.replace_targets(targets)
         self.pipeline.replace_rules(ruleset)
+        self.health_watch.configure(ruleset.health)
         new_topics = set(ruleset.topics)
         log.info(
             "rules reloaded: %d rules, %d topics (+%d −%d)",
@@ -226,9 +230,14 @@ def assemble(
         topics.supervisor = supervisor
         if (warning := poll_warning(ruleset.poll)) is not None and watch_plan(ruleset).active:
             log.warning("%s", warning, extra={"event": "poll_too_often"})
+    health_watch = HealthWatch(
+        ruleset.health, metrics=metrics, enqueue=deliverer.enqueue, clock=clock,
+        stream_up=lambda: _stream_up(supervisor, topics),
+        account_failing=watcher.failing if watcher is not None else lambda: None,
+    )
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch, topics, watcher, web, lock,
+        state_path, scratch, topics, health_watch, watcher, web, lock,
     )
 
     def on_reload(result: str) -> None:
@@ -241,6 +250,13 @@ def assemble(
         on_result=on_reload, watch_interval=config.watch_interval,
     )
     return parts
+
+
+def _stream_up(supervisor: StreamSupervisor | None, topics: StreamTopics) -> bool | None:
+    """Whether the stream is connected; None when no topic wants it open (nothing is down)."""
+    if supervisor is None or not any(Topic.on_stream(topic) for topic in topics.wanted()):
+        return None
+    return supervisor.counts()[0]
 
 
 def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:

@@ -174,12 +174,18 @@ class AccountWatcher:
         # Endpoint → when it may be asked again (poll interval, or X's reset after a 429).
         self._next: dict[str, float] = {}
         self._rejected: set[str] = set()
+        # Endpoint → since when (and why) its polls fail, for the daemon's health.
+        self._failing: dict[str, tuple[float, str]] = {}
         self.polls = 0
 
     @property
     def active(self) -> bool:
         """Whether the rules ask for anything to be polled."""
         return self._plan.active
+
+    def failing(self) -> tuple[float, str] | None:
+        """Since when polling fails and why (the longest-failing endpoint); None while it works."""
+        return min(self._failing.values(), default=None)
 
     def ring(self) -> None:
         """The stream says a conversation changed: read the inbox as soon as X's limits allow."""
@@ -195,6 +201,8 @@ class AccountWatcher:
             timeline = _Timeline(follow, old.user_id if old else None, old.posts if old and old.follow == follow else None)
             self._timelines.append(timeline)
         self._plan = plan
+        polled = {f"posts {follow.account}" for follow in plan.follows} | ({"inbox"} if plan.dms else set())
+        self._failing = {endpoint: since for endpoint, since in self._failing.items() if endpoint in polled}
 
     async def run(self) -> None:
         """Poll until cancelled. AuthenticationError (cookies rejected) ends it."""
@@ -232,14 +240,17 @@ class AccountWatcher:
                 extra={"event": "account_rate_limited", "endpoint": endpoint, "retry_in": round(wait)},
             )
         except QueryRejectedError as exc:
+            self._failing.setdefault(endpoint, (now, str(exc)))
             if endpoint not in self._rejected:
                 self._rejected.add(endpoint)
                 log.error("%s; the posts already known stay watched", exc, extra={"event": "account_query_rejected"})
             return
         except WebAPIError as exc:
+            self._failing.setdefault(endpoint, (now, f"polling {endpoint} failed: {exc}"))
             log.warning("polling %s failed: %s; trying again at the next poll", endpoint, exc,
                         extra={"event": "account_poll_failed", "endpoint": endpoint})
             return
+        self._failing.pop(endpoint, None)
         if endpoint in self._rejected:
             self._rejected.discard(endpoint)
             log.info("X answers %s again", endpoint, extra={"event": "account_query_recovered"})

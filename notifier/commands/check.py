@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from ..exceptions import RuleFileError
@@ -86,6 +87,8 @@ def summary(ruleset: RuleFile, shown: str) -> str:
         lines.append("  (none)")
     lines.append("")
 
+    lines += _health(ruleset)
+
     lines.append("Rules")
     for rule in (*rules, *disabled):
         if rule.follow is not None:
@@ -123,6 +126,20 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     if ruleset.follows or ruleset.watches_any_dm:
         lines.append("  + the posts and conversations account watching finds")
     return "\n".join(lines)
+
+
+def _health(ruleset: RuleFile) -> list[str]:
+    """The health block's lines; none without one (defaults.notify then hears of fatal problems)."""
+    from ..durations import format_duration
+
+    health = ruleset.health
+    if not health.given:
+        return []
+    line = f"  notify {', '.join(health.notify)} · stream down after {format_duration(health.stream_down, words=True)}"
+    if health.ping is not None:
+        # The ping URL is a secret: only its host is shown.
+        line += f" · ping {urlsplit(health.ping).hostname} while healthy"
+    return ["Health", line, ""]
 
 
 def _account_watching(ruleset: RuleFile) -> list[str]:

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ..alert import Alert
+from ..alert import HEALTH_KIND, Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
 from .digest import DIGEST_KIND, digest_alert, group_alert
@@ -399,7 +399,8 @@ class Deliverer:
             sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
             sent += [now] * self._active[target.key]
             sent += self._unrecorded.sent_times(target.key)
-        decided = plan(policy, [Due(row.alert.urgent, row.waited) for row in rows], sent, now)
+        due = [Due(row.alert.urgent, row.waited, row.alert.kind == HEALTH_KIND) for row in rows]
+        decided = plan(policy, due, sent, now)
         for hold in decided.holds:
             held = [rows[index] for index in hold.items]
             self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)

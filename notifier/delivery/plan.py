@@ -14,6 +14,8 @@ The order of the decision:
    all go as one digest, which counts as one send.
 3. **Budget**: when no send fits, everything left waits until one does; when
    fewer fit than are left, the ones beyond the budget wait.
+
+notifier's own health alerts are outside all three: they go at once, alone.
 """
 
 from __future__ import annotations
@@ -34,11 +36,14 @@ class Due:
     """One alert that may go now as far as its schedule knows.
 
     ``urgent`` alerts skip quiet hours (never the budget); ``waited`` says a
-    policy held it back before, which is what makes a digest.
+    policy held it back before, which is what makes a digest. ``health``
+    alerts (notifier's own problems) skip both and always go as themselves:
+    a cap must not hide that notifier stopped working.
     """
 
     urgent: bool = False
     waited: bool = False
+    health: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,19 @@ def plan(policy: TargetPolicy, due: Sequence[Due], sent: Sequence[float], now: f
     ``sent`` counts toward the budget; a caller with sends under way counts
     them as sent at ``now``, since they will be, or will be retried.
     """
+    health = tuple(index for index, item in enumerate(due) if item.health)
+    if health:
+        rest = [index for index, item in enumerate(due) if not item.health]
+        decided = plan(policy, [due[index] for index in rest], sent, now) if rest else Plan()
+
+        def back(items: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(rest[index] for index in items)
+
+        return Plan(
+            send=tuple(sorted(health + back(decided.send))),
+            digest=back(decided.digest),
+            holds=tuple(Hold(hold.until, hold.reason, back(hold.items)) for hold in decided.holds),
+        )
     going = list(range(len(due)))
     holds: list[Hold] = []
     if policy.in_quiet(now):

@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from ..exceptions import RuleFileError
 from ..rules.model import DEFAULT_MAX_GAP
 from ..rules.yamlnodes import INT_TAG
+from .health import read_health
 from .model import RuleFile
 from .rules import RuleReader
 
@@ -33,7 +34,7 @@ __all__ = ["load_rules"]
 # A rule file is a few KB; one of 10 MB is not a rule file (or is /dev/zero), and
 # reading it whole could exhaust memory before YAML ever saw it.
 MAX_RULE_FILE = 10 << 20
-_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "rules")
+_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "rules")
 # libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -117,6 +118,7 @@ class _Loader(RuleReader):
                        "add targets: with a name per Apprise URL, such as phone: ntfy://ntfy.sh/my-topic")
             self.targets_known = False
         defaults = self.defaults(top.get("defaults"))
+        health = read_health(self, top.get("health"), defaults["notify"])
         rules = self.rules(top.get("rules"), root, defaults)
         self.raise_problems()
 
@@ -135,6 +137,7 @@ class _Loader(RuleReader):
             topics=topics,
             tags=frozenset(self.tags),
             max_gap=defaults["max_gap"] or DEFAULT_MAX_GAP,
+            health=health,
         )
 
     def version(self, entry: tuple[Node, Node] | None, root: Node) -> None:

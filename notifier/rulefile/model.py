@@ -15,10 +15,27 @@ from types import MappingProxyType
 from ..delivery.policy import Budget, QuietWindow, TargetPolicy
 from ..rules.model import RuleSet
 
-__all__ = ["DEFAULT_POLL", "RuleFile", "TargetSpec"]
+__all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "HealthSpec", "RuleFile", "TargetSpec"]
 
 # account.poll when the file does not say.
 DEFAULT_POLL = 120.0
+# health.stream_down when the file does not say.
+DEFAULT_STREAM_DOWN = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSpec:
+    """Where notifier's own problems go (the rule file's ``health:`` block).
+
+    ``given`` says the file has the block; without it ``notify`` is
+    ``defaults.notify`` (maybe empty) and only the conditions that stop the
+    daemon are reported. ``ping`` holds a secret: it is left out of the repr.
+    """
+
+    notify: tuple[str, ...] = ()
+    stream_down: float = DEFAULT_STREAM_DOWN
+    ping: str | None = field(default=None, repr=False)
+    given: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +77,4 @@ class RuleFile(RuleSet):
     graphql: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     targets_from: Path | None = None
     tags: frozenset[str] = frozenset()
+    health: HealthSpec = HealthSpec()

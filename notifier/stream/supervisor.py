@@ -130,6 +130,10 @@ class StreamSupervisor:
         # A debounced change of topics: the latest wish, and the task that applies it.
         self._wanted: set[str] | None = None
         self._applying: asyncio.Task[None] | None = None
+        # One change of topics at a time: the start, a reload and a burst of new
+        # conversations may all ask at once, and two concurrent opens would leave
+        # a session nobody reads.
+        self._changing = asyncio.Lock()
 
     @property
     def session(self) -> Session | None:
@@ -185,7 +189,10 @@ class StreamSupervisor:
 
         notifier's own topics (inbox messages, discoveries) are never subscribed.
         """
-        wanted = {topic for topic in wanted if Topic.on_stream(topic)}
+        async with self._changing:
+            await self._apply({topic for topic in wanted if Topic.on_stream(topic)})
+
+    async def _apply(self, wanted: set[str]) -> None:
         session = self._session
         if not wanted:
             if session is not None:

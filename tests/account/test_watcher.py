@@ -195,3 +195,24 @@ async def test_a_stale_query_id_is_logged_once_and_known_posts_stay(
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "account.graphql.UserTweets" in errors[0]
     assert [p.id for p in sink.posts["me"]] == [post]
+
+
+async def test_failing_polls_say_since_when_until_one_succeeds(x_web: FakeXWeb) -> None:
+    """A 503 starts failing() at that poll's time; it stays through more failures and clears on success."""
+    x_web.add_post(x_web.own_user_id, "hi")
+    clock = [time.time()]
+    client = XWebClient(Cookies.from_mapping(x_web.cookies), api_base=x_web.url, clock=lambda: clock[0])
+    watch = AccountWatcher(client, WatchPlan((Followed("me", DAY, 50, False),), poll=1.0), Sink(),
+                           own_user_id="1000", clock=lambda: clock[0])
+    started = clock[0]
+    assert watch.failing() is None
+    x_web.fail_next("UserTweets", 503, times=2)
+    await watch.poll_once()
+    clock[0] += 60
+    await watch.poll_once()
+    since, detail = watch.failing()
+    assert since == started and "posts me" in detail
+    clock[0] += 60
+    await watch.poll_once()
+    assert watch.failing() is None
+    await client.aclose()

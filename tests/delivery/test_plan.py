@@ -52,3 +52,18 @@ def test_alerts_that_waited_go_as_one_digest_counted_as_one_send():
 def test_one_alert_that_waited_goes_as_itself():
     """A digest of one would only hide the alert: it is sent unchanged."""
     assert plan(STRICT, [Due(waited=True)], [], DAY) == Plan(send=(0,))
+
+
+def test_health_alerts_skip_quiet_hours_and_a_used_up_budget():
+    """notifier's own health alert goes at night over a spent budget; the others wait as before."""
+    full = [NIGHT - 600, NIGHT - 60]
+    decided = plan(STRICT, [Due(), Due(health=True), Due(urgent=True)], full, NIGHT)
+    assert decided == Plan(
+        send=(1,), holds=(Hold(MORNING, "quiet", (0,)), Hold(NIGHT - 600 + 3600, "budget", (2,)))
+    )
+
+
+def test_a_health_alert_never_joins_a_digest():
+    """Alerts that waited fold into a digest; a health alert due with them still goes as itself."""
+    decided = plan(STRICT, [Due(waited=True), Due(health=True), Due(waited=True)], [], DAY)
+    assert decided == Plan(send=(1,), digest=(0, 2))

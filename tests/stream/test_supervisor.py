@@ -177,3 +177,19 @@ async def test_a_burst_of_topic_wishes_is_applied_once_and_own_topics_are_never_
     (new,) = client.opened[1:]
     assert new.topics == {"/tweet_engagement/1", "/dm_update/1-2", "/dm_update/1-3"}
     await supervisor.aclose()
+
+
+async def test_a_change_while_the_first_session_is_opening_waits_for_it() -> None:
+    """A reload during the first connect updates the session that opens; it never opens a second one."""
+    client = _Client()
+    supervisor = StreamSupervisor(client, _Observer(), clock=lambda: 0.0)
+    client.release.clear()
+    first = asyncio.create_task(supervisor.apply({"/tweet_engagement/1"}))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(supervisor.apply({"/tweet_engagement/1", "/tweet_engagement/2"}))
+    await asyncio.sleep(0)
+    client.release.set()
+    await asyncio.gather(first, second)
+    (session,) = client.opened
+    assert session.updates == [(["/tweet_engagement/2"], None)]
+    await supervisor.aclose()
