@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .exceptions import NotifierError
+from .exceptions import NotifierError, StateError
 from .health import CONDITIONS, HEALTH_RULE, Change, HealthMonitor, health_alert
 from .logs import MASK, add_secrets, secret_filter
 from .rulefile.model import HealthSpec
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # How often conditions are looked at without a wake-up: the resolution of stream_down.
 _TICK = 1.0
+# A state file unwritable this long (seconds) stops the run: every decision it cannot
+# save would be made again, or lost, after a restart.
+UNWRITABLE_LIMIT = 60.0
 # A ping that takes longer than this is abandoned; the next one is due minutes later anyway.
 _PING_TIMEOUT = 10.0
 
@@ -47,7 +50,9 @@ class HealthWatch:
 
     ``stream_up`` says whether the stream is connected (None: no stream is
     wanted); ``account_failing`` since when and why account watching fails
-    (None: it works); ``enqueue`` writes alerts to the outbox.
+    (None: it works); ``unwritable_since`` since when (``time.monotonic()``)
+    the deliverer could not write the state file (None: it can); ``enqueue``
+    writes alerts to the outbox.
     """
 
     def __init__(
@@ -58,8 +63,10 @@ class HealthWatch:
         enqueue: Callable[[Iterable[Alert]], None],
         stream_up: Callable[[], bool | None] = lambda: None,
         account_failing: Callable[[], tuple[float, str] | None] = lambda: None,
+        unwritable_since: Callable[[], float | None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._unwritable_since = unwritable_since
         self.monitor = HealthMonitor(spec)
         self._metrics = metrics
         self._enqueue = enqueue
@@ -121,6 +128,12 @@ class HealthWatch:
         try:
             while True:
                 self.check()
+                since = self._unwritable_since()
+                if since is not None and time.monotonic() - since >= UNWRITABLE_LIMIT:
+                    raise StateError(
+                        f"the state file has not been writable for {UNWRITABLE_LIMIT:.0f} s (a full disk? "
+                        "permissions?): stopping; free space or fix its permissions, then start notifier again"
+                    )
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(_TICK):
@@ -136,6 +149,9 @@ class HealthWatch:
         now = self._clock()
         monitor.stream(now, self._stream_up())
         monitor.account(now, self._account_failing())
+        unwritable = self._unwritable_since() is not None
+        if unwritable or "state_unwritable" in monitor.active():
+            monitor.state_unwritable(now, unwritable)
         changes = monitor.check(now)
         for change in changes:
             self._tell(change)

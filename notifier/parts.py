@@ -234,6 +234,7 @@ def assemble(
         ruleset.health, metrics=metrics, enqueue=deliverer.enqueue, clock=clock,
         stream_up=lambda: _stream_up(supervisor, topics),
         account_failing=watcher.failing if watcher is not None else lambda: None,
+        unwritable_since=lambda: deliverer.unwritable_since,
     )
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]

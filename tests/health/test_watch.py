@@ -71,3 +71,25 @@ async def test_ping_reaches_the_url_while_healthy_and_is_never_logged(caplog: py
         [record] = [r for r in caplog.records if getattr(r, "event", "") == "health_ping_failed"]
         secret_filter().filter(record)
         assert UUID not in record.getMessage() and "/***" in record.getMessage()
+
+
+async def test_an_unwritable_state_file_alerts_and_after_a_minute_stops_the_run() -> None:
+    """The deliverer's report becomes the state_unwritable alert; a minute of it ends run() with StateError."""
+    import time
+
+    from notifier.exceptions import StateError
+
+    sent: list[Alert] = []
+    since: list[float | None] = [time.monotonic()]
+    health = HealthWatch(
+        HealthSpec(notify=("team",)), metrics=Metrics(), enqueue=sent.extend, unwritable_since=lambda: since[0],
+        clock=lambda: 1000.0,
+    )
+    health.check()
+    assert [a.title for a in sent] == ["notifier cannot write its state file"]
+    since[0] = None
+    health.check()
+    assert sent[-1].title == "notifier recovered: the state file is written again"
+    since[0] = time.monotonic() - 61
+    with pytest.raises(StateError, match="not been writable for 60 s"):
+        await asyncio.wait_for(health.run(), timeout=5)
