@@ -218,9 +218,10 @@ def assemble(
         from .account.web import XWebClient  # noqa: PLC0415
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
+        plan = watch_plan(ruleset)
         web = XWebClient(cookies, query_ids=ruleset.graphql or None)
         watcher = AccountWatcher(
-            web, watch_plan(ruleset),
+            web, plan,
             FeedSink(lambda topic, payload: pipeline.handle(topic, payload, clock()), topics.conversations_changed),
             own_user_id=own_user_id, memory=InboxMemory.from_entry(inbox),
             save=lambda entry: store.save({INBOX_KEY: entry}),
@@ -228,7 +229,7 @@ def assemble(
         client = StreamClient(cookies, api_base=config.api_base)
         supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
         topics.supervisor = supervisor
-        if (warning := poll_warning(ruleset.poll)) is not None and watch_plan(ruleset).active:
+        if (warning := poll_warning(ruleset.poll)) is not None and plan.active:
             log.warning("%s", warning, extra={"event": "poll_too_often"})
     health_watch = HealthWatch(
         ruleset.health, metrics=metrics, enqueue=deliverer.enqueue, clock=clock,
