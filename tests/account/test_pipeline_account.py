@@ -11,13 +11,15 @@ from notifier.stream.events import DiscoveryEvent, DMUpdateEvent, Payload, PostR
 from notifier.stream.topics import Topic
 
 NOW = 1_780_000_000.0
-RULES = """\
+HEADER = """\
 version: 1
 targets:
   screen: console://
 defaults:
   notify: [screen]
 rules:
+"""
+RULES = HEADER + """\
   - name: My posts
     tweets: {from: me, within: 1d}
     every: {likes: 1000}
@@ -106,13 +108,7 @@ def test_requests_false_leaves_message_requests_out_even_beside_a_rule_that_want
     assert [alert.rule for alert in alerts] == ["Any DM", "Trusted only"]
 
 
-FOLLOW = """\
-version: 1
-targets:
-  screen: console://
-defaults:
-  notify: [screen]
-rules:
+FOLLOW = HEADER + """\
   - name: My posts
     tweets: {from: me, within: 1d, max_posts: %d}
     every: {likes: 1000}
