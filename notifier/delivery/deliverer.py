@@ -353,7 +353,7 @@ class Deliverer:
             task = asyncio.create_task(self._deliver(row, target, slot), name=f"notifier-send-{row.id}")
             self._in_flight[row.id] = task
             # _deliver calls _finished itself; this covers a task cancelled before it ran.
-            task.add_done_callback(lambda _task, row=row: self._finished(row))
+            task.add_done_callback(lambda done, row=row: self._finished(row, done))
             free -= 1
 
     # -- policies --------------------------------------------------------------------------
@@ -463,9 +463,13 @@ class Deliverer:
         # Slots are taken at dispatch and held by threads that outlive their send.
         return self._lanes.saturated()
 
-    def _finished(self, row: OutboxRow) -> None:
-        if self._in_flight.pop(row.id, None) is None:
-            return  # already done
+    def _finished(self, row: OutboxRow, task: asyncio.Task[None] | None) -> None:
+        # Only the send that is under way for the row may end it: a done callback runs a
+        # loop step after its task, when the row may already be under way again (its
+        # retry), and ending that one would let the scheduler send the row twice.
+        if task is None or self._in_flight.get(row.id) is not task:
+            return  # already done, or another send's
+        del self._in_flight[row.id]
         self._active[row.target] -= 1
         if self._active[row.target] <= 0:
             del self._active[row.target]
@@ -490,7 +494,7 @@ class Deliverer:
             # a budget counts a send under way as sent, so the scheduler must
             # never see a row both recorded as sent and still under way (it
             # would count it twice and hold the next alert for a whole period).
-            self._finished(row)
+            self._finished(row, asyncio.current_task())
 
     async def _send_and_settle(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         alert = row.alert
