@@ -120,7 +120,8 @@ async def test_the_dressed_url_is_never_logged_with_its_password(start_deliverer
     """With the tap's parameters added, even Apprise's debug lines show the URL's password masked."""
     url = receiver.ntfy_url("alerts").replace("ntfy://", "ntfy://bob:hunter2secret@")
     deliverer = await start_deliverer(build_targets({"phone": url}))
-    with caplog.at_level(logging.DEBUG):
+    # Apprise's own logger too: a run's logging set-up may have left it at WARNING.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="apprise"):
         deliverer.enqueue([alert(urgent=True)])
         assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
     assert "click=https%3A%2F%2Fx.com" in caplog.text  # Apprise did log the dressed URL...
