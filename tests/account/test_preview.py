@@ -77,3 +77,26 @@ def test_preview_false_keeps_the_text_out_of_every_output(
     for file in tmp_path.iterdir():
         if file.is_file():
             assert b"merger" not in file.read_bytes(), file.name
+
+
+def test_preview_false_keeps_the_text_out_of_replays_and_explanations(tmp_path: Path, capsys) -> None:
+    """replay (text and json) and replay --explain of a recorded inbox message never show its text."""
+    from notifier.cli import main
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  hook: json://localhost/hook\n"
+        "defaults:\n  notify: [hook]\nrules:\n" + PRIVATE_DMS.replace("notify: [hook, phone]", "notify: [hook]")
+    )
+    message = {"conversation_id": f"8-{ME}", "user_id": "8", "message_id": "77", "text": SECRET,
+               "sender": "bob", "sender_name": "Bob Stone"}
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"ts": 1_780_000_000.0, "topic": f"/dm_message/8-{ME}",
+                                  "payload": {"dm_update": message}}) + "\n")
+    outputs = []
+    for flags in ([], ["--format", "json"], ["--explain"], ["--explain", "--format", "json"]):
+        assert main(["replay", str(rules), str(events), *flags]) == 0
+        captured = capsys.readouterr()
+        outputs.append(captured.out + captured.err)
+    assert "DM from Bob Stone (@bob)" in outputs[0] and "DM from Bob Stone (@bob)" in outputs[2]
+    assert all("merger" not in output for output in outputs)
