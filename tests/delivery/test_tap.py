@@ -127,3 +127,12 @@ async def test_the_dressed_url_is_never_logged_with_its_password(start_deliverer
     assert "click=https%3A%2F%2Fx.com" in caplog.text  # Apprise did log the dressed URL...
     assert "hunter2secret" not in caplog.text  # ...in its privacy form
     assert receiver.received[0].headers.get("Authorization", "").startswith("Basic ")
+
+
+async def test_ntfy_gets_plain_text_and_json_the_markdown_source(receiver):
+    """Over real sockets: ntfy's message has no asterisks, json:// keeps the Markdown for its program."""
+    from notifier.delivery import send_once
+
+    assert (await send_once(receiver.ntfy_url("alerts"), title="2 alerts", body="**Launch** (2)")).ok
+    assert (await send_once(receiver.json_url(), title="2 alerts", body="**Launch** (2)")).ok
+    assert sorted(d.json["message"] for d in receiver.received) == ["**Launch** (2)", "Launch (2)"]
