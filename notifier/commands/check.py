@@ -113,6 +113,8 @@ def summary(ruleset: RuleFile, shown: str) -> str:
             options.append(f"rearm_when {rule.rearm_when.source}")
         if rule.urgent:
             options.append("urgent")
+        if not rule.preview:
+            options.append("preview: false")
         if rule.group_wait:
             options.append(f"group_wait {format_duration(rule.group_wait, words=True)}")
         state = "" if rule.enabled else "  (disabled)"

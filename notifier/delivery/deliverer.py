@@ -55,6 +55,7 @@ from .outbox import Outbox, OutboxRow, OutboxWriteError
 from .plan import Due, plan
 from .policy import local_zone
 from .send import SendOutcome, retry_delay, send_once
+from .tap import tap_of
 from .targets import Target, TargetSet
 from .unrecorded import Unrecorded, UnrecordedLedger
 
@@ -507,6 +508,7 @@ class Deliverer:
                 timeout=self._send_timeout,
                 now=self._clock(),
                 slot=slot,
+                tap=tap_of(alert),
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)

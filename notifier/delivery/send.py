@@ -32,12 +32,15 @@ from typing import TYPE_CHECKING, Any, Final
 from ..backoff import backoff_delay
 from ..logs import secret_filter
 from . import console
+from .formats import body_for
 from .outcome import SendOutcome
+from .tap import with_tap
 
 if TYPE_CHECKING:
     from apprise.result import AppriseResult
 
     from .lanes import Slot
+    from .tap import Tap
 
 __all__ = ["BODY_FORMAT", "NOTIFY_TYPES", "SendOutcome", "retry_delay", "send_once"]
 
@@ -58,9 +61,10 @@ async def send_once(
     body: str,
     notify_type: str = "info",
     timeout: float = 30.0,
-    body_format: str = BODY_FORMAT,
+    body_format: str | None = None,
     now: float | None = None,
     slot: Slot | None = None,
+    tap: Tap | None = None,
 ) -> SendOutcome:
     """Send one notification; never raises for a failed send.
 
@@ -69,12 +73,15 @@ async def send_once(
     socket timeouts end the request itself). ``now`` is the time a console
     target prints (default: the wall clock). With ``slot`` the Apprise work
     runs on that slot's own thread, which keeps the slot until it ends.
+    ``tap`` (the alert's link and urgency) becomes the service's URL
+    parameters; ``body_format`` None lets :mod:`.formats` choose per service.
     """
     kind = notify_type if notify_type in NOTIFY_TYPES else "info"
     if console.label_of(url) is not None:
         return await console.send(
             url, title=title, body=body or title, notify_type=kind, now=time.time() if now is None else now
         )
+    url, body, body_format = _dressed(url, body, tap, body_format)
     if slot is not None:
         work = functools.partial(_notify_blocking, url, title=title, body=body, notify_type=kind, body_format=body_format)
         try:
@@ -83,6 +90,19 @@ async def send_once(
             # The thread reads on, holding the target's slot; the row is retried after its backoff.
             return SendOutcome(False, f"timed out reading the reply after {timeout:g} s", "TIMEOUT")
     return await _send_apprise(url, title=title, body=body, notify_type=kind, timeout=timeout, body_format=body_format)
+
+
+def _dressed(url: str, body: str, tap: Tap | None, body_format: str | None) -> tuple[str, str, str]:
+    """The URL with the alert's tap parameters, and the body in the format its service renders.
+
+    The URL returned holds the same secrets as ``url``: it goes to Apprise only, never to a log.
+    """
+    if tap is not None:
+        url = with_tap(url, tap)
+    if body_format is None:
+        chosen = body_for(url, body)
+        body, body_format = chosen.text, chosen.format
+    return url, body, body_format
 
 
 @functools.cache

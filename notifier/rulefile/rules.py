@@ -38,7 +38,7 @@ _DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
-    "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests",
+    "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests", "preview",
 )
 _ON_EVENTS = ("message", "typing")
 _INITIAL = ("fire", "skip")
@@ -244,6 +244,16 @@ class RuleReader(FollowReader):
             else:
                 group_wait = self.duration(keys["group_wait"][1], "group_wait", positive=True) or 0.0
 
+        preview = True
+        if "preview" in keys:
+            if trigger is not None and not (isinstance(trigger, On) and trigger.event == "message"):
+                kind = trigger.event if isinstance(trigger, On) else trigger.kind
+                self.error(keys["preview"][0], f"preview has no effect on {kind} rules",
+                           "remove it; preview: false keeps the text of direct messages out of on: message alerts")
+            else:
+                value = self.boolean(keys["preview"][1], "preview")
+                preview = True if value is None else value
+
         rearm = None
         if "rearm_when" in keys:
             value_node = keys["rearm_when"][1]
@@ -265,6 +275,11 @@ class RuleReader(FollowReader):
                 title = template
             else:
                 message = template
+            if template is not None and not preview and "text" in template.names:
+                node = keys[key][1]
+                self.error(self.at_offset(node, node.value.find("{text")), f"{key}: {{text}} shows the message, "
+                           "which preview: false keeps out of every alert",
+                           f"remove {{text}} from the {key}, or remove preview: false")
 
         if len(self.problems) != errors_before or trigger is None or name is None or notify is None:
             return None
@@ -272,7 +287,7 @@ class RuleReader(FollowReader):
             name=name, trigger=trigger, notify=notify, tweets=tweets, dms=dms, cooldown=cooldown,
             once=once, initial_fire=initial_fire, rearm_when=rearm, title=title, message=message,
             enabled=enabled, line=node.start_mark.line + 1, urgent=urgent, group_wait=group_wait,
-            follow=follow, dms_any=dms_any, requests=requests,
+            preview=preview, follow=follow, dms_any=dms_any, requests=requests,
         )
         if star_node is not None:
             self.star_nodes[name] = star_node

@@ -211,6 +211,9 @@ class Rule:
     # rules) collects a conversation's messages into one alert.
     urgent: bool = False
     group_wait: float = 0.0
+    # preview: false (on: message rules): the message's text stays out of every
+    # alert, for lock screens and shared channels.
+    preview: bool = True
     # tweets: {from: ...}: the account whose posts the rule watches (keys: the
     # posts discovered so far). dms: any: every conversation, message requests
     # unless requests is false (keys: the conversations discovered so far).

@@ -15,7 +15,8 @@ from .model import COUNT_FIELDS, FIELDS, field_label
 from .templates import Template, compile_template
 
 __all__ = [
-    "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "counts_line", "placeholders",
+    "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "SENDER_TITLES", "WORD_TITLES",
+    "counts_line", "placeholders",
 ]
 
 # {text} of a post is known once account watching found the post; a DM's
@@ -70,10 +71,29 @@ DEFAULT_TEXTS: Mapping[str, tuple[Template, Template]] = {
     ),
 }
 
-# The default message of a DM whose sender is known (read from the inbox):
-# "@alice: are you free tomorrow?", by whether its text is known too.
+# The default title of a post alert whose post's words are known: the post
+# named by its first words, not by its id. {post} is not a placeholder users
+# can write: it is the quoted words, cut so that the title fits a lock screen.
+_POST = {"post": "text"}
+WORD_TITLES: Mapping[str, Template] = {
+    "when": compile_template("{rule}: {post}", {**placeholders("when"), **_POST}),
+    "milestone": compile_template("{post} passed {milestone:,} {field}", {**placeholders("milestones"), **_POST}),
+    "gain": compile_template("{post} gained {gain:,} {field} in {within}", {**placeholders("gain"), **_POST}),
+}
+
+# The default title of a DM whose sender is known (read from the inbox), by
+# whether the sender's display name is known too.
+SENDER_TITLES: Mapping[bool, Template] = {
+    True: compile_template("DM from {sender_name} ({sender})", placeholders("on")),
+    False: compile_template("DM from {sender}", placeholders("on")),
+}
+
+# The default message of a DM whose sender is known: "@alice: are you free
+# tomorrow?", by whether its text is known (and may be shown) too. {preview}
+# is the message's first words (words.PREVIEW_LIMIT characters), not a
+# placeholder users can write.
 KNOWN_SENDER_MESSAGES: Mapping[bool, Template] = {
-    True: compile_template("{sender}: {text}\n{url}", placeholders("on")),
+    True: compile_template("{sender}: {preview}\n{url}", {**placeholders("on"), "preview": "text"}),
     False: compile_template("{sender} wrote in conversation {conversation_id}.\n{url}", placeholders("on")),
 }
 

@@ -30,10 +30,10 @@ DM_ANY = """
 
 
 def test_an_inbox_message_fires_once_with_sender_and_text(tmp_path):
-    """A dms: any rule fires once per message event on /dm_message/<id>; the default message reads "@alice: ..."."""
+    """A dms: any rule fires once per message event on /dm_message/<id>; the default reads "DM from Alice (@alice)"."""
     engine = discovered(tmp_path, DM_ANY)
     (alert,) = engine.process(Topic.dm_message(CONV), inbox(), NOW)
-    assert alert.title == "New direct message"
+    assert alert.title == "DM from Alice (@alice)"
     assert alert.message == f"@alice: are you free tomorrow?\nhttps://x.com/messages/{CONV}"
     assert alert.topic == Topic.dm_message(CONV) and alert.key == CONV
     assert alert.fields["sender"] == "@alice" and alert.fields["text"] == "are you free tomorrow?"
@@ -90,7 +90,7 @@ def test_dm_templates_use_sender_name_and_text(tmp_path):
 
 
 def test_a_followed_posts_text_in_its_alert(tmp_path):
-    """{text} of a post alert is the discovered post's text; default post titles are unchanged."""
+    """{text} of a post alert is the discovered post's text; the default title names the post by it."""
     rules = """
         - name: Mine
           tweets: {from: me}
@@ -105,7 +105,8 @@ def test_a_followed_posts_text_in_its_alert(tmp_path):
     engine = discovered(tmp_path, rules, posts=[PostRef(POST, NOW - 60, text="Launching today…")])
     mine, plain = engine.process(Topic.tweet_engagement(POST), engagement(likes=1200), NOW)
     assert mine.message == "Your post “Launching today…” passed 1,000 likes"
-    assert plain.title == "Tweet passed 1,000 likes"
+    assert plain.title == "“Launching today…” passed 1,000 likes"
+    assert mine.title == plain.title
     assert "text" not in mine.fields
 
 

@@ -16,7 +16,8 @@ from ..decision import Decision
 from ..engine_state import RuleEntry
 from ..model import FIELDS, Rule
 from ..templates import Template, event_time, held_back_note
-from ..texts import DEFAULT_TEXTS, OPTIONAL_TEXTS, counts_line, held_back
+from ..texts import DEFAULT_TEXTS, OPTIONAL_TEXTS, WORD_TITLES, counts_line, held_back
+from ..words import TITLE_LIMIT, cut, quoted
 
 __all__ = ["ALWAYS", "FIELD_BITS", "CompiledRule"]
 
@@ -34,7 +35,7 @@ class CompiledRule:
 
     __slots__ = (
         "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
-        "once", "optional", "post_texts", "rid", "rule", "title", "message", "urgent",
+        "once", "optional", "post_texts", "rid", "rule", "title", "message", "urgent", "word_title",
     )
 
     def __init__(self, rule: Rule, texts: str, notify_type: str) -> None:
@@ -57,6 +58,9 @@ class CompiledRule:
         # engine gives tweet rules the texts of discovered posts.
         self.optional = (self.title.names | self.message.names) & OPTIONAL_TEXTS
         self.post_texts: Mapping[str, str] = MappingProxyType({})
+        # The default title that names a post by its words, when the post's text
+        # is known; a rule's own title always wins.
+        self.word_title = WORD_TITLES.get(texts) if rule.title is None else None
 
     def decide(
         self, explain: list | None, topic: str, key: str, outcome: str, matched: bool | None,
@@ -77,9 +81,15 @@ class CompiledRule:
 
     def fire(
         self, state: RuleEntry | None, topic: str, key: str, now: float, values: dict[str, Any],
-        message_template: Template | None = None,
+        message_template: Template | None = None, title_template: Template | None = None,
+        shown_only: Mapping[str, object] | None = None,
     ) -> Alert:
-        """The alert; ``message_template`` replaces the rule's default message (a DM's known sender)."""
+        """The alert.
+
+        ``message_template`` and ``title_template`` replace the rule's default
+        texts (a DM's known sender); ``shown_only`` are values those render
+        that the alert's fields do not keep (a message's first words).
+        """
         suppressed, since = 0, None
         if state is not None:
             suppressed, since = state.record_firing(now, self.once)
@@ -90,7 +100,14 @@ class CompiledRule:
             shown = {**dict.fromkeys(self.optional, ""), **values}
             if "text" not in values and self.post_texts:
                 shown["text"] = self.post_texts.get(key, "")
-        title = self.title.render(shown)
+        if shown_only:
+            shown = {**shown, **shown_only}
+        if title_template is not None:
+            title = cut(title_template.render(shown), TITLE_LIMIT)
+        elif self.word_title is not None and (words := self.post_texts.get(key)):
+            title = self.words_title(self.word_title, shown, words)
+        else:
+            title = self.title.render(shown)
         message = (message_template or self.message).render(shown)
         fields = {name: value for name, value in values.items() if name != "time"}
         fields["time"] = values["time"].isoformat()
@@ -104,6 +121,14 @@ class CompiledRule:
             targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
             urgent=self.urgent, fields=fields, group_wait=self.rule.group_wait,
         )
+
+    @staticmethod
+    def words_title(template: Template, shown: Mapping[str, object], words: str) -> str:
+        """``“Launching today…” passed 1,000 likes``: the post's first words in as much room as the title leaves."""
+        rest = len(template.render({**shown, "post": ""}))
+        # At least a few words, even when the rest of the title is long (a rule's name).
+        post = quoted(words, max(TITLE_LIMIT - rest, 16))
+        return cut(template.render({**shown, "post": post}), TITLE_LIMIT)
 
     def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:
         values: dict[str, Any] = dict(snapshot)

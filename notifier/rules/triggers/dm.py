@@ -9,6 +9,7 @@ from ...stream.events import DMTypingEvent, DMUpdateEvent
 from ..engine_state import EngineState, RuleEntry
 from ..model import On, Rule
 from .. import texts
+from ..words import PREVIEW_LIMIT, cut
 from .base import CompiledRule
 
 __all__ = ["DMRule"]
@@ -55,17 +56,25 @@ class DMRule(CompiledRule):
             "rule": self.name, "conversation_id": key, "user_id": user_id,
             "url": f"https://x.com/messages/{key}",
         }
-        message = None
+        message = title = None
+        shown_only: dict[str, str] = {}
         if not self.typing:
             # Only a message read from the inbox knows these; a stream event's
             # alert stays exactly as it always was.
             event_text = event.text  # type: ignore[union-attr]
+            if not self.rule.preview:
+                # preview: false: the text never enters the alert, so no output
+                # (body, fields, outbox, digest, explanation) can show it.
+                event_text = None
             if event_text is not None:
                 values["text"] = event_text
+                shown_only["preview"] = cut(event_text, PREVIEW_LIMIT)
             if event.sender:  # type: ignore[union-attr]
                 values["sender"] = f"@{event.sender}"  # type: ignore[union-attr]
                 if event.sender_name is not None:  # type: ignore[union-attr]
                     values["sender_name"] = event.sender_name  # type: ignore[union-attr]
                 if self.rule.message is None:
                     message = texts.KNOWN_SENDER_MESSAGES[event_text is not None]
-        return self.fire(state, topic, key, now, values, message)
+                if self.rule.title is None:
+                    title = texts.SENDER_TITLES[bool(event.sender_name)]  # type: ignore[union-attr]
+        return self.fire(state, topic, key, now, values, message, title, shown_only)
