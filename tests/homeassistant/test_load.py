@@ -81,8 +81,8 @@ def test_mistakes_are_located_with_a_fix_and_no_password(tmp_path):
           sensors: [likes, followers]
         """)
     assert found == [
-        "5:9: home_assistant.mqtt must start with mqtt:// or mqtts://, not 'http://' — write mqtt: "
-        "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)",
+        ("5:9: home_assistant.mqtt must start with mqtt:// or mqtts://, not 'http://' — write mqtt: "
+         "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)"),
         "6:20: unknown sensor 'followers' in home_assistant.sensors — use some of: likes, retweets, replies, views",
     ]
     assert not any(PASSWORD in problem for problem in found)
@@ -95,13 +95,13 @@ def test_bad_port_missing_host_and_unknown_key(tmp_path):
           mqtt: mqtt://ha:{PASSWORD}@homeassistant.local:port
           discovery_prefx: ha
         """) == [
-        "5:9: home_assistant.mqtt has a port that is not a number from 1 to 65535 — write mqtt: "
-        "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)",
+        ("5:9: home_assistant.mqtt has a port that is not a number from 1 to 65535 — write mqtt: "
+         "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)"),
         "6:3: unknown key 'discovery_prefx' in home_assistant — did you mean 'discovery_prefix'?",
     ]
     assert problems(tmp_path, "home_assistant:\n  mqtt: mqtt://\n") == [
-        "5:9: home_assistant.mqtt names no broker host — write mqtt: "
-        "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)",
+        ("5:9: home_assistant.mqtt names no broker host — write mqtt: "
+         "mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)"),
     ]
 
 
@@ -115,7 +115,7 @@ def test_check_shows_the_block_with_the_password_masked(tmp_path):
     bad = write(tmp_path, "home_assistant:\n  mqtt: mqtt://ha:${MQTT_PASSWORD}@broker.lan:99999\n")
     done = subprocess.run(
         [sys.executable, "-m", "notifier", "check", str(bad)], capture_output=True, text=True,
-        env={"MQTT_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}, timeout=60,
+        env={"MQTT_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}, timeout=60, check=False,
     )
     assert done.returncode == 2
     assert f"{bad}:5:9: home_assistant.mqtt has a port that is not a number" in done.stderr
