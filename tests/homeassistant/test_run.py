@@ -162,3 +162,21 @@ def test_a_post_no_longer_watched_loses_its_entities(
     live.wait_last(config, b"")
     assert f"homeassistant/sensor/{NODE}/{other}_likes/config" in live.configs()
     stop(child)
+
+
+def test_a_restart_removes_entities_of_posts_the_new_rules_no_longer_watch(
+    receiver: Receiver, broker: Broker, ha_rules: HaRules, start_notifier, subscribe,
+) -> None:
+    """What a run announced is kept in the state file: the next run, on other posts, removes the old ones."""
+    live = subscribe("homeassistant/#")
+    rules = ha_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
+    first = start_notifier(str(rules), "--state", "state.db", extra_env=ENV)
+    config = f"homeassistant/sensor/{NODE}/{TWEET}_likes/config"
+    wait_for(lambda: config in live.configs(), what="the post's sensor")
+    stop(first)
+    other = "1850000000000000009"
+    ha_rules(THRESHOLD_AND_MILESTONES.replace(TWEET, other), {"hook": receiver.json_url()})
+    second = start_notifier(str(rules), "--state", "state.db", extra_env=ENV)
+    live.wait_last(config, b"")
+    wait_for(lambda: f"homeassistant/sensor/{NODE}/{other}_likes/config" in live.configs(), what="the new sensor")
+    stop(second)
