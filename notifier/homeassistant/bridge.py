@@ -297,7 +297,7 @@ class Bridge:
                         await self._connected(client, down_since)
                         down_since = None
                         await self._serve(client)
-                except aiomqtt.MqttError as exc:
+                except (aiomqtt.MqttError, OSError) as exc:
                     if self.connected or down_since is None:
                         down_since = self._monotonic()
                         log.warning(
@@ -305,6 +305,10 @@ class Bridge:
                             "background, alerts still go to their targets", self._spec.shown, exc,
                             extra={"event": "mqtt_down"},
                         )
+                    self._set_connected(False)
+                except Exception:  # noqa: BLE001 - Home Assistant must never stop notifier
+                    log.exception("Home Assistant: the MQTT connection failed; trying again")
+                    down_since = down_since or self._monotonic()
                     self._set_connected(False)
                 delay = backoff_delay(failures, initial=_RECONNECT_INITIAL, maximum=_RECONNECT_MAX,
                                       jitter_from=0.5, jitter_span=0.5, draw=random.random())
@@ -369,10 +373,11 @@ class Bridge:
     async def _publish(self, client: Any, message: Message) -> None:
         try:
             await client.publish(message.topic, message.payload, qos=1, retain=message.retain)
-        except BaseException:
+        except BaseException as exc:
             # Not acknowledged: it goes first on the next connection (an event may then come twice).
             self._outgoing.put_back(message)
-            self._dropped("failed")
+            if not isinstance(exc, asyncio.CancelledError):
+                self._dropped("failed")
             raise
 
     async def _receive(self, client: Any) -> None:

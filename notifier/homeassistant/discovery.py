@@ -166,9 +166,9 @@ def configs(device: Device, topics: Topics, entities: Entities) -> dict[str, dic
     found: dict[str, dict[str, object]] = {}
 
     def add(component: str, object_id: str, **payload: object) -> None:
-        found[topics.config(component, node, object_id)] = {
-            "unique_id": f"{node}_{object_id}", "object_id": f"{node}_{object_id}", **payload, **common,
-        }
+        # No object_id: Home Assistant then names the entity id after the device and the
+        # entity (event.notifier_new_dm), which is what people type in automations.
+        found[topics.config(component, node, object_id)] = {"unique_id": f"{node}_{object_id}", **payload, **common}
 
     add("binary_sensor", "stream", name="Stream connected", state_topic=topics.stream,
         device_class="connectivity", entity_category="diagnostic")
