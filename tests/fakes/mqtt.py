@@ -92,7 +92,7 @@ class Broker:
         if self._loop is not None and self._thread is not None:
             future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
             with contextlib.suppress(Exception):
-                future.result(timeout=10)
+                future.result(timeout=30)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
             self._loop.close()

@@ -130,7 +130,7 @@ def test_broker_restart_mid_run_loses_no_event_and_announces_again(
     subscribed(fake, TWEET_TOPIC)
 
     broker.stop()
-    child.wait_for_event("mqtt_down")
+    child.wait_for_event("mqtt_down", timeout=60)
     cross_1000(fake)  # two alerts while the broker is down
     assert receiver.wait_for(lambda r: len(r.received) == 2)  # delivery does not wait for Home Assistant
     broker.start()
