@@ -4,7 +4,8 @@
 connects (the rule file, its targets, the cookies, the recording, the state
 file) and builds the parts: the engine and its state store, the outbox and
 its deliverer, the pipeline between them, the rule reloader, and the source:
-a stream supervisor or a replayer. It starts nothing; the daemon does.
+a stream supervisor or a replayer; with a ``home_assistant:`` block, a live
+run also gets the Home Assistant bridge. It starts nothing; the daemon does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFile
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .healthwatch import HealthWatch
 from .homeassistant.bridge import STATE_KEY as HA_STATE_KEY
+from .homeassistant.bridge import Bridge
 from .lock import StateInUseError, StateLock
 from .logs import add_secrets
 from .metrics import Health, StreamCounts
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     from .account.web import XWebClient
     from .alert import Alert
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
-    from .homeassistant.bridge import Bridge
     from .metrics import Metrics
     from .replayer import Replayer
 
@@ -216,8 +217,6 @@ def assemble(
     supervisor = replayer = watcher = web = None
     bridge = None
     if ha_spec is not None:
-        from .homeassistant.bridge import Bridge  # noqa: PLC0415
-
         add_secrets(ha_spec.password)
         bridge = Bridge(
             ha_spec, user_id=own_user_id, memory=ha_memory if isinstance(ha_memory, dict) else None,
