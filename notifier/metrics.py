@@ -135,6 +135,18 @@ class Metrics:
             ["condition"],
             registry=self.registry,
         )
+        self.mqtt_connected = Gauge(
+            "notifier_mqtt_connected",
+            "1 while connected to Home Assistant's MQTT broker, else 0 (0 without a home_assistant block).",
+            registry=self.registry,
+        )
+        self.mqtt_dropped = Counter(
+            "notifier_mqtt_dropped",
+            "MQTT messages for Home Assistant not delivered, by reason: overflow (the queue was full, "
+            "the oldest event dropped) or failed (not acknowledged; sent again after reconnecting).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.registry.register(_StreamCollector(self))
 
     def event(self, kind: str) -> None:

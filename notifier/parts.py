@@ -4,7 +4,8 @@
 connects (the rule file, its targets, the cookies, the recording, the state
 file) and builds the parts: the engine and its state store, the outbox and
 its deliverer, the pipeline between them, the rule reloader, and the source:
-a stream supervisor or a replayer. It starts nothing; the daemon does.
+a stream supervisor or a replayer; with a ``home_assistant:`` block, a live
+run also gets the Home Assistant bridge. It starts nothing; the daemon does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,10 @@ from .config import Config
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .healthwatch import HealthWatch
+from .homeassistant.bridge import STATE_KEY as HA_STATE_KEY
+from .homeassistant.bridge import Bridge
 from .lock import StateInUseError, StateLock
+from .logs import add_secrets
 from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
@@ -39,6 +43,7 @@ from .watching import INBOX_KEY, StreamTopics, watch_plan
 if TYPE_CHECKING:
     from .account.watcher import AccountWatcher
     from .account.web import XWebClient
+    from .alert import Alert
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
     from .metrics import Metrics
     from .replayer import Replayer
@@ -77,6 +82,7 @@ class Parts:
     watcher: AccountWatcher | None = None
     web: XWebClient | None = None
     lock: StateLock | None = None
+    bridge: Bridge | None = None
 
     async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
@@ -93,6 +99,8 @@ class Parts:
         )
         if self.watcher is not None:
             self.watcher.replace_plan(watch_plan(ruleset))
+        if self.bridge is not None:
+            self.bridge.watch(self.pipeline.ruleset)
         if self.supervisor is not None:
             await self.supervisor.apply(self.topics.wanted())
 
@@ -190,22 +198,44 @@ def assemble(
             lock.release()
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
     log.debug("state: %d entries from %s", len(entries), state_path)
-    # The watcher's inbox memory shares the file; the engine keeps (and prunes) only its own entries.
+    # The watcher's inbox memory and Home Assistant's share the file; the engine keeps
+    # (and prunes) only its own entries.
     inbox = entries.pop(INBOX_KEY, None)
+    ha_memory = entries.pop(HA_STATE_KEY, None)
     engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
 
     # A dry run of a recording delivers on the recording's clock, so quiet hours,
     # budgets and group_wait act as they would have on that day.
     replay_clock = ReplayClock() if config.dry_run and config.replay is not None else None
+    # Home Assistant in a live run that delivers: a replay or a dry run must not show in its home.
+    ha_spec = ruleset.home_assistant if config.replay is None and not config.dry_run else None
     deliverer = Deliverer(
         outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
+        muted=ha_spec is not None and isinstance(ha_memory, dict) and ha_memory.get("muted") is True,
     )
     topics = StreamTopics(ruleset.topics)
-    pipeline = Pipeline(
-        engine, outbox=deliverer, store=store, metrics=metrics, recorded=config.replay is not None,
-        log_initial=True, on_topics=topics.rules_changed,
-    )
     supervisor = replayer = watcher = web = None
+    bridge = None
+    if ha_spec is not None:
+        add_secrets(ha_spec.password)
+        bridge = Bridge(
+            ha_spec, user_id=own_user_id, memory=ha_memory if isinstance(ha_memory, dict) else None,
+            save=lambda entry: store.save({HA_STATE_KEY: entry}), on_mute=deliverer.set_muted,
+            stream_up=lambda: supervisor is not None and supervisor.counts()[0], metrics=metrics,
+        )
+
+    def rules_changed(wanted: frozenset[str]) -> None:
+        topics.rules_changed(wanted)
+        if bridge is not None:
+            bridge.watch(pipeline.ruleset)
+
+    pipeline = Pipeline(
+        engine, outbox=deliverer if bridge is None else _AlertsToo(deliverer, bridge), store=store,
+        metrics=metrics, recorded=config.replay is not None, log_initial=True, on_topics=rules_changed,
+        on_counts=bridge.counts if bridge is not None else None,
+    )
+    if bridge is not None:
+        bridge.watch(ruleset)
     if config.replay is not None:
         replayer = Replayer(
             config.replay, pipeline, stopping=stopping, clock=replay_clock,
@@ -226,6 +256,9 @@ def assemble(
             own_user_id=own_user_id, memory=InboxMemory.from_entry(inbox),
             save=lambda entry: store.save({INBOX_KEY: entry}),
         )
+        if bridge is not None and plan.active:
+            # Only when X's web API is asked anyway: the device's name is not worth a request of its own.
+            bridge.handle = web.settings
         client = StreamClient(cookies, api_base=config.api_base)
         supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
         topics.supervisor = supervisor
@@ -239,7 +272,7 @@ def assemble(
     )
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch, topics, health_watch, watcher, web, lock,
+        state_path, scratch, topics, health_watch, watcher, web, lock, bridge,
     )
 
     def on_reload(result: str) -> None:
@@ -252,6 +285,20 @@ def assemble(
         on_result=on_reload, watch_interval=config.watch_interval,
     )
     return parts
+
+
+class _AlertsToo:
+    """The pipeline's alerts to the outbox first (durable), then to Home Assistant as events."""
+
+    __slots__ = ("_bridge", "_deliverer")
+
+    def __init__(self, deliverer: Deliverer, bridge: Bridge) -> None:
+        self._deliverer = deliverer
+        self._bridge = bridge
+
+    def enqueue(self, alerts: Sequence[Alert]) -> None:
+        self._deliverer.enqueue(alerts)
+        self._bridge.alerts(alerts)
 
 
 def _stream_up(supervisor: StreamSupervisor | None, topics: StreamTopics) -> bool | None:

@@ -119,6 +119,7 @@ class Pipeline:
         recorded: bool = False,
         log_initial: bool = False,
         on_topics: Callable[[frozenset[str]], None] | None = None,
+        on_counts: Callable[[str, Mapping[str, object] | None], None] | None = None,
     ) -> None:
         self.engine = engine
         # The rule file's rules; the engine runs them with what account watching found.
@@ -130,6 +131,8 @@ class Pipeline:
         # changes, which is what unwatched state ages by.
         self._now: float | None = None
         self._on_topics = on_topics
+        # Told a post's counts (the engine's snapshot) after each of its events: Home Assistant's sensors.
+        self._on_counts = on_counts
         self.catchup = catchup if catchup is not None else CatchUp(engine.ruleset.max_gap)
         self._outbox = outbox
         self._store = store
@@ -237,6 +240,9 @@ class Pipeline:
         unsettled = self._log_initial and topic not in self._settled
         decisions: list[Decision] | None = [] if explain or unsettled else None
         alerts = self.engine.process(topic, payload, now, decisions)
+        if self._on_counts is not None and payload.tweet_engagement is not None:
+            tweet_id = topic.rpartition("/")[2]
+            self._on_counts(tweet_id, self.engine.state.snapshot(snapshot_key(tweet_id)))
         if unsettled:
             self._note_initial(topic, decisions)  # type: ignore[arg-type]
         alerts = self.catchup.event(topic, alerts, now)

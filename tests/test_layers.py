@@ -16,6 +16,9 @@ FORBIDDEN = {
     "notifier.stream": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.account"),
     "notifier.delivery": ("notifier.stream", "notifier.rulefile", "notifier.account", "notifier.daemon"),
     "notifier.account": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.daemon"),
+    "notifier.homeassistant": (
+        "notifier.delivery", "notifier.daemon", "notifier.parts", "notifier.account", "notifier.pipeline",
+    ),
 }
 LEAVES = ("notifier.logs", "notifier.durations", "notifier.exitcodes", "notifier.backoff", "notifier.alert")
 

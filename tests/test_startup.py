@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Libraries that cost a noticeable share of a second to import, and what needs them.
-HEAVY = ("apprise", "httpx", "yaml", "msgspec", "prometheus_client", "sqlite3", "asyncio")
+HEAVY = ("apprise", "httpx", "yaml", "msgspec", "prometheus_client", "sqlite3", "asyncio", "aiomqtt", "paho")
 
 
 def loaded_in_child(code: str) -> dict[str, list[str]]:

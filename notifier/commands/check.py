@@ -88,6 +88,7 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     lines.append("")
 
     lines += _health(ruleset)
+    lines += _home_assistant(ruleset)
 
     lines.append("Rules")
     for rule in (*rules, *disabled):
@@ -142,6 +143,18 @@ def _health(ruleset: RuleFile) -> list[str]:
         # The ping URL is a secret: only its host is shown.
         line += f" · ping {urlsplit(health.ping).hostname} while healthy"
     return ["Health", line, ""]
+
+
+def _home_assistant(ruleset: RuleFile) -> list[str]:
+    """The home_assistant block's lines, the broker's password masked; none without the block."""
+    spec = ruleset.home_assistant
+    if spec is None:
+        return []
+    return [
+        "Home Assistant",
+        f"  MQTT {spec.shown} · discovery prefix {spec.discovery_prefix} · sensors {', '.join(spec.sensors)}",
+        "",
+    ]
 
 
 def _account_watching(ruleset: RuleFile) -> list[str]:

@@ -30,6 +30,10 @@ in the outbox so a restart changes nothing:
 3. Rows that **waited** for either go out, when the target may be sent to
    again, as **one digest** with everything due for that target.
 
+While :attr:`Deliverer.muted` (Home Assistant's switch), every target holds
+its rows as in quiet hours; unmuting judges them again at once, so what
+waited goes out as one digest per target.
+
 Steps 2 and 3 are decided by :func:`~notifier.delivery.plan.plan`, the same
 function ``notifier replay --explain`` asks; this module only carries the
 plan out on the outbox.
@@ -123,6 +127,7 @@ class Deliverer:
         send_timeout: float = 30.0,
         on_result: Callable[[DeliveryResult], None] | None = None,
         keep: float = 7 * 86400.0,
+        muted: bool = False,
     ) -> None:
         if max_in_flight < 1 or per_target < 1:
             raise ValueError("max_in_flight and per_target must be at least 1")
@@ -138,6 +143,7 @@ class Deliverer:
         self._send_timeout = send_timeout
         self._on_result = on_result
         self._keep = keep
+        self._muted = muted
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._unrecorded = UnrecordedLedger(backoff)
         self._active: Counter[str] = Counter()
@@ -225,6 +231,20 @@ class Deliverer:
         changed = [t.key for t in targets if t.key in old and old[t.key] != t.policy]
         if changed:
             self._outbox.recheck(changed, now=self._clock())
+        self.wake()
+
+    @property
+    def muted(self) -> bool:
+        """Whether notifications are muted: every target holds its alerts as in quiet hours."""
+        return self._muted
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute or unmute every target; unmuting lets what waited go out (as one digest per target)."""
+        if muted == self._muted:
+            return
+        self._muted = muted
+        if not muted:
+            self._outbox.recheck([target.key for target in self._targets], now=self._clock())
         self.wake()
 
     # -- intake ----------------------------------------------------------------------------
@@ -388,7 +408,7 @@ class Deliverer:
         # Rows that waited fold into a digest even if a reload took the policy away since.
         waited = self._outbox.due_targets(now, exclude=busy, waited=True)
         for target in self._targets:
-            if target.key in due and (target.policy.active or target.key in waited):
+            if target.key in due and (self._muted or target.policy.active or target.key in waited):
                 self._police(target, self._outbox.due_for(target.key, now, exclude=busy), now)
 
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
@@ -401,11 +421,11 @@ class Deliverer:
             sent += [now] * self._active[target.key]
             sent += self._unrecorded.sent_times(target.key)
         due = [Due(row.alert.urgent, row.waited, row.alert.kind == HEALTH_KIND) for row in rows]
-        decided = plan(policy, due, sent, now)
+        decided = plan(policy, due, sent, now, muted=self._muted)
         for hold in decided.holds:
             held = [rows[index] for index in hold.items]
             self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)
-            why = "quiet hours" if hold.reason == "quiet" else f"budget {policy.budget}"
+            why = {"quiet": "quiet hours", "muted": "notifications muted"}.get(hold.reason, f"budget {policy.budget}")
             self._log_hold(target, held, hold.until, why)
         if decided.digest:
             self._send_digest(target, [rows[index] for index in decided.digest], now)
@@ -420,7 +440,9 @@ class Deliverer:
             else:
                 alerts.append(row.alert)
         budget = target.policy.budget
-        if any(row.held == "quiet" for row in rows):
+        if any(row.held == "muted" for row in rows):
+            reason = "while notifications were muted"
+        elif any(row.held == "quiet" for row in rows):
             reason = "during quiet hours"
         else:
             reason = f"over the budget of {budget}" if budget is not None else "over the budget"

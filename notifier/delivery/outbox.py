@@ -19,7 +19,8 @@ A row is due when it is pending and both ``next_at`` and ``not_before`` (when
 set) have passed. ``next_at`` is the retry schedule; ``not_before`` holds a row
 back for a policy, and ``held`` says which: ``group`` (collecting a
 conversation's messages for ``group_wait``), ``quiet`` (the target's quiet
-hours) or ``budget`` (the target's budget is used up). A held row keeps its
+hours), ``budget`` (the target's budget is used up) or ``muted``
+(notifications are muted from Home Assistant). A held row keeps its
 mark after it comes due, so the deliverer knows it waited: everything that
 waited for a target goes out as one digest, whose row the folded rows point to
 with ``digest_id``, all in one transaction. Times are epoch seconds from the
@@ -46,7 +47,7 @@ from .outbox_schema import create_or_migrate, options_in_fields
 __all__ = ["HeldFor", "Outbox", "OutboxRow", "OutboxWriteError", "RowState"]
 
 RowState = Literal["pending", "sent", "dead", "folded"]
-HeldFor = Literal["group", "quiet", "budget"]
+HeldFor = Literal["group", "quiet", "budget", "muted"]
 
 _ROW_COLUMNS = (
     "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
@@ -84,8 +85,8 @@ class OutboxRow:
 
     @property
     def waited(self) -> bool:
-        """Whether a policy (quiet hours, budget) held the row back at some point."""
-        return self.held in ("quiet", "budget")
+        """Whether a policy (quiet hours, budget, muted) held the row back at some point."""
+        return self.held in ("quiet", "budget", "muted")
 
     @property
     def due_at(self) -> float:
@@ -245,7 +246,7 @@ class Outbox:
         marks = ",".join("?" * len(targets))
         with self._write() as db:
             return db.execute(
-                f"UPDATE outbox SET not_before = ? WHERE state = 'pending' AND held IN ('quiet', 'budget') "
+                f"UPDATE outbox SET not_before = ? WHERE state = 'pending' AND held IN ('quiet', 'budget', 'muted') "
                 f"AND not_before > ? AND target IN ({marks})",
                 (now, now, *targets),
             ).rowcount
@@ -311,7 +312,7 @@ class Outbox:
         """The targets that have a row due at ``now`` (``waited``: one that a policy held back)."""
         where, params = _pending_filter(exclude, ())
         if waited:
-            where += " AND o.held IN ('quiet', 'budget')"
+            where += " AND o.held IN ('quiet', 'budget', 'muted')"
         with self._read() as db:
             found = db.execute(f"SELECT DISTINCT o.target FROM outbox o WHERE {where} AND {_DUE_AT} <= ?",
                                (*params, now)).fetchall()

@@ -9,7 +9,9 @@ urgent and whether it waited before), the times of earlier sends and ``now``.
 The order of the decision:
 
 1. **Quiet hours**: inside the window every alert that is not urgent waits
-   until the window ends.
+   until the window ends. **Muted** (Home Assistant's switch) acts the same
+   on every target, for as long as it is on: the caller judges the held
+   alerts again when it turns off.
 2. **Digest**: when more than one alert is left and any of them waited, they
    all go as one digest, which counts as one send.
 3. **Budget**: when no send fits, everything left waits until one does; when
@@ -26,9 +28,13 @@ from typing import Literal
 
 from .policy import TargetPolicy
 
-__all__ = ["Due", "Hold", "HoldReason", "Plan", "plan"]
+__all__ = ["MUTE_RECHECK", "Due", "Hold", "HoldReason", "Plan", "plan"]
 
-HoldReason = Literal["quiet", "budget"]
+HoldReason = Literal["quiet", "budget", "muted"]
+
+# While muted, held alerts are looked at again this often: unmuting judges them at once
+# anyway, this only keeps the hold a plain time like the others.
+MUTE_RECHECK = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +79,19 @@ class Plan:
         return not self.send and not self.digest
 
 
-def plan(policy: TargetPolicy, due: Sequence[Due], sent: Sequence[float], now: float) -> Plan:
+def plan(
+    policy: TargetPolicy, due: Sequence[Due], sent: Sequence[float], now: float, *, muted: bool = False
+) -> Plan:
     """The plan for ``due`` (earliest first) under ``policy`` at ``now``, given earlier sends at ``sent``.
 
     ``sent`` counts toward the budget; a caller with sends under way counts
     them as sent at ``now``, since they will be, or will be retried.
+    ``muted``: notifications are muted, so alerts wait as in quiet hours.
     """
     health = tuple(index for index, item in enumerate(due) if item.health)
     if health:
         rest = [index for index, item in enumerate(due) if not item.health]
-        decided = plan(policy, [due[index] for index in rest], sent, now) if rest else Plan()
+        decided = plan(policy, [due[index] for index in rest], sent, now, muted=muted) if rest else Plan()
 
         def back(items: tuple[int, ...]) -> tuple[int, ...]:
             return tuple(rest[index] for index in items)
@@ -94,10 +103,13 @@ def plan(policy: TargetPolicy, due: Sequence[Due], sent: Sequence[float], now: f
         )
     going = list(range(len(due)))
     holds: list[Hold] = []
-    if policy.in_quiet(now):
+    if muted or policy.in_quiet(now):
         waiting = tuple(index for index in going if not due[index].urgent)
         if waiting:
-            holds.append(Hold(policy.quiet_ends(now), "quiet", waiting))
+            if muted:
+                holds.append(Hold(now + MUTE_RECHECK, "muted", waiting))
+            else:
+                holds.append(Hold(policy.quiet_ends(now), "quiet", waiting))
         going = [index for index in going if due[index].urgent]
         if not going:
             return Plan(holds=tuple(holds))

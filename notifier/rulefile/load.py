@@ -26,6 +26,7 @@ from ..exceptions import RuleFileError
 from ..rules.model import DEFAULT_MAX_GAP
 from ..rules.yamlnodes import INT_TAG
 from .health import read_health
+from .homeassistant import read_home_assistant
 from .model import RuleFile
 from .rules import RuleReader
 
@@ -34,7 +35,7 @@ __all__ = ["load_rules"]
 # A rule file is a few KB; one of 10 MB is not a rule file (or is /dev/zero), and
 # reading it whole could exhaust memory before YAML ever saw it.
 MAX_RULE_FILE = 10 << 20
-_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "rules")
+_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "home_assistant", "rules")
 # libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -119,6 +120,7 @@ class _Loader(RuleReader):
             self.targets_known = False
         defaults = self.defaults(top.get("defaults"))
         health = read_health(self, top.get("health"), defaults["notify"])
+        home_assistant = read_home_assistant(self, top.get("home_assistant"))
         rules = self.rules(top.get("rules"), root, defaults)
         self.raise_problems()
 
@@ -138,6 +140,7 @@ class _Loader(RuleReader):
             tags=frozenset(self.tags),
             max_gap=defaults["max_gap"] or DEFAULT_MAX_GAP,
             health=health,
+            home_assistant=home_assistant,
         )
 
     def version(self, entry: tuple[Node, Node] | None, root: Node) -> None:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from ..delivery.policy import Budget, QuietWindow, TargetPolicy
 from ..rules.model import RuleSet
 
-__all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "HealthSpec", "RuleFile", "TargetSpec"]
+__all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "HealthSpec", "HomeAssistantSpec", "RuleFile", "TargetSpec"]
 
 # account.poll when the file does not say.
 DEFAULT_POLL = 120.0
@@ -36,6 +36,33 @@ class HealthSpec:
     stream_down: float = DEFAULT_STREAM_DOWN
     ping: str | None = field(default=None, repr=False)
     given: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HomeAssistantSpec:
+    """Where and what notifier shows in Home Assistant (the rule file's ``home_assistant:`` block).
+
+    ``password`` is a secret: it is left out of the repr; :attr:`shown` is the
+    broker's URL with the password masked.
+    """
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    discovery_prefix: str = "homeassistant"
+    sensors: tuple[str, ...] = ("likes", "retweets", "replies", "views")
+
+    @property
+    def shown(self) -> str:
+        """``mqtt://user:***@host:port``: what check and the logs may print."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = ""
+        if self.username is not None:
+            user = self.username + (":***" if self.password else "") + "@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{user}{host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +105,4 @@ class RuleFile(RuleSet):
     targets_from: Path | None = None
     tags: frozenset[str] = frozenset()
     health: HealthSpec = HealthSpec()
+    home_assistant: HomeAssistantSpec | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from notifier.delivery.plan import Due, Hold, Plan, plan
+from notifier.delivery.plan import MUTE_RECHECK, Due, Hold, Plan, plan
 from notifier.delivery.policy import TargetPolicy, parse_budget, parse_quiet
 
 
@@ -67,3 +67,10 @@ def test_a_health_alert_never_joins_a_digest():
     """Alerts that waited fold into a digest; a health alert due with them still goes as itself."""
     decided = plan(STRICT, [Due(waited=True), Due(health=True), Due(waited=True)], [], DAY)
     assert decided == Plan(send=(1,), digest=(0, 2))
+
+
+def test_muted_holds_like_quiet_hours_on_any_target_and_health_still_goes():
+    """Muted: alerts that are not urgent wait (marked muted) even with no policy; urgent and health ones go."""
+    decided = plan(TargetPolicy(), [Due(), Due(urgent=True), Due(health=True)], [], DAY, muted=True)
+    assert decided == Plan(send=(1, 2), holds=(Hold(DAY + MUTE_RECHECK, "muted", (0,)),))
+    assert plan(STRICT, [Due()], [], NIGHT, muted=True).holds[0].reason == "muted"

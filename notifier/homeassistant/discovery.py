@@ -1,0 +1,193 @@
+"""Home Assistant's MQTT discovery payloads for notifier's entities: pure values, no I/O.
+
+Home Assistant learns of an entity from a retained JSON *config* message on
+``<prefix>/<component>/<node>/<object>/config``; an empty retained message
+there removes it. Every entity here belongs to one device, "notifier
+(@handle)", and says it is available only while ``<base>/status`` is
+``online`` (notifier's last will sets ``offline``).
+
+Unique ids are built from the signed-in account's user id, the tweet id and
+the count, or the rule's identity (its name and trigger), so they are the
+same after a restart and Home Assistant keeps each entity's history and
+settings. The number of entities is bounded by the rule file: a sensor per
+listed count per watched post (a follow rule watches at most ``max_posts``),
+an event per rule, and three of notifier's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .. import __version__
+
+__all__ = [
+    "Device",
+    "Entities",
+    "PostEntity",
+    "RuleEntity",
+    "Topics",
+    "configs",
+    "encode",
+    "post_name",
+    "post_state",
+]
+
+# A sensor's name is shown on small dashboard cards: the start of the post is enough.
+_NAME_LENGTH = 40
+_LABELS = {"likes": "likes", "retweets": "reposts", "replies": "replies", "views": "views"}
+_ICONS = {"likes": "mdi:heart", "retweets": "mdi:repeat", "replies": "mdi:reply", "views": "mdi:eye"}
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """Who notifier is in Home Assistant: ``node`` names every topic and unique id; ``name`` is shown."""
+
+    node: str
+    name: str
+
+    @classmethod
+    def of(cls, user_id: str | None, handle: str | None = None) -> Device:
+        """The device of the signed-in account (its user id keeps ids stable), named by its @handle when known."""
+        node = f"notifier_{user_id}" if user_id else "notifier"
+        return cls(node, f"notifier (@{handle.lstrip('@')})" if handle else "notifier")
+
+    def payload(self) -> dict[str, object]:
+        return {
+            "identifiers": [self.node],
+            "name": self.name,
+            "manufacturer": "notifier",
+            "model": "X engagement alerts",
+            "sw_version": __version__,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The MQTT topics of one notifier: its own under ``base``, Home Assistant's under ``prefix``."""
+
+    prefix: str
+    base: str
+
+    @classmethod
+    def of(cls, prefix: str, device: Device) -> Topics:
+        return cls(prefix, f"notifier/{device.node}")
+
+    @property
+    def status(self) -> str:
+        """notifier's availability: ``online`` or ``offline`` (the last will)."""
+        return f"{self.base}/status"
+
+    @property
+    def ha_status(self) -> str:
+        """Home Assistant's own birth and will: ``online`` means it (re)started and wants the configs."""
+        return f"{self.prefix}/status"
+
+    @property
+    def stream(self) -> str:
+        return f"{self.base}/stream"
+
+    @property
+    def last_event(self) -> str:
+        return f"{self.base}/last_event"
+
+    @property
+    def muted(self) -> str:
+        return f"{self.base}/muted"
+
+    @property
+    def muted_set(self) -> str:
+        """Where Home Assistant sends ``ON`` or ``OFF`` to the switch."""
+        return f"{self.base}/muted/set"
+
+    def post(self, tweet_id: str) -> str:
+        """A post's counts, as one JSON object: each sensor picks its field."""
+        return f"{self.base}/post/{tweet_id}"
+
+    def post_attributes(self, tweet_id: str) -> str:
+        return f"{self.base}/post/{tweet_id}/attributes"
+
+    def rule(self, identity: str) -> str:
+        return f"{self.base}/rule/{identity}"
+
+    def config(self, component: str, node: str, object_id: str) -> str:
+        return f"{self.prefix}/{component}/{node}/{object_id}/config"
+
+
+@dataclass(frozen=True, slots=True)
+class PostEntity:
+    """A watched post: its id, the name its sensors show, and its text (when account watching read it)."""
+
+    tweet_id: str
+    name: str
+    text: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"https://x.com/i/status/{self.tweet_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEntity:
+    """A rule's event entity: ``identity`` keeps its id stable, ``kinds`` are its event types."""
+
+    name: str
+    identity: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """Everything notifier shows in Home Assistant at one moment."""
+
+    posts: tuple[PostEntity, ...] = ()
+    rules: tuple[RuleEntity, ...] = ()
+    sensors: tuple[str, ...] = ("likes", "retweets", "replies", "views")
+
+
+def post_name(tweet_id: str, text: str | None) -> str:
+    """A post's readable name: the start of its text on one line, else its id."""
+    line = " ".join((text or "").split())
+    if not line:
+        return f"Post {tweet_id}"
+    return line if len(line) <= _NAME_LENGTH else line[: _NAME_LENGTH - 1].rstrip() + "…"
+
+
+def post_state(counts: Mapping[str, object], sensors: Iterable[str]) -> dict[str, int]:
+    """The counts a post's sensors show, of those known (a sensor without its count stays unknown)."""
+    return {field: value for field in sensors if isinstance(value := counts.get(field), int)}
+
+
+def configs(device: Device, topics: Topics, entities: Entities) -> dict[str, dict[str, object]]:
+    """Every entity's config topic and payload, in a stable order."""
+    node = device.node
+    common: dict[str, object] = {"device": device.payload(), "availability_topic": topics.status}
+    found: dict[str, dict[str, object]] = {}
+
+    def add(component: str, object_id: str, **payload: object) -> None:
+        # No object_id: Home Assistant then names the entity id after the device and the
+        # entity (event.notifier_new_dm), which is what people type in automations.
+        found[topics.config(component, node, object_id)] = {"unique_id": f"{node}_{object_id}", **payload, **common}
+
+    add("binary_sensor", "stream", name="Stream connected", state_topic=topics.stream,
+        device_class="connectivity", entity_category="diagnostic")
+    add("sensor", "last_event", name="Last event", state_topic=topics.last_event, device_class="timestamp",
+        icon="mdi:bell-ring")
+    add("switch", "muted", name="Notifications muted", state_topic=topics.muted,
+        command_topic=topics.muted_set, icon="mdi:bell-off", optimistic=False)
+    for rule in entities.rules:
+        add("event", f"rule_{rule.identity}", name=rule.name, state_topic=topics.rule(rule.identity),
+            event_types=list(rule.kinds), icon="mdi:bell")
+    for post in entities.posts:
+        for field in entities.sensors:
+            add("sensor", f"{post.tweet_id}_{field}", name=f"{post.name} {_LABELS[field]}",
+                state_topic=topics.post(post.tweet_id), value_template=f"{{{{ value_json.{field} }}}}",
+                json_attributes_topic=topics.post_attributes(post.tweet_id), state_class="total_increasing",
+                icon=_ICONS[field])
+    return found
+
+
+def encode(payload: object) -> bytes:
+    """A message body: compact JSON, UTF-8 as written (names are people's words)."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,191 @@
+"""Fixtures for the Home Assistant tests: a real broker on 127.0.0.1, a subscriber, and the daemon's fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon.conftest import (  # noqa: F401 - fixtures, used by name
+    WriteRules,
+    env,
+    fake,
+    receiver,
+    start_notifier,
+    workdir,
+    write_rules,
+)
+from tests.fakes.mqtt import Broker
+
+# The fake stream's signed-in user: the device's node and every topic carry it.
+NODE = "notifier_1111"
+BASE = f"notifier/{NODE}"
+PASSWORD = "mqtt-Pa55-5f0c3e9b"
+
+
+@pytest.fixture
+def broker() -> Iterator[Broker]:
+    with Broker() as server:
+        yield server
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    topic: str
+    payload: bytes
+    retain: bool
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.payload)
+
+
+class Subscriber:
+    """An MQTT client on a thread of its own that keeps every message of ``topics``, reconnecting as needed."""
+
+    def __init__(self, broker: Broker, *topics: str) -> None:
+        self._broker = broker
+        self._topics = topics or ("#",)
+        self._lock = threading.Lock()
+        self.messages: list[Received] = []
+        self.connections = 0
+        self._loop = asyncio.new_event_loop()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mqtt-subscriber", daemon=True)
+        self._thread.start()
+        wait_for(lambda: self.connections > 0, what="the test subscriber to connect")
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._listen())
+
+    async def _listen(self) -> None:
+        import aiomqtt
+
+        while not self._stop.is_set():
+            try:
+                async with aiomqtt.Client(self._broker.host, self._broker.port) as client:
+                    for topic in self._topics:
+                        await client.subscribe(topic, qos=1)
+                    self.connections += 1
+                    async for message in self._until_stopped(client):
+                        with self._lock:
+                            self.messages.append(
+                                Received(str(message.topic), bytes(message.payload or b""), bool(message.retain))
+                            )
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.1)
+
+    async def _until_stopped(self, client: Any) -> Any:
+        iterator = client.messages.__aiter__()
+        while not self._stop.is_set():
+            try:
+                async with asyncio.timeout(0.2):
+                    yield await iterator.__anext__()
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> Subscriber:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def on(self, topic: str) -> list[Received]:
+        with self._lock:
+            return [message for message in self.messages if message.topic == topic]
+
+    def last(self, topic: str) -> Received | None:
+        found = self.on(topic)
+        return found[-1] if found else None
+
+    def wait_last(self, topic: str, payload: bytes, timeout: float = 15.0) -> Received:
+        """Wait until the latest message on ``topic`` is ``payload``."""
+        return wait_for(lambda: (m := self.last(topic)) is not None and m.payload == payload and m,
+                        timeout, what=f"{payload!r} on {topic}; saw {[m.payload for m in self.on(topic)]}")
+
+    def wait_for_topic(self, topic: str, timeout: float = 15.0) -> Received:
+        """Wait until a message on ``topic`` came; the latest one."""
+        return wait_for(lambda: self.last(topic), timeout, what=f"a message on {topic}")
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Publish as Home Assistant would (QoS 1), from a client of its own."""
+        import aiomqtt
+
+        async def send() -> None:
+            async with aiomqtt.Client(self._broker.host, self._broker.port) as client:
+                await client.publish(topic, payload, qos=1, retain=retain)
+
+        asyncio.run(send())
+
+    def configs(self, prefix: str = "homeassistant") -> dict[str, dict]:
+        """The latest non-empty config of each discovery topic seen."""
+        found: dict[str, dict] = {}
+        with self._lock:
+            messages = list(self.messages)
+        for message in messages:
+            if message.topic.startswith(prefix + "/") and message.topic.endswith("/config"):
+                if message.payload:
+                    found[message.topic] = json.loads(message.payload)
+                else:
+                    found.pop(message.topic, None)
+        return found
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def subscribe(broker: Broker) -> Iterator[Callable[..., Subscriber]]:
+    """Start subscribers on the broker (``#`` unless topics are given); all closed at teardown."""
+    started: list[Subscriber] = []
+
+    def start(*topics: str) -> Subscriber:
+        subscriber = Subscriber(broker, *topics)
+        started.append(subscriber)
+        return subscriber
+
+    yield start
+    for subscriber in started:
+        subscriber.close()
+
+
+HaRules = Callable[..., Path]
+
+
+@pytest.fixture
+def ha_rules(write_rules: WriteRules, broker: Broker) -> HaRules:  # noqa: F811 - the fixture, by name
+    """write_rules plus a home_assistant block for the test broker (user and password in the URL)."""
+
+    def write(rules: str, targets: dict[str, object], *, sensors: str = "[likes, retweets, views]") -> Path:
+        path = write_rules(rules, targets)
+        block = (
+            "home_assistant:\n"
+            f"  mqtt: mqtt://ha:${{MQTT_PASSWORD}}@{broker.host}:{broker.port}\n"
+            f"  sensors: {sensors}\n"
+        )
+        path.write_text(path.read_text() + block)
+        return path
+
+    return write

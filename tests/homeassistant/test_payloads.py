@@ -1,0 +1,90 @@
+"""The pure parts of Home Assistant: discovery payloads, the bounded outgoing queue and the per-post throttle."""
+
+from __future__ import annotations
+
+from notifier.homeassistant.discovery import (
+    Device,
+    Entities,
+    PostEntity,
+    RuleEntity,
+    Topics,
+    configs,
+    post_name,
+    post_state,
+)
+from notifier.homeassistant.outgoing import Message, Outgoing, Throttle
+
+
+def test_ids_are_stable_and_the_device_is_named_by_its_handle():
+    """Unique ids come from the user id, tweet id and field only: the same every run, whatever the names."""
+    device = Device.of("42", "brand")
+    assert device == Device("notifier_42", "notifier (@brand)")
+    topics = Topics.of("homeassistant", device)
+    entities = Entities((PostEntity("7", "Launch day"),), (RuleEntity("New DM", "abc123", ("message",)),), ("likes",))
+    found = configs(device, topics, entities)
+    assert sorted(found) == [
+        "homeassistant/binary_sensor/notifier_42/stream/config",
+        "homeassistant/event/notifier_42/rule_abc123/config",
+        "homeassistant/sensor/notifier_42/7_likes/config",
+        "homeassistant/sensor/notifier_42/last_event/config",
+        "homeassistant/switch/notifier_42/muted/config",
+    ]
+    likes = found["homeassistant/sensor/notifier_42/7_likes/config"]
+    assert likes["unique_id"] == "notifier_42_7_likes" and likes["name"] == "Launch day likes"
+    assert likes["json_attributes_topic"] == "notifier/notifier_42/post/7/attributes"
+    event = found["homeassistant/event/notifier_42/rule_abc123/config"]
+    assert event["event_types"] == ["message"] and event["state_topic"] == "notifier/notifier_42/rule/abc123"
+    renamed = configs(Device.of("42"), topics, entities)
+    assert [c["unique_id"] for c in renamed.values()] == [c["unique_id"] for c in found.values()]
+
+
+def test_post_names_and_states():
+    """A post is named by the start of its text on one line, else its id; unknown counts are left out."""
+    assert post_name("7", None) == "Post 7"
+    assert post_name("7", "We launched\ntoday!") == "We launched today!"
+    long = post_name("7", "word " * 30)
+    assert len(long) == 40 and long.endswith("…")
+    assert post_state({"likes": 5, "views": None, "quotes": 2}, ("likes", "views")) == {"likes": 5}
+
+
+def test_outgoing_keeps_the_latest_state_per_topic_and_bounds_events():
+    """A newer state replaces the waiting one; past the bound the oldest event is dropped and counted."""
+    queue = Outgoing(max_events=2)
+    queue.state("a", b"1")
+    queue.state("b", b"1")
+    queue.state("a", b"2")
+    assert queue.event("e", b"x1") and queue.event("e", b"x2")
+    assert not queue.event("e", b"x3")
+    assert queue.dropped == 1
+    taken = [queue.take() for _ in range(4)]
+    assert taken == [Message("e", b"x2", False), Message("e", b"x3", False), Message("b", b"1"), Message("a", b"2")]
+    assert queue.take() is None
+
+
+def test_a_message_not_acknowledged_goes_first_again_unless_a_newer_state_waits():
+    """put_back: an event goes first again; a state only when nothing newer for its topic waits."""
+    queue = Outgoing()
+    queue.state("s", b"new")
+    queue.event("e", b"later")
+    queue.put_back(Message("e", b"first", False))
+    queue.put_back(Message("s", b"old"))
+    queue.put_back(Message("t", b"only"))
+    assert [queue.take() for _ in range(5)] == [
+        Message("e", b"first", False), Message("e", b"later", False), Message("t", b"only"), Message("s", b"new"),
+        None,
+    ]
+
+
+def test_throttle_lets_one_state_per_post_per_interval_with_the_latest_counts():
+    """Fifty changes within the interval give two states: the first at once, then the latest when it ends."""
+    throttle = Throttle(5.0)
+    throttle.update("7", {"likes": 1})
+    assert throttle.due(100.0) == [("7", {"likes": 1})]
+    for likes in range(2, 52):
+        throttle.update("7", {"likes": likes})
+    assert throttle.due(101.0) == []
+    assert throttle.next_at() == 105.0
+    assert throttle.due(105.0) == [("7", {"likes": 51})]
+    assert throttle.next_at() is None
+    throttle.update("7", {"likes": 51})  # unchanged: nothing to send
+    assert throttle.next_at() is None
