@@ -25,8 +25,12 @@ import ast
 import copy
 import difflib
 import operator
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from .condfix import normalise
 
 __all__ = ["MAX_LENGTH", "Condition", "ConditionError", "compile_condition"]
 
@@ -149,29 +153,49 @@ def compile_condition(
     # Leading blanks would read as an indent; parse without them, report columns with them.
     lead = len(flat) - len(flat.lstrip())
     flat = flat[lead:]
-    try:
-        tree = ast.parse(flat, mode="eval")
-    except SyntaxError as exc:
-        # Python puts "unexpected end" at offset 0; the end of the text is clearer.
-        where = _char_offset(flat, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(flat)
-        offset = lead + where
+    control = next((i for i, char in enumerate(flat) if unicodedata.category(char) == "Cc" and char != "\t"), None)
+    if control is not None:
         raise ConditionError(
-            [(offset, f"this is not a valid condition ({exc.msg})",
-              "write comparisons such as likes > 1000 joined by and/or")]
-        ) from None
-    checker = _Checker(flat, names, aliases)
-    kind = checker.check(tree.body)
+            [(lead + control, f"the condition contains an invisible control character (U+{ord(flat[control]):04X})",
+              "type the condition again without it")]
+        )
+    scanned = normalise(flat)
+    if scanned.mistakes:
+        # Each mistake named, and the user's whole condition with all of them fixed.
+        raise ConditionError(
+            [(lead + scanned.mistakes[0][0], _mistakes(scanned.mistakes), f"write it as: {scanned.corrected}")]
+        )
+    parsed = scanned.text
+    try:
+        tree = ast.parse(parsed, mode="eval")
+    except SyntaxError as exc:
+        # Python's own wording ("invalid syntax. Perhaps you forgot a comma?") is never shown.
+        where = _char_offset(parsed, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(parsed)
+        offset, what, fix = _syntax_problem(parsed, where)
+        raise ConditionError([(lead + scanned.original(offset), what, fix)]) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
+    checker = _Checker(parsed, names, aliases)
+    try:
+        kind = checker.check(tree.body)
+    except RecursionError:
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
     if kind is not None and kind != _BOOL and not checker.problems:
         checker.problems.append(
             (0, f"the condition is a {kind}, not true or false", "compare it, such as likes > 1000")
         )
     if checker.problems:
-        raise ConditionError([(lead + offset, what, fix) for offset, what, fix in checker.problems])
+        raise ConditionError(
+            [(lead + scanned.original(offset), what, fix) for offset, what, fix in checker.problems]
+        )
     # Each transform gets its own copy: NodeTransformer edits in place.
-    rebuilt = _Rebuild(checker.renames).visit(copy.deepcopy(tree.body))
-    canonical = ast.unparse(_Rebuild(checker.renames, for_text=True).visit(copy.deepcopy(tree.body)))
-    fast = _compile_fast(rebuilt)
-    kleene = _kleene(tree.body, checker.renames)
+    try:
+        rebuilt = _Rebuild(checker.renames).visit(copy.deepcopy(tree.body))
+        canonical = ast.unparse(_Rebuild(checker.renames, for_text=True).visit(copy.deepcopy(tree.body)))
+        fast = _compile_fast(rebuilt)
+        kleene = _kleene(tree.body, checker.renames)
+    except RecursionError:
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
     return Condition(
         source=" ".join(text.split()),
         canonical=canonical,
@@ -179,6 +203,60 @@ def compile_condition(
         fast=fast,
         kleene=kleene,
     )
+
+
+_FEWER_BRACKETS = "write it with fewer parentheses and signs"
+_SYNTAX_FIX = "write comparisons such as likes > 1000 joined by and/or"
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+def _mistakes(mistakes: tuple[tuple[int, str, str], ...]) -> str:
+    """``conditions write '==', not '='; ...``: each mistake once, in the order written."""
+    parts: list[str] = []
+    for _, written, meant in mistakes:
+        if any(char.isdigit() for char in written):
+            part = f"'{written}' is not a number as written (commas group digits in threes)"
+        else:
+            part = f"conditions write '{meant}', not '{written}'"
+        if part not in parts:
+            parts.append(part)
+    return "; ".join(parts)
+
+
+def _syntax_problem(text: str, where: int) -> tuple[int, str, str]:
+    """Where a condition that does not parse goes wrong, and how to fix it, in our words."""
+    stack: list[tuple[int, str]] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "'\"":
+            start = index
+            index += 1
+            while index < len(text) and text[index] != char:
+                index += 2 if text[index] == "\\" else 1
+            if index >= len(text):
+                return (start, "this is not a valid condition: the quote opened here is never closed",
+                        f"end the text with {char}, such as view_state == {char}EnabledWithCount{char}")
+        elif char in _CLOSING:
+            stack.append((index, char))
+        elif char in ")]}":
+            if not stack or _CLOSING[stack[-1][1]] != char:
+                return (index, f"this is not a valid condition: '{char}' closes nothing",
+                        "remove it, or add the bracket it closes")
+            stack.pop()
+        index += 1
+    if stack:
+        start, char = stack[-1]
+        return (start, f"this is not a valid condition: '{char}' is never closed",
+                f"add the '{_CLOSING[char]}' that closes it")
+    stripped = text.rstrip()
+    if where >= len(stripped):
+        last = stripped.split()[-1][-20:] if stripped.split() else ""
+        return (len(stripped), f"this is not a valid condition: it ends after '{last}'",
+                "finish it, such as likes > 1000")
+    token = re.match(r"\w+|\S", text[where:].lstrip())
+    shown = token.group()[:20] if token else text[where:where + 1]
+    return (where, f"this is not a valid condition: '{shown}' cannot come here", _SYNTAX_FIX)
 
 
 def _char_offset(text: str, byte_offset: int) -> int:
@@ -209,7 +287,11 @@ class _Checker:
         if method is not None:
             return method(node)
         refused = _REFUSED.get(type(node))
-        if refused:
+        if isinstance(node, ast.Tuple):
+            # likes >= 1, 000: a comma with a blank after it is a list of values to Python.
+            self.fail(node, "a comma here makes a list of values, which a condition cannot use",
+                      "write numbers without commas or blanks inside, such as likes >= 1000")
+        elif refused:
             self.fail(node, f"{refused} cannot be used in a condition",
                       "use field names, numbers, quoted text, comparisons, and/or/not, + and -")
         else:
