@@ -15,6 +15,7 @@ from ..rules.model import (
     ALIASES,
     COUNT_FIELDS,
     FIELDS,
+    NOT_CARRIED,
     Every,
     Gain,
     Milestones,
@@ -23,6 +24,7 @@ from ..rules.model import (
     Trigger,
     When,
     canonical_field,
+    fields_text,
 )
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
@@ -333,6 +335,10 @@ class RuleReader(FollowReader):
         if field is None or field not in COUNT_FIELDS:
             known = [*COUNT_FIELDS, *_COUNT_ALIASES]
             close = difflib.get_close_matches(text, known, n=1, cutoff=0.6)
+            if text in NOT_CARRIED:
+                self.error(node, f"{key}: '{text}' is not a field: {NOT_CARRIED[text]}",
+                           f"use one of: {fields_text()}")
+                return None
             if field == "view_state":
                 fix = "view_state is text; use a count: " + ", ".join(COUNT_FIELDS)
             elif close:
@@ -424,7 +430,7 @@ class RuleReader(FollowReader):
             self.error(node, f"{what}: must be a condition", f"write, for example, {what}: likes > 1000")
             return None
         try:
-            return compile_condition(node.value, {**_TYPES, **extra}, ALIASES)
+            return compile_condition(node.value, {**_TYPES, **extra}, ALIASES, NOT_CARRIED)
         except ConditionError as exc:
             for offset, problem, fix in exc.problems:
                 self.error(self.at_offset(node, offset), f"{what}: {problem}", fix)
@@ -435,7 +441,7 @@ class RuleReader(FollowReader):
             self.error(node, f"{what} must be text", f"write {what}: \"Launch tweet passed {{likes:,}} likes\"")
             return None
         try:
-            return compile_template(node.value, placeholders, ALIASES)
+            return compile_template(node.value, placeholders, ALIASES, NOT_CARRIED)
         except TemplateError as exc:
             for offset, problem, fix in exc.problems:
                 self.error(self.at_offset(node, offset), f"{what}: {problem}", fix)

@@ -133,11 +133,13 @@ def compile_condition(
     text: str,
     names: Mapping[str, str],
     aliases: Mapping[str, str] | None = None,
+    absent: Mapping[str, str] | None = None,
 ) -> Condition:
     """Check and compile ``text``.
 
     ``names`` maps each usable name to its type (``"number"`` or ``"text"``);
-    ``aliases`` maps other spellings to those names. Raises
+    ``aliases`` maps other spellings to those names; ``absent`` maps names
+    people may expect but that do not exist to the reason why. Raises
     :class:`ConditionError` listing every problem.
     """
     aliases = aliases or {}
@@ -175,7 +177,7 @@ def compile_condition(
         raise ConditionError([(lead + scanned.original(offset), what, fix)]) from None
     except (ValueError, RecursionError, MemoryError):
         raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
-    checker = _Checker(parsed, names, aliases)
+    checker = _Checker(parsed, names, aliases, absent or {})
     try:
         kind = checker.check(tree.body)
     except RecursionError:
@@ -267,10 +269,13 @@ def _char_offset(text: str, byte_offset: int) -> int:
 class _Checker:
     """Walk the tree: refuse what is not whitelisted, infer and check types."""
 
-    def __init__(self, text: str, names: Mapping[str, str], aliases: Mapping[str, str]) -> None:
+    def __init__(
+        self, text: str, names: Mapping[str, str], aliases: Mapping[str, str], absent: Mapping[str, str],
+    ) -> None:
         self.text = text
         self.names = names
         self.aliases = aliases
+        self.absent = absent
         self.problems: list[tuple[int, str, str]] = []
         self.used: set[str] = set()
         self.renames: dict[str, str] = {}
@@ -306,6 +311,10 @@ class _Checker:
             if name in ("True", "False", "None", "true", "false", "null"):
                 self.fail(node, f"'{name}' cannot be used in a condition",
                           "compare a field instead, such as likes > 0")
+                return None
+            if name in self.absent:
+                self.fail(node, f"'{name}' is not a field: {self.absent[name]}",
+                          f"use one of: {', '.join(sorted(self.names))}")
                 return None
             known = sorted(set(self.names) | set(self.aliases))
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -121,10 +121,12 @@ def compile_template(
     text: str,
     placeholders: Mapping[str, str],
     aliases: Mapping[str, str] | None = None,
+    absent: Mapping[str, str] | None = None,
 ) -> Template:
     """Check ``text`` against ``placeholders`` (name -> ``int``/``number``/``text``/``time``).
 
-    ``aliases`` maps other spellings to placeholder names (``like_count`` -> ``likes``).
+    ``aliases`` maps other spellings to placeholder names (``like_count`` -> ``likes``);
+    ``absent`` maps names people may expect but that do not exist to the reason why.
     Raises :class:`TemplateError` listing every problem.
     """
     aliases = aliases or {}
@@ -154,6 +156,10 @@ def compile_template(
             )
             continue
         name = field if field in placeholders else aliases.get(field)
+        if absent and field in absent:
+            problems.append((offset, f"{shown} is not a placeholder: {absent[field]}",
+                             f"this rule can use: {available}"))
+            continue
         if name is None or name not in placeholders:
             known = sorted(set(placeholders) | set(aliases))
             close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
