@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..durations import parse_duration
+from ..durations import parse_duration, suggest_duration
 from ..exceptions import RuleFileError
 from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
 
@@ -113,8 +113,11 @@ class NodeReader:
         try:
             seconds = parse_duration(text, zero=True)
         except ValueError:
+            meant = suggest_duration(text)
             if node.tag in (INT_TAG, FLOAT_TAG):
                 fix = f"add a unit: {text}s, {text}m, {text}h or {text}d"
+            elif meant is not None:
+                fix = f"write {what.rsplit('.', 1)[-1]}: {meant}"
             self.error(node, f"{what} '{text}' is not a duration", fix)
             return None
         if positive and seconds <= 0:
