@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..durations import parse_duration, suggest_duration
 from ..exceptions import RuleFileError
 from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
+from .placement import BELONGS
 
 __all__ = ["NodeReader"]
 
@@ -80,6 +81,10 @@ class NodeReader:
                 first = result[key][0].start_mark.line + 1
                 self.error(key_node, f"'{key}' is given twice {where} (first on line {first})",
                            "keep one of them")
+                continue
+            if key not in allowed and key in BELONGS:
+                whose, fix = BELONGS[key]
+                self.error(key_node, f"'{key}' is {whose} and does nothing {where}", fix)
                 continue
             if key not in allowed:
                 self.error(key_node, f"unknown key '{key}' {where}", unknown_key_fix(key, allowed))
