@@ -29,7 +29,7 @@ from ..rules.model import (
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
-from ..stream.topics import Topic
+from ..stream.topics import Topic, tweet_id_of
 from .follow import FollowReader, is_dms_any
 
 __all__ = ["TYPING_COOLDOWN", "RuleReader"]
@@ -383,7 +383,8 @@ class RuleReader(FollowReader):
                 continue
             try:
                 # The text as written: ids exceed 2**53 and must not pass through a float.
-                topic = Topic.tweet_engagement(item.value.strip())
+                # The id itself, or the post's URL as copied from the share button.
+                topic = Topic.tweet_engagement(tweet_id_of(item.value))
             except ValueError as exc:
                 fix = "copy the number at the end of the tweet's URL"
                 if item.value.strip() in ("*", "any", "me"):

@@ -67,3 +67,47 @@ def test_bookmarks_in_a_template_is_named_as_missing(tmp_path):
     with pytest.raises(RuleFileError) as caught:
         load_rules(path, env={})
     assert "{bookmarks} is not a placeholder: the live stream does not carry bookmark counts" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "https://x.com/me/status/1850000000000000000?s=20",
+        "https://twitter.com/me/status/1850000000000000000",
+        "https://mobile.twitter.com/me/status/1850000000000000000/photo/1",
+        "https://www.x.com/i/web/status/1850000000000000000",
+        "x.com/me/status/1850000000000000000",
+        "http://www.twitter.com/Some_User/statuses/1850000000000000000#m",
+    ],
+)
+def test_a_post_url_is_accepted_as_its_tweet_id(tmp_path, capsys, written):
+    """tweets: [<a post's URL>] watches that post, and check shows its id."""
+    from notifier.cli import main
+
+    path = write_rules(tmp_path, f"""
+        - name: A
+          tweets: ["{written}", "{TWEET}"]
+          when: likes > 1
+    """)
+    rules = load_rules(path, env={})
+    assert rules.rules[0].tweets == (TWEET,)
+    assert rules.topics == {f"/tweet_engagement/{TWEET}"}
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"· tweets {TWEET} ·" in out
+    assert "status" not in out
+
+
+@pytest.mark.parametrize("written", ["https://x.com/me", "https://example.com/me/status/1850000000000000000"])
+def test_an_address_that_is_not_a_post_says_what_a_post_url_looks_like(tmp_path, written):
+    """A profile URL or another site is refused with the shape of a post's URL."""
+    path = write_rules(tmp_path, f"""
+        - name: A
+          tweets: ["{written}"]
+          when: likes > 1
+    """)
+    with pytest.raises(RuleFileError) as caught:
+        load_rules(path, env={})
+    [problem] = caught.value.problems
+    assert f"'{written}' is not the address of a post: a post's URL looks like https://x.com/<user>/status/" in problem
+    assert problem.startswith(f"{path}:9:")
