@@ -121,7 +121,7 @@ class _Loader(RuleReader):
         targets_from = self.parse_targets_from(top.get("targets_from"))
         if "targets" not in top and "targets_from" not in top:
             self.error(root, "the rule file has no targets",
-                       "add targets: with a name per Apprise URL, such as phone: ntfy://ntfy.sh/my-topic")
+                       "add targets: with a name per Apprise URL, such as phone: ntfys://ntfy.sh/my-topic")
             self.targets_known = False
         defaults = self.defaults(top.get("defaults"))
         health = read_health(self, top.get("health"), defaults["notify"])

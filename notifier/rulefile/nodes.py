@@ -139,7 +139,7 @@ class NodeReader:
     def expand(self, node: Node, what: str) -> str | None:
         """The scalar's text with ${VAR} and ${VAR:-default} expanded from the environment."""
         if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
-            self.error(node, f"{what} must be text", "write it as a string, for example ntfy://ntfy.sh/my-topic")
+            self.error(node, f"{what} must be text", "write it as a string, for example ntfys://ntfy.sh/my-topic")
             return None
         text = node.value
         missing: list[str] = []

@@ -13,7 +13,7 @@ import re
 __all__ = ["BELONGS", "TARGET_KEYS", "misindented_key"]
 
 TARGET_KEYS = ("url", "quiet", "tz", "budget")
-_TARGET_EXAMPLE = 'phone: {url: ntfy://ntfy.sh/my-topic, quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}'
+_TARGET_EXAMPLE = 'phone: {url: ntfys://ntfy.sh/my-topic, quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}'
 # A key met where it does nothing -> (whose setting it is, where to put it).
 BELONGS = {
     key: ("a target's setting",

@@ -45,7 +45,7 @@ class TargetReader(AccountReader):
         node = entry[1]
         if not isinstance(node, MappingNode):
             self.error(node, "targets must map names to Apprise URLs",
-                       "write targets: then, indented, phone: ntfy://ntfy.sh/my-topic")
+                       "write targets: then, indented, phone: ntfys://ntfy.sh/my-topic")
             self.targets_known = False
             return
         self.constructor.flatten_mapping(node)
@@ -72,7 +72,7 @@ class TargetReader(AccountReader):
             if isinstance(value_node, SequenceNode):
                 self.error(
                     value_node, f"target '{name}' must be an Apprise URL, or a mapping with url: and its policy",
-                    f"write {name}: ntfy://ntfy.sh/my-topic, or {name}: {{url: ntfy://ntfy.sh/my-topic, "
+                    f"write {name}: ntfys://ntfy.sh/my-topic, or {name}: {{url: ntfys://ntfy.sh/my-topic, "
                     'quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}',
                 )
                 self.targets_known = False
@@ -127,7 +127,7 @@ class TargetReader(AccountReader):
         if url_node is None:
             beside = ", ".join(keys) or "its policy"
             self.error(node, f"target '{name}' has no url",
-                       f"add url: SCHEMA://..., such as url: ntfy://ntfy.sh/my-topic, next to {beside}")
+                       f"add url: SCHEMA://..., such as url: ntfys://ntfy.sh/my-topic, next to {beside}")
         values: dict[str, Any] = {}
         parsers = (("quiet", parse_quiet), ("tz", lambda text: zone(text.strip())), ("budget", parse_budget))
         for key, parse in parsers:

@@ -99,3 +99,15 @@ def test_a_plain_http_ntfy_target_on_a_public_host_is_warned_about(tmp_path, cap
             f"can read the topic, and with it subscribe to your alerts — write ntfys://{warned}/... instead\n"
         )
         assert "my-topic" not in err and "pw" not in err
+
+
+def test_the_examples_in_messages_pass_check_without_a_warning(tmp_path, capsys, monkeypatch):
+    """The target URL that error messages offer as an example is one check does not warn about."""
+    from notifier.rulefile.placement import BELONGS
+
+    monkeypatch.setenv("NOTIFIER_AUTH_TOKEN", "a" * 40)
+    monkeypatch.setenv("NOTIFIER_CT0", "b" * 40)
+    example = BELONGS["quiet"][1].split("{url: ", 1)[1].split(",", 1)[0]
+    path = write_rules(tmp_path, RULE, header=HEADER.replace("json://localhost/team", example))
+    assert main(["check", str(path)]) == 0
+    assert capsys.readouterr().err == ""
