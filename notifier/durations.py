@@ -46,7 +46,10 @@ def parse_duration(text: str, *, zero: bool = False) -> float:
     if not cleaned or position != len(cleaned) or total < 0 or (total == 0 and not zero):
         meant = suggest_duration(text) if isinstance(text, str) else None
         if meant is not None:
-            raise ValueError(f"invalid duration {text!r}: write {meant}")
+            raise ValueError(
+                f"invalid duration {text!r}: write {meant} (a number with a unit, such as 30s, 10m, "
+                "9m50s, 2h or 1d)"
+            )
         raise ValueError(
             f"invalid duration {text!r}: use a number with a unit, such as 30s, 10m, "
             "9m50s, 2h or 1d"
