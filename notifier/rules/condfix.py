@@ -14,7 +14,9 @@ language taught them. Before a condition is parsed, :func:`normalise` scans it
   one and shows the user's whole condition with all of them fixed.
 
 The text that is parsed has the accepted numbers written out; columns in it
-are mapped back to the user's text by :meth:`Normalised.original`.
+are mapped back to the user's text by :meth:`Normalised.original`. When it
+still does not parse, :func:`syntax_problem` says why in notifier's words:
+Python's parser messages are never shown.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["Normalised", "normalise"]
+__all__ = ["Normalised", "mistakes_text", "normalise", "syntax_problem"]
 
 _SCALE = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 # A number as people write it: digits with _ or , between them, a decimal part, a k/m suffix.
@@ -39,6 +41,7 @@ _OPERATORS = (
 _VALID = ("==", "!=", "<=", ">=", ":=")
 _SINGLE = {"=": "==", "&": "and", "|": "or", "!": "not"}
 _WORDS = {"and", "or", "not"}
+_LAST_WORD = re.compile(r"([^\W\d]\w*)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +167,11 @@ class _Scan:
         if char in _SINGLE:
             self._fix(index, index + 1, _SINGLE[char])
         elif char == "(":
+            # After a name (or a closing bracket) "(" is a call; after and/or/not, or an operator, it groups.
+            word = _LAST_WORD.search(text[:index])
             before = text[:index].rstrip()
-            self.brackets.append("call" if before and (before[-1].isalnum() or before[-1] in "_)]") else "(")
+            call = bool(before) and before[-1] in ")]" or (word is not None and word.group(1) not in _WORDS)
+            self.brackets.append("call" if call else "(")
         elif char in "[{":
             self.brackets.append(char)
         elif char in ")]}" and self.brackets:
@@ -193,3 +199,56 @@ def _value(number: str, suffix: str | None) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
+
+
+_SYNTAX_FIX = "write comparisons such as likes > 1000 joined by and/or"
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+def mistakes_text(mistakes: tuple[tuple[int, str, str], ...]) -> str:
+    """``conditions write '==', not '='; ...``: each mistake once, in the order written."""
+    parts: list[str] = []
+    for _, written, meant in mistakes:
+        if any(char.isdigit() for char in written):
+            part = f"'{written}' is not a number as written (commas group digits in threes)"
+        else:
+            part = f"conditions write '{meant}', not '{written}'"
+        if part not in parts:
+            parts.append(part)
+    return "; ".join(parts)
+
+
+def syntax_problem(text: str, where: int) -> tuple[int, str, str]:
+    """Where a condition that does not parse goes wrong, and how to fix it, in our words."""
+    stack: list[tuple[int, str]] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "'\"":
+            start = index
+            index += 1
+            while index < len(text) and text[index] != char:
+                index += 2 if text[index] == "\\" else 1
+            if index >= len(text):
+                return (start, "this is not a valid condition: the quote opened here is never closed",
+                        f"end the text with {char}, such as view_state == {char}EnabledWithCount{char}")
+        elif char in _CLOSING:
+            stack.append((index, char))
+        elif char in ")]}":
+            if not stack or _CLOSING[stack[-1][1]] != char:
+                return (index, f"this is not a valid condition: '{char}' closes nothing",
+                        "remove it, or add the bracket it closes")
+            stack.pop()
+        index += 1
+    if stack:
+        start, char = stack[-1]
+        return (start, f"this is not a valid condition: '{char}' is never closed",
+                f"add the '{_CLOSING[char]}' that closes it")
+    stripped = text.rstrip()
+    if where >= len(stripped):
+        last = stripped.split()[-1][-20:] if stripped.split() else ""
+        return (len(stripped), f"this is not a valid condition: it ends after '{last}'",
+                "finish it, such as likes > 1000")
+    token = re.match(r"\w+|\S", text[where:].lstrip())
+    shown = token.group()[:20] if token else text[where:where + 1]
+    return (where, f"this is not a valid condition: '{shown}' cannot come here", _SYNTAX_FIX)

@@ -25,12 +25,11 @@ import ast
 import copy
 import difflib
 import operator
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .condfix import normalise
+from .condfix import mistakes_text, normalise, syntax_problem
 
 __all__ = ["MAX_LENGTH", "Condition", "ConditionError", "compile_condition"]
 
@@ -165,7 +164,7 @@ def compile_condition(
     if scanned.mistakes:
         # Each mistake named, and the user's whole condition with all of them fixed.
         raise ConditionError(
-            [(lead + scanned.mistakes[0][0], _mistakes(scanned.mistakes), f"write it as: {scanned.corrected}")]
+            [(lead + scanned.mistakes[0][0], mistakes_text(scanned.mistakes), f"write it as: {scanned.corrected}")]
         )
     parsed = scanned.text
     try:
@@ -173,7 +172,7 @@ def compile_condition(
     except SyntaxError as exc:
         # Python's own wording ("invalid syntax. Perhaps you forgot a comma?") is never shown.
         where = _char_offset(parsed, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(parsed)
-        offset, what, fix = _syntax_problem(parsed, where)
+        offset, what, fix = syntax_problem(parsed, where)
         raise ConditionError([(lead + scanned.original(offset), what, fix)]) from None
     except (ValueError, RecursionError, MemoryError):
         raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
@@ -208,59 +207,6 @@ def compile_condition(
 
 
 _FEWER_BRACKETS = "write it with fewer parentheses and signs"
-_SYNTAX_FIX = "write comparisons such as likes > 1000 joined by and/or"
-_CLOSING = {"(": ")", "[": "]", "{": "}"}
-
-
-def _mistakes(mistakes: tuple[tuple[int, str, str], ...]) -> str:
-    """``conditions write '==', not '='; ...``: each mistake once, in the order written."""
-    parts: list[str] = []
-    for _, written, meant in mistakes:
-        if any(char.isdigit() for char in written):
-            part = f"'{written}' is not a number as written (commas group digits in threes)"
-        else:
-            part = f"conditions write '{meant}', not '{written}'"
-        if part not in parts:
-            parts.append(part)
-    return "; ".join(parts)
-
-
-def _syntax_problem(text: str, where: int) -> tuple[int, str, str]:
-    """Where a condition that does not parse goes wrong, and how to fix it, in our words."""
-    stack: list[tuple[int, str]] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in "'\"":
-            start = index
-            index += 1
-            while index < len(text) and text[index] != char:
-                index += 2 if text[index] == "\\" else 1
-            if index >= len(text):
-                return (start, "this is not a valid condition: the quote opened here is never closed",
-                        f"end the text with {char}, such as view_state == {char}EnabledWithCount{char}")
-        elif char in _CLOSING:
-            stack.append((index, char))
-        elif char in ")]}":
-            if not stack or _CLOSING[stack[-1][1]] != char:
-                return (index, f"this is not a valid condition: '{char}' closes nothing",
-                        "remove it, or add the bracket it closes")
-            stack.pop()
-        index += 1
-    if stack:
-        start, char = stack[-1]
-        return (start, f"this is not a valid condition: '{char}' is never closed",
-                f"add the '{_CLOSING[char]}' that closes it")
-    stripped = text.rstrip()
-    if where >= len(stripped):
-        last = stripped.split()[-1][-20:] if stripped.split() else ""
-        return (len(stripped), f"this is not a valid condition: it ends after '{last}'",
-                "finish it, such as likes > 1000")
-    token = re.match(r"\w+|\S", text[where:].lstrip())
-    shown = token.group()[:20] if token else text[where:where + 1]
-    return (where, f"this is not a valid condition: '{shown}' cannot come here", _SYNTAX_FIX)
-
-
 def _char_offset(text: str, byte_offset: int) -> int:
     """ast reports UTF-8 byte columns; turn one into a character index."""
     return len(text.encode("utf-8")[: max(byte_offset, 0)].decode("utf-8", errors="ignore"))

@@ -35,6 +35,7 @@ def refused(text: str) -> list[tuple[int, str, str]]:
         ("likes >= 1,000", "likes >= 1000"),
         ("views >= 2,500,000 and likes < 1,000.5", "views >= 2500000 and likes < 1000.5"),
         ("(likes >= 1,000) or retweets > 5", "likes >= 1000 or retweets > 5"),
+        ("not (likes >= 1,000) and (views < 2,000)", "not likes >= 1000 and views < 2000"),
         ("likes > 1_000", "likes > 1000"),
     ],
 )
