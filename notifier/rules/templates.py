@@ -132,9 +132,10 @@ def compile_template(
     aliases = aliases or {}
     try:
         parsed = list(_FORMATTER.parse(text))
-    except ValueError as exc:
+    except ValueError:
+        # Python's wording ("Single '}' encountered in format string") is not shown.
         raise TemplateError(
-            [(0, f"this template has unbalanced braces ({exc})",
+            [(0, "this template has unbalanced braces",
               "write placeholders as {likes}; for a literal brace write {{ or }}")]
         ) from None
     problems: list[tuple[int, str, str]] = []
@@ -177,12 +178,12 @@ def compile_template(
             sample = {"r": repr, "s": str, "a": ascii}[conversion](sample)
         try:
             format(sample, spec)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             kind = {"int": "a whole number", "number": "a number", "text": "text", "time": "a time"}[
                 placeholders[name]
             ]
             problems.append(
-                (offset, f"the format spec ':{spec}' does not suit {{{field}}}, which is {kind} ({exc})",
+                (offset, f"the format spec ':{spec}' does not suit {{{field}}}, which is {kind}",
                  "use a spec such as {likes:,} for counts or {time:%H:%M} for the time")
             )
             continue

@@ -148,3 +148,16 @@ def test_a_rule_file_condition_mistake_keeps_its_file_line_and_column(tmp_path):
         f"{path}:10:25: when: conditions write 'and', not '&&'; conditions write '==', not '=' — "
         "write it as: likes >= 1.5k and retweets == 10"
     )]
+
+
+@pytest.mark.parametrize("text", ["{likes", "likes}", "{likes:%Y}", "{rule:,}", "{likes:zz}"])
+def test_template_errors_show_no_python_wording(text):
+    """A template Python's formatter refuses is explained without the formatter's own message."""
+    from notifier.rules.templates import TemplateError, compile_template
+    from notifier.rules.texts import placeholders
+
+    with pytest.raises(TemplateError) as caught:
+        compile_template(text, placeholders("when"), ALIASES)
+    for _, what, fix in caught.value.problems:
+        message = f"{what} — {fix}"
+        assert not any(word in message for word in ("encountered", "Invalid format", "Unknown format", "format code"))
