@@ -173,7 +173,8 @@ def assemble(
         try:
             cookies = resolve_cookies(config.cookies, ruleset.account_cookies, env)
         except CredentialsError as exc:
-            raise StartupFailure(str(exc), "credentials_missing") from None
+            hint = f"; notifier login {config.rules} checks and saves them"
+            raise StartupFailure(f"{exc}{hint}", "credentials_missing") from None
         own_user_id = cookies.user_id
     elif not config.replay.is_file():
         raise StartupFailure(

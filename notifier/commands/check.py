@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from urllib.parse import urlsplit
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..exceptions import RuleFileError
 
 if TYPE_CHECKING:
     from ..rulefile import RuleFile
 
-__all__ = ["XCHAT_NOTE", "add_parser", "check", "summary"]
+__all__ = ["XCHAT_NOTE", "add_parser", "check", "summary", "warnings"]
 
 # Said wherever dms: any is: the inbox notifier reads cannot show encrypted chats.
 XCHAT_NOTE = (
@@ -28,6 +29,10 @@ targets they notify (URLs shown with secrets masked). If the file does not
 load, print every problem as file:line:column: what — how to fix.
 
 exit codes: 0 the file loads, 2 it does not."""
+
+
+# Names that only resolve inside a home or office network.
+_LOCAL_SUFFIXES = (".local", ".lan", ".home", ".internal", ".localhost", ".home.arpa")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -50,7 +55,70 @@ def check(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     print(summary(ruleset, os.fspath(args.rules)))
+    for warning in warnings(ruleset, os.fspath(args.rules), os.environ):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def warnings(ruleset: RuleFile, shown: str, env: Mapping[str, str]) -> list[str]:
+    """What would go wrong in ``notifier run`` although the file loads (on standard error, exit 0)."""
+    found = []
+    cookies = _cookies_problem(ruleset, env)
+    if cookies:
+        found.append(
+            f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
+            f"— run notifier login {shown} to check and save them"
+        )
+    for name, spec in ruleset.targets.items():
+        host = _plain_http_ntfy(spec.url)
+        if host:
+            found.append(
+                f"target '{name}' sends to ntfy://{host}, a public host, over plain HTTP: anyone on the way "
+                f"can read the topic, and with it subscribe to your alerts — write ntfys://{host}/... instead"
+            )
+    return found
+
+
+def _plain_http_ntfy(url: str) -> str | None:
+    """The host of an ``ntfy://`` URL that Apprise would reach over plain HTTP on a public host; else None.
+
+    ``ntfy://topic`` alone is ntfy.sh over HTTPS (Apprise's cloud mode); with a
+    host and a topic (``ntfy://ntfy.sh/topic``) Apprise uses http://HOST.
+    Local hosts (localhost, private addresses, .local, .lan, a name without a
+    dot) are a home network's business.
+    """
+    import ipaddress
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() != "ntfy" or not host or not parts.path.strip("/") or "mode=cloud" in parts.query:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        local = "." not in host or host.endswith(_LOCAL_SUFFIXES) or host == "localhost"
+    else:
+        local = not address.is_global
+    return None if local else host
+
+
+def _cookies_problem(ruleset: RuleFile, env: Mapping[str, str]) -> str | None:
+    """Why ``notifier run`` would find no usable cookies, as ``run`` looks for them; None when it would."""
+    from ..exceptions import CredentialsError
+    from ..stream.auth import resolve_cookies
+
+    try:
+        resolve_cookies(None, ruleset.account_cookies, env)
+    except CredentialsError as exc:
+        path = ruleset.account_cookies
+        if path and not os.path.exists(path):
+            return f"the cookies file {path} (account.cookies) does not exist"
+        if not path and not (env.get("NOTIFIER_AUTH_TOKEN") or env.get("NOTIFIER_CT0")):
+            return ("no X session cookies: the rule file has no account.cookies, and NOTIFIER_AUTH_TOKEN "
+                    "and NOTIFIER_CT0 are not set")
+        # Unreadable, or not a cookie file: the reason is the loader's (it never quotes a value).
+        return str(exc).split(": export auth_token")[0]
+    return None
 
 
 def _plural(count: int, word: str) -> str:

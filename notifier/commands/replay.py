@@ -297,6 +297,12 @@ def replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if not events:
+        # Nothing usable: say so, with a line as it should be, rather than "0 alerts".
+        from ..stream.recording import no_messages
+
+        print(f"notifier replay: {no_messages(args.events, len(skipped))}", file=sys.stderr)
+        return 2
     count = len(fired)
     note = f"replayed {events:,} events from {args.events}: {count:,} alert{'s' if count != 1 else ''}"
     if skipped:

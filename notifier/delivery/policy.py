@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from .policyfix import suggest_budget, suggest_quiet, suggest_zone
+
 __all__ = [
     "Budget",
     "PolicyError",
@@ -86,6 +88,15 @@ def zone(name: str | None) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         pass
+    offered = suggest_zone(name)
+    if offered:
+        # UTC-5 is no zone name; taking it for UTC would shift quiet hours by five hours.
+        fix = f"did you mean {' or '.join(offered)}?"
+        etc = [option for option in offered if option.startswith("Etc/")]
+        if etc:
+            fix += f" ({etc[0]} is {name.strip()} all year: these POSIX names invert the sign"
+            fix += "; the city's zone also follows its daylight saving time)" if len(offered) > 1 else ")"
+        raise PolicyError(f"unknown time zone '{name}'", fix)
     close = difflib.get_close_matches(name, _zone_names(), n=1, cutoff=0.6)
     fix = f"did you mean '{close[0]}'?" if close else "use an IANA zone name such as Europe/Berlin or America/New_York"
     if not _zone_names():
@@ -169,6 +180,9 @@ def parse_quiet(text: object) -> QuietWindow:
     example = 'write quiet: "22:00-07:00" (24-hour HH:MM-HH:MM, in the target\'s tz)'
     match = _WINDOW.match(shown) if isinstance(text, str) else None
     if match is None:
+        meant = suggest_quiet(shown)
+        if meant is not None:
+            example = f'write quiet: "{meant}" (24-hour HH:MM-HH:MM, in the target\'s tz)'
         raise PolicyError(f"quiet '{shown}' is not a time window", example)
     times = []
     for hours, minutes, seconds in (match.group(1, 2, 3), match.group(4, 5, 6)):
@@ -239,6 +253,9 @@ def parse_budget(text: object) -> Budget:
         raise PolicyError(f"budget {shown} has no period", example)
     match = _RATE.match(shown.lower()) if isinstance(text, str) else None
     if match is None:
+        meant = suggest_budget(shown)
+        if meant is not None:
+            example = f"write budget: {meant} (at most {meant.split('/')[0]} sends per period)"
         raise PolicyError(f"budget '{shown}' is not a rate", example)
     count = int(match[1])
     per = float(match[2] or 1) * _UNITS[match[3]]

@@ -46,7 +46,7 @@ def check_url(url: str) -> str | None:
     if not isinstance(url, str) or not url.strip():
         return "the URL is empty"
     if "://" not in url:
-        return "this is not an Apprise URL (expected SCHEMA://..., such as ntfy://ntfy.sh/topic)"
+        return "this is not an Apprise URL (expected SCHEMA://..., such as ntfys://ntfy.sh/topic)"
     if console.label_of(url) is not None:
         return None
     if _apprise().Apprise.instantiate(url) is None:

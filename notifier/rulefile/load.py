@@ -28,6 +28,7 @@ from ..rules.yamlnodes import INT_TAG
 from .health import read_health
 from .homeassistant import read_home_assistant
 from .model import RuleFile
+from .placement import misindented_key
 from .rules import RuleReader
 
 __all__ = ["load_rules"]
@@ -92,10 +93,15 @@ class _Loader(RuleReader):
             if exc.context and exc.problem:
                 what += f" ({exc.context})"
             fix = "check the indentation, colons and quotes here"
+            where = (mark.line, mark.column) if mark else None
+            misplaced = misindented_key(self.text, mark.line) if mark is not None else None
             if mark is not None and self.text[mark.index:mark.index + 1] == "@":
                 # from: @brand, as people write a handle: YAML reserves a leading @.
                 fix = 'a value that starts with @ must be quoted: write from: "@brand"'
-            self.error((mark.line, mark.column) if mark else None, what, fix)
+            elif misplaced is not None:
+                # quiet: one level too far right, under url: or a plain target URL.
+                where, what, fix = misplaced
+            self.error(where, what, fix)
             self.raise_problems()
         except yaml.YAMLError as exc:
             self.error(None, f"this is not valid YAML: {exc}", "check the file's syntax")
@@ -116,7 +122,7 @@ class _Loader(RuleReader):
         targets_from = self.parse_targets_from(top.get("targets_from"))
         if "targets" not in top and "targets_from" not in top:
             self.error(root, "the rule file has no targets",
-                       "add targets: with a name per Apprise URL, such as phone: ntfy://ntfy.sh/my-topic")
+                       "add targets: with a name per Apprise URL, such as phone: ntfys://ntfy.sh/my-topic")
             self.targets_known = False
         defaults = self.defaults(top.get("defaults"))
         health = read_health(self, top.get("health"), defaults["notify"])

@@ -16,9 +16,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..durations import parse_duration
+from ..durations import parse_duration, suggest_duration
 from ..exceptions import RuleFileError
 from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
+from .placement import BELONGS
 
 __all__ = ["NodeReader"]
 
@@ -81,6 +82,10 @@ class NodeReader:
                 self.error(key_node, f"'{key}' is given twice {where} (first on line {first})",
                            "keep one of them")
                 continue
+            if key not in allowed and key in BELONGS:
+                whose, fix = BELONGS[key]
+                self.error(key_node, f"'{key}' is {whose} and does nothing {where}", fix)
+                continue
             if key not in allowed:
                 self.error(key_node, f"unknown key '{key}' {where}", unknown_key_fix(key, allowed))
                 continue
@@ -113,8 +118,11 @@ class NodeReader:
         try:
             seconds = parse_duration(text, zero=True)
         except ValueError:
+            meant = suggest_duration(text)
             if node.tag in (INT_TAG, FLOAT_TAG):
                 fix = f"add a unit: {text}s, {text}m, {text}h or {text}d"
+            elif meant is not None:
+                fix = f"write {what.rsplit('.', 1)[-1]}: {meant}"
             self.error(node, f"{what} '{text}' is not a duration", fix)
             return None
         if positive and seconds <= 0:
@@ -131,7 +139,7 @@ class NodeReader:
     def expand(self, node: Node, what: str) -> str | None:
         """The scalar's text with ${VAR} and ${VAR:-default} expanded from the environment."""
         if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
-            self.error(node, f"{what} must be text", "write it as a string, for example ntfy://ntfy.sh/my-topic")
+            self.error(node, f"{what} must be text", "write it as a string, for example ntfys://ntfy.sh/my-topic")
             return None
         text = node.value
         missing: list[str] = []

@@ -15,6 +15,7 @@ from ..rules.model import (
     ALIASES,
     COUNT_FIELDS,
     FIELDS,
+    NOT_CARRIED,
     Every,
     Gain,
     Milestones,
@@ -23,11 +24,12 @@ from ..rules.model import (
     Trigger,
     When,
     canonical_field,
+    fields_text,
 )
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
-from ..stream.topics import Topic
+from ..stream.topics import Topic, tweet_id_of
 from .follow import FollowReader, is_dms_any
 
 __all__ = ["TYPING_COOLDOWN", "RuleReader"]
@@ -348,6 +350,10 @@ class RuleReader(FollowReader):
         if field is None or field not in COUNT_FIELDS:
             known = [*COUNT_FIELDS, *_COUNT_ALIASES]
             close = difflib.get_close_matches(text, known, n=1, cutoff=0.6)
+            if text in NOT_CARRIED:
+                self.error(node, f"{key}: '{text}' is not a field: {NOT_CARRIED[text]}",
+                           f"use one of: {fields_text()}")
+                return None
             if field == "view_state":
                 fix = "view_state is text; use a count: " + ", ".join(COUNT_FIELDS)
             elif close:
@@ -392,7 +398,8 @@ class RuleReader(FollowReader):
                 continue
             try:
                 # The text as written: ids exceed 2**53 and must not pass through a float.
-                topic = Topic.tweet_engagement(item.value.strip())
+                # The id itself, or the post's URL as copied from the share button.
+                topic = Topic.tweet_engagement(tweet_id_of(item.value))
             except ValueError as exc:
                 fix = "copy the number at the end of the tweet's URL"
                 if item.value.strip() in ("*", "any", "me"):
@@ -439,7 +446,7 @@ class RuleReader(FollowReader):
             self.error(node, f"{what}: must be a condition", f"write, for example, {what}: likes > 1000")
             return None
         try:
-            return compile_condition(node.value, {**_TYPES, **extra}, ALIASES)
+            return compile_condition(node.value, {**_TYPES, **extra}, ALIASES, NOT_CARRIED)
         except ConditionError as exc:
             for offset, problem, fix in exc.problems:
                 self.error(self.at_offset(node, offset), f"{what}: {problem}", fix)
@@ -450,7 +457,7 @@ class RuleReader(FollowReader):
             self.error(node, f"{what} must be text", f"write {what}: \"Launch tweet passed {{likes:,}} likes\"")
             return None
         try:
-            return compile_template(node.value, placeholders, ALIASES)
+            return compile_template(node.value, placeholders, ALIASES, NOT_CARRIED)
         except TemplateError as exc:
             for offset, problem, fix in exc.problems:
                 self.error(self.at_offset(node, offset), f"{what}: {problem}", fix)

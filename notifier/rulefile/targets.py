@@ -19,10 +19,10 @@ from ..delivery.targets import check_url, config_tags, mask_url
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG
 from .account import AccountReader
 from .model import TargetSpec
+from .placement import BELONGS, TARGET_KEYS
 
 __all__ = ["TargetReader"]
 
-_TARGET_KEYS = ("url", "quiet", "tz", "budget")
 _POLICY_EXAMPLES = {
     "quiet": 'write quiet: "22:00-07:00"',
     "tz": "write tz: Europe/Berlin (an IANA zone name)",
@@ -45,13 +45,17 @@ class TargetReader(AccountReader):
         node = entry[1]
         if not isinstance(node, MappingNode):
             self.error(node, "targets must map names to Apprise URLs",
-                       "write targets: then, indented, phone: ntfy://ntfy.sh/my-topic")
+                       "write targets: then, indented, phone: ntfys://ntfy.sh/my-topic")
             self.targets_known = False
             return
         self.constructor.flatten_mapping(node)
         seen: dict[str, Node] = {}
+        previous: tuple[Node, Node] | None = None
         for key_node, value_node in node.value:
             name = key_node.value if isinstance(key_node, ScalarNode) else ""
+            if self.misplaced_policy(name, key_node, value_node, previous):
+                continue
+            previous = (key_node, value_node)
             if not name.strip() or any(char.isspace() or char == "," for char in name):
                 self.error(key_node, f"'{name}' cannot be a target name",
                            "use a word without spaces or commas, such as phone or team-slack")
@@ -68,7 +72,7 @@ class TargetReader(AccountReader):
             if isinstance(value_node, SequenceNode):
                 self.error(
                     value_node, f"target '{name}' must be an Apprise URL, or a mapping with url: and its policy",
-                    f"write {name}: ntfy://ntfy.sh/my-topic, or {name}: {{url: ntfy://ntfy.sh/my-topic, "
+                    f"write {name}: ntfys://ntfy.sh/my-topic, or {name}: {{url: ntfys://ntfy.sh/my-topic, "
                     'quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}',
                 )
                 self.targets_known = False
@@ -90,14 +94,40 @@ class TargetReader(AccountReader):
                            "fix the URL; the Apprise wiki lists every service's URL format")
             self.targets[name] = TargetSpec(name, url, line, policy)
 
+    def misplaced_policy(
+        self, name: str, key_node: Node, value_node: Node, previous: tuple[Node, Node] | None,
+    ) -> bool:
+        """Whether ``name`` is a target's url/quiet/tz/budget written one level too far left (reported)."""
+        if name not in TARGET_KEYS:
+            return False
+        before = previous[0].value if previous is not None else None
+        above = previous[1] if previous is not None else None
+        empty_above = isinstance(above, ScalarNode) and above.tag == NULL_TAG
+        is_url = isinstance(value_node, ScalarNode) and "://" in value_node.value
+        # A target may be called quiet; a quiet: whose value is no URL, or a url: under an empty target, is not one.
+        if (name == "url" and not empty_above) or (name != "url" and is_url):
+            return False
+        what = f"'{name}:' is read as a target called '{name}', one level left of where it belongs"
+        if before is None:
+            fix = BELONGS[name][1]
+        elif empty_above or isinstance(above, MappingNode):
+            column = above.value[0][0].start_mark.column + 1 if isinstance(above, MappingNode) else None
+            fix = (f"indent it to line up with url: under '{before}:'" + (f" (column {column})" if column else "")
+                   if not empty_above else f"indent it one level, under '{before}:'")
+        else:
+            fix = (f"to give target '{before}' a {name}, write it as a mapping: {before}: then, indented one "
+                   f"level, url: and {name}: in the same column")
+        self.error(key_node, what, fix)
+        return True
+
     def target_policy(self, name: str, node: MappingNode) -> tuple[Node | None, TargetPolicy]:
         """A target written as a mapping: its URL's node and its policy (the default where wrong)."""
-        keys = self.mapping(node, _TARGET_KEYS, f"in target '{name}'")
+        keys = self.mapping(node, TARGET_KEYS, f"in target '{name}'")
         url_node = keys["url"][1] if "url" in keys else None
         if url_node is None:
             beside = ", ".join(keys) or "its policy"
             self.error(node, f"target '{name}' has no url",
-                       f"add url: SCHEMA://..., such as url: ntfy://ntfy.sh/my-topic, next to {beside}")
+                       f"add url: SCHEMA://..., such as url: ntfys://ntfy.sh/my-topic, next to {beside}")
         values: dict[str, Any] = {}
         parsers = (("quiet", parse_quiet), ("tz", lambda text: zone(text.strip())), ("budget", parse_budget))
         for key, parse in parsers:

@@ -25,8 +25,11 @@ import ast
 import copy
 import difflib
 import operator
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from .condfix import mistakes_text, normalise, syntax_problem
 
 __all__ = ["MAX_LENGTH", "Condition", "ConditionError", "compile_condition"]
 
@@ -129,11 +132,13 @@ def compile_condition(
     text: str,
     names: Mapping[str, str],
     aliases: Mapping[str, str] | None = None,
+    absent: Mapping[str, str] | None = None,
 ) -> Condition:
     """Check and compile ``text``.
 
     ``names`` maps each usable name to its type (``"number"`` or ``"text"``);
-    ``aliases`` maps other spellings to those names. Raises
+    ``aliases`` maps other spellings to those names; ``absent`` maps names
+    people may expect but that do not exist to the reason why. Raises
     :class:`ConditionError` listing every problem.
     """
     aliases = aliases or {}
@@ -149,29 +154,49 @@ def compile_condition(
     # Leading blanks would read as an indent; parse without them, report columns with them.
     lead = len(flat) - len(flat.lstrip())
     flat = flat[lead:]
-    try:
-        tree = ast.parse(flat, mode="eval")
-    except SyntaxError as exc:
-        # Python puts "unexpected end" at offset 0; the end of the text is clearer.
-        where = _char_offset(flat, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(flat)
-        offset = lead + where
+    control = next((i for i, char in enumerate(flat) if unicodedata.category(char) == "Cc" and char != "\t"), None)
+    if control is not None:
         raise ConditionError(
-            [(offset, f"this is not a valid condition ({exc.msg})",
-              "write comparisons such as likes > 1000 joined by and/or")]
-        ) from None
-    checker = _Checker(flat, names, aliases)
-    kind = checker.check(tree.body)
+            [(lead + control, f"the condition contains an invisible control character (U+{ord(flat[control]):04X})",
+              "type the condition again without it")]
+        )
+    scanned = normalise(flat)
+    if scanned.mistakes:
+        # Each mistake named, and the user's whole condition with all of them fixed.
+        raise ConditionError(
+            [(lead + scanned.mistakes[0][0], mistakes_text(scanned.mistakes), f"write it as: {scanned.corrected}")]
+        )
+    parsed = scanned.text
+    try:
+        tree = ast.parse(parsed, mode="eval")
+    except SyntaxError as exc:
+        # Python's own wording ("invalid syntax. Perhaps you forgot a comma?") is never shown.
+        where = _char_offset(parsed, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(parsed)
+        offset, what, fix = syntax_problem(parsed, where)
+        raise ConditionError([(lead + scanned.original(offset), what, fix)]) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
+    checker = _Checker(parsed, names, aliases, absent or {})
+    try:
+        kind = checker.check(tree.body)
+    except RecursionError:
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
     if kind is not None and kind != _BOOL and not checker.problems:
         checker.problems.append(
             (0, f"the condition is a {kind}, not true or false", "compare it, such as likes > 1000")
         )
     if checker.problems:
-        raise ConditionError([(lead + offset, what, fix) for offset, what, fix in checker.problems])
+        raise ConditionError(
+            [(lead + scanned.original(offset), what, fix) for offset, what, fix in checker.problems]
+        )
     # Each transform gets its own copy: NodeTransformer edits in place.
-    rebuilt = _Rebuild(checker.renames).visit(copy.deepcopy(tree.body))
-    canonical = ast.unparse(_Rebuild(checker.renames, for_text=True).visit(copy.deepcopy(tree.body)))
-    fast = _compile_fast(rebuilt)
-    kleene = _kleene(tree.body, checker.renames)
+    try:
+        rebuilt = _Rebuild(checker.renames).visit(copy.deepcopy(tree.body))
+        canonical = ast.unparse(_Rebuild(checker.renames, for_text=True).visit(copy.deepcopy(tree.body)))
+        fast = _compile_fast(rebuilt)
+        kleene = _kleene(tree.body, checker.renames)
+    except RecursionError:
+        raise ConditionError([(lead, "the condition is nested too deeply", _FEWER_BRACKETS)]) from None
     return Condition(
         source=" ".join(text.split()),
         canonical=canonical,
@@ -181,6 +206,7 @@ def compile_condition(
     )
 
 
+_FEWER_BRACKETS = "write it with fewer parentheses and signs"
 def _char_offset(text: str, byte_offset: int) -> int:
     """ast reports UTF-8 byte columns; turn one into a character index."""
     return len(text.encode("utf-8")[: max(byte_offset, 0)].decode("utf-8", errors="ignore"))
@@ -189,10 +215,13 @@ def _char_offset(text: str, byte_offset: int) -> int:
 class _Checker:
     """Walk the tree: refuse what is not whitelisted, infer and check types."""
 
-    def __init__(self, text: str, names: Mapping[str, str], aliases: Mapping[str, str]) -> None:
+    def __init__(
+        self, text: str, names: Mapping[str, str], aliases: Mapping[str, str], absent: Mapping[str, str],
+    ) -> None:
         self.text = text
         self.names = names
         self.aliases = aliases
+        self.absent = absent
         self.problems: list[tuple[int, str, str]] = []
         self.used: set[str] = set()
         self.renames: dict[str, str] = {}
@@ -209,7 +238,11 @@ class _Checker:
         if method is not None:
             return method(node)
         refused = _REFUSED.get(type(node))
-        if refused:
+        if isinstance(node, ast.Tuple):
+            # likes >= 1, 000: a comma with a blank after it is a list of values to Python.
+            self.fail(node, "a comma here makes a list of values, which a condition cannot use",
+                      "write numbers without commas or blanks inside, such as likes >= 1000")
+        elif refused:
             self.fail(node, f"{refused} cannot be used in a condition",
                       "use field names, numbers, quoted text, comparisons, and/or/not, + and -")
         else:
@@ -224,6 +257,10 @@ class _Checker:
             if name in ("True", "False", "None", "true", "false", "null"):
                 self.fail(node, f"'{name}' cannot be used in a condition",
                           "compare a field instead, such as likes > 0")
+                return None
+            if name in self.absent:
+                self.fail(node, f"'{name}' is not a field: {self.absent[name]}",
+                          f"use one of: {', '.join(sorted(self.names))}")
                 return None
             known = sorted(set(self.names) | set(self.aliases))
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -23,6 +23,7 @@ __all__ = [
     "COUNT_FIELDS",
     "DEFAULT_MAX_GAP",
     "FIELDS",
+    "NOT_CARRIED",
     "Every",
     "Follow",
     "Gain",
@@ -34,6 +35,7 @@ __all__ = [
     "When",
     "canonical_field",
     "field_label",
+    "fields_text",
 ]
 
 # Snapshot field -> the TweetEngagementEvent attribute it comes from.
@@ -47,8 +49,13 @@ FIELDS: Mapping[str, str] = {
 }
 # Fields that hold numbers; view_state is text (e.g. "EnabledWithCount").
 COUNT_FIELDS = ("likes", "retweets", "replies", "quotes", "views")
-# The wire names are accepted wherever a field is named.
-ALIASES: Mapping[str, str] = {wire: name for name, wire in FIELDS.items()}
+# The wire names are accepted wherever a field is named, and so is X's word for a retweet.
+ALIASES: Mapping[str, str] = {**{wire: name for name, wire in FIELDS.items()}, "reposts": "retweets"}
+# Counts people look for that the stream does not carry: named so the refusal can say why.
+NOT_CARRIED: Mapping[str, str] = {
+    name: "the live stream does not carry bookmark counts, so notifier never sees them"
+    for name in ("bookmarks", "bookmark_count")
+}
 
 # How a count reads in a sentence: X calls retweets "reposts" now.
 _LABELS = {
@@ -66,6 +73,11 @@ def canonical_field(name: str) -> str | None:
     if name in FIELDS:
         return name
     return ALIASES.get(name)
+
+
+def fields_text() -> str:
+    """The fields a rule can name, for messages: ``likes, retweets (or reposts), ...``."""
+    return ", ".join("retweets (or reposts)" if name == "retweets" else name for name in FIELDS)
 
 
 def field_label(name: str) -> str:

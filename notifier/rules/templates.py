@@ -121,18 +121,21 @@ def compile_template(
     text: str,
     placeholders: Mapping[str, str],
     aliases: Mapping[str, str] | None = None,
+    absent: Mapping[str, str] | None = None,
 ) -> Template:
     """Check ``text`` against ``placeholders`` (name -> ``int``/``number``/``text``/``time``).
 
-    ``aliases`` maps other spellings to placeholder names (``like_count`` -> ``likes``).
+    ``aliases`` maps other spellings to placeholder names (``like_count`` -> ``likes``);
+    ``absent`` maps names people may expect but that do not exist to the reason why.
     Raises :class:`TemplateError` listing every problem.
     """
     aliases = aliases or {}
     try:
         parsed = list(_FORMATTER.parse(text))
-    except ValueError as exc:
+    except ValueError:
+        # Python's wording ("Single '}' encountered in format string") is not shown.
         raise TemplateError(
-            [(0, f"this template has unbalanced braces ({exc})",
+            [(0, "this template has unbalanced braces",
               "write placeholders as {likes}; for a literal brace write {{ or }}")]
         ) from None
     problems: list[tuple[int, str, str]] = []
@@ -154,6 +157,10 @@ def compile_template(
             )
             continue
         name = field if field in placeholders else aliases.get(field)
+        if absent and field in absent:
+            problems.append((offset, f"{shown} is not a placeholder: {absent[field]}",
+                             f"this rule can use: {available}"))
+            continue
         if name is None or name not in placeholders:
             known = sorted(set(placeholders) | set(aliases))
             close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
@@ -171,12 +178,12 @@ def compile_template(
             sample = {"r": repr, "s": str, "a": ascii}[conversion](sample)
         try:
             format(sample, spec)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             kind = {"int": "a whole number", "number": "a number", "text": "text", "time": "a time"}[
                 placeholders[name]
             ]
             problems.append(
-                (offset, f"the format spec ':{spec}' does not suit {{{field}}}, which is {kind} ({exc})",
+                (offset, f"the format spec ':{spec}' does not suit {{{field}}}, which is {kind}",
                  "use a spec such as {likes:,} for counts or {time:%H:%M} for the time")
             )
             continue

@@ -24,9 +24,24 @@ from .events import Payload
 from .parse import parse_message
 from .sse import MAX_LINE, is_keepalive, message_text
 
-__all__ = ["RecordedEvent", "bounded_lines", "event_line", "line_ts", "read_recorded", "record_line"]
+__all__ = [
+    "EXAMPLE_LINE",
+    "RecordedEvent",
+    "bounded_lines",
+    "event_line",
+    "line_ts",
+    "no_messages",
+    "read_recorded",
+    "record_line",
+]
 
 log = logging.getLogger(__name__)
+
+# One line of a recording, as `notifier record` writes it: shown when a file has none.
+EXAMPLE_LINE = (
+    '{"ts":1748955601.0,"topic":"/tweet_engagement/1850000000000000000",'
+    '"payload":{"tweet_engagement":{"like_count":"180","retweet_count":"38"}}}'
+)
 
 # What an overlong line is read as: no stream message, so read_recorded skips and counts it.
 _OVERLONG = "\0 a line over the size bound"
@@ -109,6 +124,20 @@ def read_recorded(
         ts = line_ts(line, ts)
         topic, payload = parsed
         yield RecordedEvent(number, ts, topic, payload)
+
+
+def no_messages(name: str, skipped: int) -> str:
+    """Why a recording gave no event, and what one of its lines should look like."""
+    if skipped:
+        found = "its one line is not" if skipped == 1 else f"none of its {skipped:,} lines is"
+        found += " a stream message"
+    else:
+        found = "it is empty, or holds only blank lines and comments"
+    return (
+        f"{name} has no stream messages to replay: {found} — each line is one JSON message of the "
+        f"stream (an optional \"ts\" is its time in epoch seconds), as notifier record writes them:\n"
+        f"  {EXAMPLE_LINE}"
+    )
 
 
 def record_line(raw: str, ts: float) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["Topic", "TopicKind"]
+__all__ = ["Topic", "TopicKind", "tweet_id_of"]
 
 TopicKind = Literal["tweet_engagement", "dm_update", "dm_typing"]
 
@@ -20,6 +20,32 @@ _TWEET_ID = re.compile(r"[0-9]{1,25}")
 # A group conversation is one number; a one-to-one conversation joins two user ids.
 _CONVERSATION_ID = re.compile(r"[0-9]{1,25}(?:-[0-9]{1,25})?")
 _KINDS: tuple[TopicKind, ...] = ("tweet_engagement", "dm_update", "dm_typing")
+# A post's address as the share button and the address bar give it: x.com or twitter.com (www., mobile.),
+# the author or i/web, /status/<id>, then anything (/photo/1, ?s=20, #m).
+_POST_URL = re.compile(
+    r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:[A-Za-z0-9_]{1,15}|i/web|i)"
+    r"/status(?:es)?/([0-9]{1,25})(?:[/?#].*)?",
+    re.IGNORECASE,
+)
+_SITE = re.compile(r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com(?:/|$)", re.IGNORECASE)
+
+
+def tweet_id_of(text: str) -> str:
+    """The tweet id ``text`` names: the id itself, or the URL of the post.
+
+    Raises ValueError for anything else, saying what a post's URL looks like
+    when ``text`` is an address on x.com that is not one (a profile, a search).
+    """
+    text = text.strip()
+    match = _POST_URL.fullmatch(text)
+    if match is not None:
+        return match.group(1)
+    if _SITE.match(text) or "://" in text:
+        raise ValueError(
+            f"{text!r} is not the address of a post: a post's URL looks like "
+            "https://x.com/<user>/status/1850000000000000000"
+        )
+    return _check_tweet_id(text)
 
 
 def _check_tweet_id(tweet_id: str | int) -> str:

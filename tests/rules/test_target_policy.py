@@ -123,7 +123,7 @@ def test_a_target_given_as_a_list_is_refused(tmp_path):
     """A list is neither a URL nor a mapping: the fix shows both shapes."""
     (found,) = problems(tmp_path, TWEET_RULE, policy_header("    - json://localhost/phone\n"))
     assert found.startswith("5:5: target 'phone' must be an Apprise URL, or a mapping with url: and its policy")
-    assert "{url: ntfy://ntfy.sh/my-topic, quiet:" in found
+    assert "{url: ntfys://ntfy.sh/my-topic, quiet:" in found
 
 
 def test_urgent_and_group_wait_load_onto_the_rule(tmp_path):

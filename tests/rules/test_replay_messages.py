@@ -1,0 +1,53 @@
+"""`notifier replay` of a recording with no usable line: exit 2, and what a line should look like."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from notifier.cli import main
+from notifier.stream.recording import EXAMPLE_LINE, read_recorded
+
+from .helpers import TWEET, write_rules
+
+RULE = f"""
+    - name: A
+      tweets: ["{TWEET}"]
+      when: likes > 100
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("", "it is empty, or holds only blank lines and comments"),
+        ("\n: keep-alive\n\n", "it is empty, or holds only blank lines and comments"),
+        ("likes=180\n", "its one line is not a stream message"),
+        ('{"like_count": 180}\nnot json\n', "none of its 2 lines is a stream message"),
+    ],
+)
+def test_a_recording_without_messages_exits_2_showing_a_line(tmp_path, capsys, text, found):
+    """No usable line: exit 2, saying why and showing a line as notifier record writes it."""
+    rules = write_rules(tmp_path, RULE)
+    events = tmp_path / "events.jsonl"
+    events.write_text(text, encoding="utf-8")
+    assert main(["replay", str(rules), str(events)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"notifier replay: {events} has no stream messages to replay: {found} — each line is one JSON "
+        'message of the stream (an optional "ts" is its time in epoch seconds), as notifier record writes '
+        f"them:\n  {EXAMPLE_LINE}\n"
+    )
+
+
+def test_the_example_line_is_a_line_replay_reads(tmp_path, capsys):
+    """The line shown is a real stream message: replayed, it fires a rule watching its tweet."""
+    [event] = read_recorded([EXAMPLE_LINE])
+    assert (event.topic, event.ts) == (f"/tweet_engagement/{TWEET}", 1748955601.0)
+    rules = write_rules(tmp_path, RULE + "      initial: fire\n")
+    events = tmp_path / "events.jsonl"
+    events.write_text(EXAMPLE_LINE + "\n", encoding="utf-8")
+    assert main(["replay", str(rules), str(events), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "A"
