@@ -18,7 +18,6 @@ no state file and no metrics.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -30,6 +29,7 @@ from .rules.catchup import CatchUp, Outage
 from .rules.engine_state import snapshot_key
 from .stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
 from .stream.topics import Topic
+from .times import format_time
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
     from .metrics import Metrics
@@ -93,10 +93,6 @@ def fill_in(known: Mapping[str, object] | None, post: PostRef) -> TweetEngagemen
         if value is not None and (not isinstance(seen, int) or value > seen):
             counts[wire] = value
     return TweetEngagementEvent(**counts) if counts else None
-
-
-def _local_time(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
 class Pipeline:
@@ -271,7 +267,7 @@ class Pipeline:
                 for rule in alert.rules or (alert.rule,):
                     self._metrics.alert(rule)
             # In a replay the recording's clock is what a reader wants to see.
-            when = f" (recorded {_local_time(alert.ts)})" if self._recorded else ""
+            when = f" (recorded {format_time(alert.ts)})" if self._recorded else ""
             log.info(
                 "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
                 extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},

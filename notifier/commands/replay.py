@@ -43,7 +43,8 @@ list and prints a diff when they differ: a rule test for CI. --format expect
 prints such a list for the alerts this replay fires.
 
 --format json prints one JSON object per alert (rule, topic, key, title,
-message, ts) or, with --explain, per explanation, for scripts.
+message, ts: epoch seconds, time: the same in UTC) or, with --explain, per
+explanation, for scripts. Text output shows times in this machine's zone.
 
 exit codes: 0 done (or as expected), 1 the alerts differ from --expect,
 2 bad rules, expected file or recording."""
@@ -99,28 +100,31 @@ def run_steps(
 
 def format_alert(alert: Alert) -> str:
     """An alert as ``notifier replay`` prints it for people."""
-    from ..rules.templates import utc_seconds
+    from ..times import format_time
 
-    stamp = utc_seconds(alert.ts)
-    lines = [f"[{stamp}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
+    lines = [f"[{format_time(alert.ts)}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
     lines += [f"  {line}" for line in alert.message.splitlines()]
     return "\n".join(lines)
 
 
 def _as_json(alert: Alert) -> str:
+    from ..times import iso_utc
+
     return json.dumps(
         {
             "rule": alert.rule, "topic": alert.topic, "key": alert.key,
-            "title": alert.title, "message": alert.message, "ts": alert.ts,
+            "title": alert.title, "message": alert.message, "ts": alert.ts, "time": iso_utc(alert.ts),
         },
         ensure_ascii=False,
     )
 
 
 def _explanation_json(step: Step, explanation: Explanation) -> str:
+    from ..times import iso_utc
+
     return json.dumps(
         {
-            "line": step.event.line, "ts": step.event.ts, "topic": step.event.topic,
+            "line": step.event.line, "ts": step.event.ts, "time": iso_utc(step.event.ts), "topic": step.event.topic,
             "rule": explanation.rule, "key": explanation.key, "target": explanation.target,
             "outcome": explanation.outcome, "matched": explanation.matched,
             "detail": explanation.detail, "values": dict(explanation.values),
@@ -164,13 +168,14 @@ class _Printer:
     def _explain(self, step: Step) -> None:
         from ..durations import format_duration
         from ..rules.explain import format_explanation, format_header
+        from ..times import iso_utc
 
         event = step.event
         # Digests whose quiet hours or budget ended before this event go out first.
         for release in self.targets.release(event.ts):
             if self.fmt == "json":
-                self.out.write(json.dumps({"ts": release.at, "digest": release.target, "count": release.count,
-                                           "reason": release.reason}) + "\n")
+                self.out.write(json.dumps({"ts": release.at, "time": iso_utc(release.at), "digest": release.target,
+                                           "count": release.count, "reason": release.reason}) + "\n")
             else:
                 self.out.write(f"{release}\n")
         if event.payload.discovery is not None:

@@ -43,12 +43,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from ..alert import HEALTH_KIND, Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
+from ..times import format_time
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxRow, OutboxWriteError
@@ -437,7 +437,7 @@ class Deliverer:
         return found
 
     def _log_hold(self, target: Target, rows: list[OutboxRow], until: float, why: str) -> None:
-        when = datetime.fromtimestamp(until, target.policy.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        when = format_time(until, target.policy.zone)
         for row in rows:
             if row.held is None:  # once per row, not on every look
                 policy_log.info(
