@@ -203,7 +203,7 @@ def assemble(
     topics = StreamTopics(ruleset.topics)
     pipeline = Pipeline(
         engine, outbox=deliverer, store=store, metrics=metrics, recorded=config.replay is not None,
-        log_initial=True, on_topics=topics.rules_changed,
+        log_initial=True, alerts_printed=config.dry_run, on_topics=topics.rules_changed,
     )
     supervisor = replayer = watcher = web = None
     if config.replay is not None:

@@ -18,6 +18,7 @@ no state file and no metrics.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -101,7 +102,8 @@ class Pipeline:
     ``recorded``: the events come from a recording, so log lines show each
     alert's recorded time. ``log_initial``: log "rule already met at start" the
     first time each topic's rules see a value (the daemon does; a replay
-    explains instead).
+    explains instead). ``alerts_printed``: every alert prints on standard
+    output (a dry run), so its "alert fired" line is a debug line.
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class Pipeline:
         metrics: Metrics | None = None,
         recorded: bool = False,
         log_initial: bool = False,
+        alerts_printed: bool = False,
         on_topics: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
         self.engine = engine
@@ -132,6 +135,7 @@ class Pipeline:
         self._metrics = metrics
         self._recorded = recorded
         self._log_initial = log_initial
+        self._alerts_printed = alerts_printed
         # Topics whose rules all hold state: their events need no explanation.
         self._settled: set[str] = set()
         # Set when handing alerts to the outbox failed: the engine already counts them
@@ -139,6 +143,8 @@ class Pipeline:
         self._state_unsafe = False
         self.events = 0
         self.alerts = 0
+        # Alerts per rule, for the summary at the end of a run (bounded by the rules).
+        self.by_rule: Counter[str] = Counter()
 
     @property
     def ruleset(self) -> RuleSet:
@@ -262,13 +268,16 @@ class Pipeline:
                 raise
         for alert in alerts:
             self.alerts += 1
-            if self._metrics is not None:
-                # A catch-up folds several rules' milestones into one alert; each rule counts.
-                for rule in alert.rules or (alert.rule,):
+            # A catch-up folds several rules' milestones into one alert; each rule counts.
+            for rule in alert.rules or (alert.rule,):
+                self.by_rule[rule] += 1
+                if self._metrics is not None:
                     self._metrics.alert(rule)
             # In a replay the recording's clock is what a reader wants to see.
             when = f" (recorded {format_time(alert.ts)})" if self._recorded else ""
-            log.info(
+            # When each alert prints on the terminal (a dry run), a log line would say it twice.
+            log.log(
+                logging.DEBUG if self._alerts_printed else logging.INFO,
                 "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
                 extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
             )

@@ -243,6 +243,7 @@ def replay(args: argparse.Namespace) -> int:
     from ..rules import Engine
     from ..rules.expect import compare, load_expected
     from ..stream.recording import bounded_lines, read_recorded
+    from ..summary import Summary, rule_counts
 
     if args.format == "expect" and (args.explain or args.expect):
         print(
@@ -308,7 +309,8 @@ def replay(args: argparse.Namespace) -> int:
         shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
         lines_word = "line" if len(skipped) == 1 else "lines"
         note += f" ({len(skipped):,} {lines_word} skipped, not stream messages: line {shown})"
-    print(note, file=sys.stderr)
+    # Which rules fired how often: what a reader wants after scrolling past the alerts.
+    print("\n".join([note, *Summary.of(events, rule_counts(fired)).details()]), file=sys.stderr)
     if expected is None:
         return 0
     diff = compare(expected, fired, fired_name=f"replay of {args.events}")

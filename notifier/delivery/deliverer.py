@@ -505,7 +505,9 @@ class Deliverer:
                 body=alert.message,
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
-                now=self._clock(),
+                # A console prints the alert's own time, as `notifier replay` does, not
+                # when group_wait, quiet hours or a retry let it out.
+                now=alert.ts,
                 slot=slot,
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row

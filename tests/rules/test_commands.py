@@ -134,7 +134,10 @@ def test_replay_prints_alerts_with_the_recorded_clock(tmp_path, recording, capsy
     ]
     assert "Tweet passed 2,000 likes" in captured.out
     assert f"[{at}] DMs · {CONV} → phone" in captured.out  # no ts: the previous one
-    assert captured.err.strip() == f"replayed 3 events from {events}: 3 alerts"
+    # The summary: how many events and alerts, then alerts by rule, most first.
+    assert captured.err.splitlines() == [
+        f"replayed 3 events from {events}: 3 alerts", "  1  Likes", "  1  Milestones", "  1  DMs",
+    ]
 
 
 def test_replay_json_output_for_scripts(tmp_path, recording, capsys):
