@@ -24,54 +24,44 @@ if TYPE_CHECKING:
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
+# One screen (24 lines of 80 columns, tests/test_help.py); the rest is in the docs.
 _DESCRIPTION = """\
-Run a recording of stream lines (from `notifier record`, or any JSONL file of
-live_pipeline messages) through the rules and print the alerts that would
-fire. Nothing is sent and no state is saved. A line's optional "ts" field
-(epoch seconds) is the clock; a line without one keeps the previous time.
-Outages longer than defaults.max_gap (a config line long after the line before
-it) make the next alerts a catch-up, as in `notifier run`.
+Run a recording (from notifier record, or any JSONL of stream messages; a
+line's "ts" is the clock) through RULES and print the alerts it would fire,
+times in this machine's zone, then a count by rule. Nothing is sent or saved.
+--explain says for each event and rule why it fired or not, and what quiet
+hours and budgets did. --expect diffs the alerts with a golden list (for CI);
+--format expect writes one. Exit codes: 0 done, 1 not as expected, 2 bad
+rules, expected file or recording."""
 
---explain prints, for every event, one line per rule watching its topic: fired,
-no match (with the values compared), suppressed by cooldown, already
-announced, initial state only, and so on; and for each alert and target with
-quiet hours or a budget, whether it was sent, deferred by quiet hours or
-folded into a digest (simulated on the replay's clock; nothing is sent).
-
---expect FILE compares the alerts fired (time, rule, key, title) with a golden
-list and prints a diff when they differ: a rule test for CI. --format expect
-prints such a list for the alerts this replay fires.
-
---format json prints one JSON object per alert (rule, topic, key, title,
-message, ts: epoch seconds, time: the same in UTC) or, with --explain, per
-explanation, for scripts. Text output shows times in this machine's zone.
-
-exit codes: 0 done (or as expected), 1 the alerts differ from --expect,
-2 bad rules, expected file or recording."""
+_EXAMPLE = """\
+example:
+  notifier replay rules.example.yaml examples/launch-day.jsonl --explain"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "replay", help="replay recorded events through the rules and print the alerts (or why not)",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "replay", help="print the alerts a recording would fire (or why not)",
+        usage="%(prog)s RULES EVENTS [options]",
+        description=_DESCRIPTION, epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
-    parser.add_argument("events", metavar="EVENTS", help="the recording, one message per line ('-' for stdin)")
+    parser.add_argument("events", metavar="EVENTS", help="the recording, a message per line ('-': stdin)")
     parser.add_argument(
-        "--format", choices=("text", "json", "expect"), default="text",
-        help="text for people (default), json: one object per line, or expect: a golden file for --expect",
+        "--format", choices=("text", "json", "expect"), default="text", metavar="FORMAT",
+        help="text (default), json (an object per line) or expect",
     )
     parser.add_argument(
         "--explain", action="store_true",
-        help="for every event and rule watching its topic, say what the rule made of it and why",
+        help="for each event and rule, say what it made of it and why",
     )
     parser.add_argument(
-        "--expect", metavar="EXPECTED", default=None,
-        help="a YAML list of the alerts that must fire; print a diff and exit 1 when they differ",
+        "--expect", metavar="FILE", default=None,
+        help="the alerts that must fire (YAML); else diff and exit 1",
     )
     parser.add_argument(
         "--own-user-id", metavar="ID",
-        help="the account's own user id: its DMs never alert (as the daemon does with the cookies' id)",
+        help="the account's own user id: its DMs never alert",
     )
     parser.set_defaults(func=replay)
     return parser
