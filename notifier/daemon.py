@@ -300,7 +300,8 @@ def _print_summary(parts: Parts) -> None:
         target = targets.get(key)
         return target.name if target is not None else key
 
-    summary = Summary.of(parts.pipeline.events, parts.pipeline.by_rule, held_back(parts.outbox.rows(), name_of))
+    pipeline = parts.pipeline
+    summary = Summary.of(pipeline.events, pipeline.alerts, pipeline.by_rule, held_back(parts.outbox.rows(), name_of))
     text = "".join(f"{line}\n" for line in [f"\ndry run done, nothing sent: {summary.headline()}", *summary.details()])
     try:
         sys.stdout.write(text)

@@ -46,19 +46,19 @@ class Summary:
     """Alerts by rule (most first, then in the order they first fired), and what waited."""
 
     events: int
+    alerts: int
     by_rule: tuple[tuple[str, int], ...]
     held: tuple[Held, ...] = ()
 
     @classmethod
-    def of(cls, events: int, counts: Mapping[str, int], held: Iterable[Held] = ()) -> Summary:
-        """``counts``: alerts per rule, in the order the rules first fired (see :func:`rule_counts`)."""
+    def of(cls, events: int, alerts: int, counts: Mapping[str, int], held: Iterable[Held] = ()) -> Summary:
+        """``counts``: alerts per rule, in the order the rules first fired (see :func:`rule_counts`).
+
+        A catch-up alert counts once in ``alerts`` and once for each rule it folds.
+        """
         order = {rule: index for index, rule in enumerate(counts)}
         ranked = sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
-        return cls(events, tuple(ranked), tuple(held))
-
-    @property
-    def alerts(self) -> int:
-        return sum(count for _, count in self.by_rule)
+        return cls(events, alerts, tuple(ranked), tuple(held))
 
     def headline(self) -> str:
         """``1,799 events, 18 alerts``."""

@@ -300,7 +300,7 @@ def replay(args: argparse.Namespace) -> int:
         lines_word = "line" if len(skipped) == 1 else "lines"
         note += f" ({len(skipped):,} {lines_word} skipped, not stream messages: line {shown})"
     # Which rules fired how often: what a reader wants after scrolling past the alerts.
-    print("\n".join([note, *Summary.of(events, rule_counts(fired)).details()]), file=sys.stderr)
+    print("\n".join([note, *Summary.of(events, len(fired), rule_counts(fired)).details()]), file=sys.stderr)
     if expected is None:
         return 0
     diff = compare(expected, fired, fired_name=f"replay of {args.events}")
