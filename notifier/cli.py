@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="notifier",
         description="Alerts for X engagement: milestones, surges and DMs, sent through Apprise.",
+        epilog="example (the demo: a recorded launch day, printed, nothing sent):\n"
+        "  notifier run rules.example.yaml --replay examples/launch-day.jsonl --dry-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"notifier {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -258,6 +258,8 @@ class Daemon:
             except StateError as exc:
                 log.error("%s", exc, extra={"event": "state_error"})
                 self._exit_code = self._exit_code or EXIT_FAILURE
+            if self.config.dry_run:
+                _print_summary(parts)
             await parts.aclose()
             self.parts = None  # shutdown() runs once; later calls find nothing to close
         if self.metrics_server is not None:
@@ -287,3 +289,24 @@ class Daemon:
                 format_duration(timeout), extra={"event": "undrained"},
             )
 
+
+def _print_summary(parts: Parts) -> None:
+    """After a dry run's alerts, on standard output too: how many, from which rules, what waited."""
+    import sys
+
+    from .summary import Summary, held_back
+
+    targets = parts.deliverer.targets
+
+    def name_of(key: str) -> str:
+        target = targets.get(key)
+        return target.name if target is not None else key
+
+    pipeline = parts.pipeline
+    summary = Summary.of(pipeline.events, pipeline.alerts, pipeline.by_rule, held_back(parts.outbox.rows(), name_of))
+    text = "".join(f"{line}\n" for line in [f"\ndry run done, nothing sent: {summary.headline()}", *summary.details()])
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # nothing reads the alerts any more (| head): the summary goes nowhere either

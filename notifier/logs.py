@@ -18,10 +18,11 @@ import logging
 import re
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from typing import IO, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .times import format_time, iso_utc
 
 __all__ = [
     "JSONFormatter",
@@ -194,13 +195,17 @@ def add_url(url: str, masked: str | None = None) -> None:
 
 
 class TextFormatter(logging.Formatter):
-    """``2025-06-01 12:00:03 INFO alert fired: …`` — one line a person can read."""
+    """``2025-06-01 12:00:03 CEST INFO alert fired: …`` — one line a person can read."""
 
     def __init__(self, *, show_logger: bool = False) -> None:
         fmt = "%(asctime)s %(levelname)s "
         if show_logger:
             fmt += "[%(name)s] "
-        super().__init__(fmt + "%(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+        super().__init__(fmt + "%(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        # The zone too: a log line's time must read the same as the alerts' times.
+        return format_time(record.created)
 
 
 class JSONFormatter(logging.Formatter):
@@ -208,7 +213,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "ts": _iso(record.created),
+            "ts": iso_utc(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -222,11 +227,6 @@ class JSONFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-def _iso(created: float) -> str:
-    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{whole}.{int(created % 1 * 1000):03d}Z"
 
 
 def configure_logging(

@@ -232,7 +232,8 @@ def assemble(
 
     pipeline = Pipeline(
         engine, outbox=deliverer if bridge is None else _AlertsToo(deliverer, bridge), store=store,
-        metrics=metrics, recorded=config.replay is not None, log_initial=True, on_topics=rules_changed,
+        metrics=metrics, recorded=config.replay is not None, log_initial=True,
+        alerts_printed=config.dry_run, on_topics=rules_changed,
         on_counts=bridge.counts if bridge is not None else None,
     )
     if bridge is not None:

@@ -18,7 +18,7 @@ no state file and no metrics.
 from __future__ import annotations
 
 import logging
-import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -30,6 +30,7 @@ from .rules.catchup import CatchUp, Outage
 from .rules.engine_state import snapshot_key
 from .stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
 from .stream.topics import Topic
+from .times import format_time
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
     from .metrics import Metrics
@@ -95,17 +96,14 @@ def fill_in(known: Mapping[str, object] | None, post: PostRef) -> TweetEngagemen
     return TweetEngagementEvent(**counts) if counts else None
 
 
-def _local_time(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
-
-
 class Pipeline:
     """Events in, alerts out to ``outbox``, state saved to ``store``.
 
     ``recorded``: the events come from a recording, so log lines show each
     alert's recorded time. ``log_initial``: log "rule already met at start" the
     first time each topic's rules see a value (the daemon does; a replay
-    explains instead).
+    explains instead). ``alerts_printed``: every alert prints on standard
+    output (a dry run), so its "alert fired" line is a debug line.
     """
 
     def __init__(
@@ -118,6 +116,7 @@ class Pipeline:
         metrics: Metrics | None = None,
         recorded: bool = False,
         log_initial: bool = False,
+        alerts_printed: bool = False,
         on_topics: Callable[[frozenset[str]], None] | None = None,
         on_counts: Callable[[str, Mapping[str, object] | None], None] | None = None,
     ) -> None:
@@ -139,6 +138,7 @@ class Pipeline:
         self._metrics = metrics
         self._recorded = recorded
         self._log_initial = log_initial
+        self._alerts_printed = alerts_printed
         # Topics whose rules all hold state: their events need no explanation.
         self._settled: set[str] = set()
         # Set when handing alerts to the outbox failed: the engine already counts them
@@ -146,6 +146,8 @@ class Pipeline:
         self._state_unsafe = False
         self.events = 0
         self.alerts = 0
+        # Alerts per rule, for the summary at the end of a run (bounded by the rules).
+        self.by_rule: Counter[str] = Counter()
 
     @property
     def ruleset(self) -> RuleSet:
@@ -272,13 +274,16 @@ class Pipeline:
                 raise
         for alert in alerts:
             self.alerts += 1
-            if self._metrics is not None:
-                # A catch-up folds several rules' milestones into one alert; each rule counts.
-                for rule in alert.rules or (alert.rule,):
+            # A catch-up folds several rules' milestones into one alert; each rule counts.
+            for rule in alert.rules or (alert.rule,):
+                self.by_rule[rule] += 1
+                if self._metrics is not None:
                     self._metrics.alert(rule)
             # In a replay the recording's clock is what a reader wants to see.
-            when = f" (recorded {_local_time(alert.ts)})" if self._recorded else ""
-            log.info(
+            when = f" (recorded {format_time(alert.ts)})" if self._recorded else ""
+            # When each alert prints on the terminal (a dry run), a log line would say it twice.
+            log.log(
+                logging.DEBUG if self._alerts_printed else logging.INFO,
                 "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
                 extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
             )

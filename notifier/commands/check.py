@@ -30,6 +30,10 @@ load, print every problem as file:line:column: what — how to fix.
 
 exit codes: 0 the file loads, 2 it does not."""
 
+_EXAMPLE = """\
+example:
+  notifier check rules.example.yaml"""
+
 
 # Names that only resolve inside a home or office network.
 _LOCAL_SUFFIXES = (".local", ".lan", ".home", ".internal", ".localhost", ".home.arpa")
@@ -38,7 +42,7 @@ _LOCAL_SUFFIXES = (".local", ".lan", ".home", ".internal", ".localhost", ".home.
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "check", help="check a rule file and summarise it",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_DESCRIPTION, epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
     parser.set_defaults(func=check)

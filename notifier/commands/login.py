@@ -22,23 +22,16 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "login"]
 
+# One screen (24 lines of 80 columns, tests/test_help.py); the rest is in the docs.
 _DESCRIPTION = """\
-Save the X session cookies of a browser logged in to x.com, after checking
-them with one request to X. The cookies come from, in this order:
-  --from-file FILE   a browser's cookies.txt (Netscape) or a JSON export;
-  standard input     when it is not a terminal: a Cookie header or
-                     name=value lines (auth_token, ct0, optionally twid);
-  hidden prompts     otherwise: paste auth_token and ct0 (they never echo).
-In a browser: developer tools > Application (Storage in Firefox) > Cookies >
-https://x.com, copy the values of auth_token, ct0 and twid.
-
-They are written as JSON, mode 600, to RULES' account.cookies, else to
-cookies.json beside RULES (or in the current folder without RULES);
---output overrides. A cookies file there is replaced; any other file is
-kept unless --force.
-
-exit codes: 0 saved, 1 X could not be asked, 2 missing or unusable input,
-3 X rejected the cookies."""
+Check the X session cookies of a browser logged in to x.com with one request
+to X, then save them (JSON, mode 600) where RULES' account.cookies points, else
+to cookies.json beside RULES. They come from --from-file (cookies.txt or JSON),
+else standard input (a Cookie header or name=value lines), else hidden prompts
+for auth_token and ct0. In a browser: developer tools > Application (Firefox:
+Storage) > Cookies > https://x.com. A file that is not a cookies file is kept
+unless --force. Exit codes: 0 saved, 1 X could not be asked, 2 missing or
+unusable input, 3 X rejected the cookies."""
 
 _EXAMPLE = """\
 example:
@@ -56,20 +49,21 @@ _MIN_SECRET = 8
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "login", help="check X session cookies and save them for a rule file",
+        usage="%(prog)s [RULES] [options]",
         description=_DESCRIPTION, epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "rules", metavar="RULES", nargs="?",
-        help="the rule file (YAML) whose account.cookies to write",
+        help="the rule file whose account.cookies to write",
     )
     parser.add_argument(
         "--from-file", metavar="FILE",
-        help="read the cookies from a browser export (cookies.txt or JSON)",
+        help="a browser's cookie export (cookies.txt or JSON)",
     )
     parser.add_argument("-o", "--output", metavar="PATH", help="write the cookies here instead")
     parser.add_argument(
         "--force", action="store_true",
-        help="replace PATH even when it is not a cookies file (a browser export, another file)",
+        help="replace PATH even if it is not a cookies file",
     )
     parser.set_defaults(func=login)
     return parser

@@ -33,21 +33,24 @@ log = logging.getLogger(__name__)
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "record", help="write the live stream of RULES' topics as JSON lines",
-        description="Record the live stream of every topic the rules watch, one JSON "
-        "message per line with a 'ts' field, for `notifier run --replay` or `notifier replay`.",
+        usage="%(prog)s RULES [options]",
+        description="Record the live stream of every topic the rules watch, one JSON message\n"
+        "per line with a 'ts' field, for `notifier run --replay` or `notifier replay`.",
+        epilog="example:\n  notifier record rules.yaml --for 1h -o launch.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file whose topics to record")
     parser.add_argument(
         "--for", dest="duration", type=duration_arg, metavar="DURATION",
-        help="record this long (e.g. 10m); default: until SIGINT/SIGTERM",
+        help="record this long (e.g. 10m), not until SIGINT",
     )
     parser.add_argument(
         "--cookies", metavar="PATH",
-        help="X session cookies; overrides the rule file's account.cookies",
+        help="X session cookies (default: RULES' account.cookies)",
     )
     parser.add_argument(
         "-o", "--output", metavar="FILE",
-        help="append to FILE instead of writing to standard output",
+        help="append to FILE, not to standard output",
     )
     add_logging_flags(parser)
     parser.set_defaults(func=record)

@@ -24,53 +24,44 @@ if TYPE_CHECKING:
 
 __all__ = ["Step", "add_parser", "format_alert", "replay", "run_steps"]
 
+# One screen (24 lines of 80 columns, tests/test_help.py); the rest is in the docs.
 _DESCRIPTION = """\
-Run a recording of stream lines (from `notifier record`, or any JSONL file of
-live_pipeline messages) through the rules and print the alerts that would
-fire. Nothing is sent and no state is saved. A line's optional "ts" field
-(epoch seconds) is the clock; a line without one keeps the previous time.
-Outages longer than defaults.max_gap (a config line long after the line before
-it) make the next alerts a catch-up, as in `notifier run`.
+Run a recording (from notifier record, or any JSONL of stream messages; a
+line's "ts" is the clock) through RULES and print the alerts it would fire,
+times in this machine's zone, then a count by rule. Nothing is sent or saved.
+--explain says for each event and rule why it fired or not, and what quiet
+hours and budgets did. --expect diffs the alerts with a golden list (for CI);
+--format expect writes one. Exit codes: 0 done, 1 not as expected, 2 bad
+rules, expected file or recording."""
 
---explain prints, for every event, one line per rule watching its topic: fired,
-no match (with the values compared), suppressed by cooldown, already
-announced, initial state only, and so on; and for each alert and target with
-quiet hours or a budget, whether it was sent, deferred by quiet hours or
-folded into a digest (simulated on the replay's clock; nothing is sent).
-
---expect FILE compares the alerts fired (time, rule, key, title) with a golden
-list and prints a diff when they differ: a rule test for CI. --format expect
-prints such a list for the alerts this replay fires.
-
---format json prints one JSON object per alert (rule, topic, key, title,
-message, ts) or, with --explain, per explanation, for scripts.
-
-exit codes: 0 done (or as expected), 1 the alerts differ from --expect,
-2 bad rules, expected file or recording."""
+_EXAMPLE = """\
+example:
+  notifier replay rules.example.yaml examples/launch-day.jsonl --explain"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "replay", help="replay recorded events through the rules and print the alerts (or why not)",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "replay", help="print the alerts a recording would fire (or why not)",
+        usage="%(prog)s RULES EVENTS [options]",
+        description=_DESCRIPTION, epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
-    parser.add_argument("events", metavar="EVENTS", help="the recording, one message per line ('-' for stdin)")
+    parser.add_argument("events", metavar="EVENTS", help="the recording, a message per line ('-': stdin)")
     parser.add_argument(
-        "--format", choices=("text", "json", "expect"), default="text",
-        help="text for people (default), json: one object per line, or expect: a golden file for --expect",
+        "--format", choices=("text", "json", "expect"), default="text", metavar="FORMAT",
+        help="text (default), json (an object per line) or expect",
     )
     parser.add_argument(
         "--explain", action="store_true",
-        help="for every event and rule watching its topic, say what the rule made of it and why",
+        help="for each event and rule, say what it made of it and why",
     )
     parser.add_argument(
-        "--expect", metavar="EXPECTED", default=None,
-        help="a YAML list of the alerts that must fire; print a diff and exit 1 when they differ",
+        "--expect", metavar="FILE", default=None,
+        help="the alerts that must fire (YAML); else diff and exit 1",
     )
     parser.add_argument(
         "--own-user-id", metavar="ID",
-        help="the account's own user id: its DMs never alert (as the daemon does with the cookies' id)",
+        help="the account's own user id: its DMs never alert",
     )
     parser.set_defaults(func=replay)
     return parser
@@ -99,28 +90,31 @@ def run_steps(
 
 def format_alert(alert: Alert) -> str:
     """An alert as ``notifier replay`` prints it for people."""
-    from ..rules.templates import utc_seconds
+    from ..times import format_time
 
-    stamp = utc_seconds(alert.ts)
-    lines = [f"[{stamp}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
+    lines = [f"[{format_time(alert.ts)}] {alert.rule} · {alert.key} → {', '.join(alert.targets)}", f"  {alert.title}"]
     lines += [f"  {line}" for line in alert.message.splitlines()]
     return "\n".join(lines)
 
 
 def _as_json(alert: Alert) -> str:
+    from ..times import iso_utc
+
     return json.dumps(
         {
             "rule": alert.rule, "topic": alert.topic, "key": alert.key,
-            "title": alert.title, "message": alert.message, "ts": alert.ts,
+            "title": alert.title, "message": alert.message, "ts": alert.ts, "time": iso_utc(alert.ts),
         },
         ensure_ascii=False,
     )
 
 
 def _explanation_json(step: Step, explanation: Explanation) -> str:
+    from ..times import iso_utc
+
     return json.dumps(
         {
-            "line": step.event.line, "ts": step.event.ts, "topic": step.event.topic,
+            "line": step.event.line, "ts": step.event.ts, "time": iso_utc(step.event.ts), "topic": step.event.topic,
             "rule": explanation.rule, "key": explanation.key, "target": explanation.target,
             "outcome": explanation.outcome, "matched": explanation.matched,
             "detail": explanation.detail, "values": dict(explanation.values),
@@ -164,13 +158,14 @@ class _Printer:
     def _explain(self, step: Step) -> None:
         from ..durations import format_duration
         from ..rules.explain import format_explanation, format_header
+        from ..times import iso_utc
 
         event = step.event
         # Digests whose quiet hours or budget ended before this event go out first.
         for release in self.targets.release(event.ts):
             if self.fmt == "json":
-                self.out.write(json.dumps({"ts": release.at, "digest": release.target, "count": release.count,
-                                           "reason": release.reason}) + "\n")
+                self.out.write(json.dumps({"ts": release.at, "time": iso_utc(release.at), "digest": release.target,
+                                           "count": release.count, "reason": release.reason}) + "\n")
             else:
                 self.out.write(f"{release}\n")
         if event.payload.discovery is not None:
@@ -238,6 +233,7 @@ def replay(args: argparse.Namespace) -> int:
     from ..rules import Engine
     from ..rules.expect import compare, load_expected
     from ..stream.recording import bounded_lines, read_recorded
+    from ..summary import Summary, rule_counts
 
     if args.format == "expect" and (args.explain or args.expect):
         print(
@@ -309,7 +305,8 @@ def replay(args: argparse.Namespace) -> int:
         shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
         lines_word = "line" if len(skipped) == 1 else "lines"
         note += f" ({len(skipped):,} {lines_word} skipped, not stream messages: line {shown})"
-    print(note, file=sys.stderr)
+    # Which rules fired how often: what a reader wants after scrolling past the alerts.
+    print("\n".join([note, *Summary.of(events, len(fired), rule_counts(fired)).details()]), file=sys.stderr)
     if expected is None:
         return 0
     diff = compare(expected, fired, fired_name=f"replay of {args.events}")

@@ -9,64 +9,61 @@ from ..logs import configure_logging
 
 __all__ = ["add_parser", "run", "settle_stdout"]
 
+# One screen (24 lines of 80 columns, tests/test_help.py); the rest is in the docs.
 _DESCRIPTION = """\
-Watch the tweets and conversations named in RULES on X's live stream and send
-an alert to the rule's targets whenever a rule fires. Runs until stopped
-(SIGTERM/SIGINT: drain deliveries for up to 10 s, save state, exit 0) or for
---for DURATION. SIGHUP, or saving the rule file, reloads the rules.
+Watch what RULES names on X and send each alert to its targets, until SIGTERM
+or SIGINT (deliveries drain for up to 10 s) or --for. SIGHUP or saving RULES
+reloads it. Exit codes: 0 stopped, 1 failure, 2 bad rules, 3 X said no."""
 
-exit codes: 0 clean stop, 1 runtime failure, 2 bad rules or usage,
-3 authentication rejected by X."""
+_EXAMPLE = """\
+example:
+  notifier run rules.example.yaml --replay examples/launch-day.jsonl --dry-run"""
 
 
 def add_logging_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--log-format", choices=("text", "json"), default="text",
-        help="text: one readable line per event (default); json: one JSON object per line",
+        "--log-format", choices=("text", "json"), default="text", metavar="FORMAT",
+        help="text (default) or json: one object per line",
     )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0,
-        help="debug output (-vv adds the HTTP and Apprise libraries)",
+        help="debug output (-vv: also httpx and Apprise)",
     )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "run", help="run the daemon: stream → rules → alerts",
-        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run", help="watch X and send alerts (the daemon)", usage="%(prog)s RULES [options]",
+        description=_DESCRIPTION, epilog=_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")
     parser.add_argument(
         "--state", metavar="PATH",
-        help="SQLite file for rule state and the outbox (default: $NOTIFIER_STATE, else "
-        "$XDG_STATE_HOME/notifier/state.db, else ~/.local/state/notifier/state.db)",
+        help="state file (default $NOTIFIER_STATE, else XDG state)",
     )
     parser.add_argument(
         "--cookies", metavar="PATH",
-        help="X session cookies (twikit JSON or Netscape cookies.txt); overrides the rule "
-        "file's account.cookies (else NOTIFIER_AUTH_TOKEN and NOTIFIER_CT0)",
+        help="X session cookies (default: RULES' account.cookies)",
     )
     parser.add_argument(
         "--replay", metavar="FILE",
-        help="read events from a JSONL recording (notifier record) instead of the live stream; "
-        "no credentials or network needed",
+        help="read a recording (notifier record), not X's stream",
     )
     parser.add_argument(
         "--dry-run", action="store_true",
-        help="print alerts to standard output (console://) instead of sending them; "
-        "state is not saved",
+        help="print alerts instead of sending them; save nothing",
     )
     parser.add_argument(
         "--for", dest="duration", type=duration_arg, metavar="DURATION",
-        help="run this long (e.g. 9m50s), then drain deliveries and exit 0 (for cron)",
+        help="stop after this long (e.g. 9m50s), then drain",
     )
     parser.add_argument(
         "--metrics-port", type=port_arg, metavar="PORT",
-        help="serve Prometheus /metrics and /healthz on this port",
+        help="serve Prometheus /metrics and /healthz on PORT",
     )
     parser.add_argument(
         "--metrics-host", default="127.0.0.1", metavar="HOST",
-        help="address to serve metrics on (default 127.0.0.1; 0.0.0.0 in a container)",
+        help="address for metrics (default 127.0.0.1)",
     )
     add_logging_flags(parser)
     parser.set_defaults(func=run)

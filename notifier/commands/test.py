@@ -20,7 +20,11 @@ NAME stands for: a target name, or a tag of the targets_from file) and print a
 line per target: sent, or failed with the reason Apprise gave. URLs are shown
 with their secrets masked.
 
-exit codes: 0 every target accepted it, 1 a target failed, 2 bad rules or usage."""
+exit codes: 0 every target took it, 1 a target failed, 2 bad rules or usage."""
+
+_EXAMPLE = """\
+example:
+  notifier test rules.yaml --target phone"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -28,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "test",
         help="send a test notification to each target",
         description=_DESCRIPTION,
+        epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("rules", metavar="RULES", help="the rule file (YAML)")

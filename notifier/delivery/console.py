@@ -5,15 +5,21 @@ in ``notifier test`` and for ``--dry-run``. It is sent here, not through Apprise
 asking Apprise for any URL makes it load its ~150 plugin modules, which a dry
 run or a console-only rule file has no use for.
 
-An alert prints as a block a person can read at a glance::
+An alert prints as a block a person can read at a glance, as ``notifier
+replay`` prints it::
 
-    [14:02:07] SUCCESS  Launch tweet passed 1,000 likes
-               1,000 likes on https://x.com/i/status/1850000000000000000
+    [2025-06-03 14:02:07 CEST] Launch tweet passed 1,000 likes
+      1,000 likes on https://x.com/i/status/1850000000000000000
+
+The alert's notify type (info, success, warning, failure) is not printed: it
+is a colour for the services that have one, and in a terminal "WARNING" before
+a surge would read as a warning of notifier itself.
 
 ``console://NAME`` prints ``[NAME]`` before each title, to tell several
 console targets apart (a dry run gives each target with a policy its own).
-The time shown is the ``now`` the caller passes: the deliverer's clock, which
-in a dry run of a recording is the recording's time.
+The time shown is the ``now`` the caller passes, in the machine's zone: the
+deliverer passes the alert's own time (when it fired), so a dry run of a
+recording prints each alert at the time ``notifier replay`` prints it.
 
 Only the plain forms are read here (see :func:`label_of`); a console URL with
 options (``console://?format=html``) is left to Apprise, which knows them
@@ -25,8 +31,8 @@ from __future__ import annotations
 import re
 import sys
 import threading
-import time
 
+from ..times import format_time
 from .outcome import SendOutcome
 
 __all__ = ["MASKED", "SCHEMA", "format_alert", "label_of", "send", "write_alert"]
@@ -57,11 +63,10 @@ def label_of(url: str) -> str | None:
     return match.group("label") if match else None
 
 
-def format_alert(title: str, body: str, notify_type: str, now: float, label: str | None = None) -> str:
+def format_alert(title: str, body: str, now: float, label: str | None = None) -> str:
     """The text ``console://`` prints for one notification at ``now`` (ends with a newline)."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(now))
-    head = f"[{stamp}] {notify_type.upper():<8} "
-    indent = " " * len(head)
+    head = f"[{format_time(now)}] "
+    indent = "  "
     lines = [line.rstrip() for line in body.strip().splitlines()]
     first = title.strip() or (lines.pop(0) if lines else "")
     # A body that only repeats the title adds nothing.
@@ -93,7 +98,7 @@ async def send(url: str, *, title: str, body: str, notify_type: str, now: float)
     if not title and not body:
         # What Apprise said to an empty notification, when it sent console:// for us.
         return SendOutcome(False, _EMPTY, "FAILURE")
-    text = format_alert(title, body, notify_type, now, label=label or None)
+    text = format_alert(title, body, now, label=label or None)
     try:
         # On the event loop, not in a worker thread: alerts due together print in the
         # order they were sent, every time. (The log handler writes the same way.)

@@ -28,5 +28,5 @@ __all__ = ["apprise"]
 @notify(on=SCHEMA, name="Console (standard output)", body_format=NotifyFormat.TEXT)
 def _print_alert(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
     meta = kwargs.get("meta") or {}
-    write_alert(format_alert(title or "", body or "", notify_type, time.time(), label=meta.get("host") or None))
+    write_alert(format_alert(title or "", body or "", time.time(), label=meta.get("host") or None))
     return True

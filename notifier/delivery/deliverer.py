@@ -47,12 +47,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from ..alert import HEALTH_KIND, Alert
 from ..durations import format_duration
 from ..exceptions import DeliveryError
+from ..times import format_time
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxRow, OutboxWriteError
@@ -460,7 +460,7 @@ class Deliverer:
         return found
 
     def _log_hold(self, target: Target, rows: list[OutboxRow], until: float, why: str) -> None:
-        when = datetime.fromtimestamp(until, target.policy.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        when = format_time(until, target.policy.zone)
         for row in rows:
             if row.held is None:  # once per row, not on every look
                 policy_log.info(
@@ -528,7 +528,9 @@ class Deliverer:
                 body=alert.message,
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
-                now=self._clock(),
+                # A console prints the alert's own time, as `notifier replay` does, not
+                # when group_wait, quiet hours or a retry let it out.
+                now=alert.ts,
                 slot=slot,
                 tap=tap_of(alert),
             )

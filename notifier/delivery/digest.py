@@ -10,10 +10,10 @@ by rule, newest first::
     3 alerts during quiet hours
 
     **Like milestones** (2)
-    - 06:12 Tweet passed 3,000 likes — https://x.com/i/status/1850000000000000000
-    - 23:40 Tweet passed 2,000 likes — https://x.com/i/status/1850000000000000000
+    - 06:12 CEST Tweet passed 3,000 likes — https://x.com/i/status/1850000000000000000
+    - 23:40 CEST Tweet passed 2,000 likes — https://x.com/i/status/1850000000000000000
     **New DM** (1)
-    - 01:05 New direct message — https://x.com/messages/1111111111-2222222222
+    - 01:05 CEST New direct message — https://x.com/messages/1111111111-2222222222
 
 A **group** is what ``group_wait`` makes of a burst of DMs in one
 conversation: ``5 new messages from user 2222222222``.
@@ -27,6 +27,7 @@ from datetime import datetime, tzinfo
 from typing import Final
 
 from ..alert import Alert, NotifyType
+from ..times import format_time
 
 __all__ = ["DIGEST_KIND", "DIGEST_RULE", "MAX_LINES", "digest_alert", "group_alert"]
 
@@ -107,7 +108,7 @@ def group_alert(alerts: Sequence[Alert], *, zone: tzinfo) -> Alert:
         who = f"{len(users)} people"
     else:
         who = f"conversation {first.key}"
-    start, end = (datetime.fromtimestamp(a.ts, zone).strftime("%H:%M:%S") for a in (first, last))
+    start, end = (format_time(a.ts, zone, date=False) for a in (first, last))
     url = last.fields.get("url") or f"https://x.com/messages/{first.key}"
     span = f"at {start}" if start == end else f"between {start} and {end}"
     fields = dict(last.fields)
@@ -124,7 +125,8 @@ def group_alert(alerts: Sequence[Alert], *, zone: tzinfo) -> Alert:
 
 def _when(ts: float, zone: tzinfo, today: object) -> str:
     local = datetime.fromtimestamp(ts, zone)
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%a %H:%M")
+    shown = format_time(ts, zone, date=False, seconds=False)
+    return shown if local.date() == today else f"{local:%a} {shown}"
 
 
 def _line(alert: Alert) -> str:

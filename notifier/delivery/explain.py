@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from ..alert import Alert
 from ..rules.explain import Explanation
-from ..rules.templates import utc_seconds
+from ..times import format_time
 from .plan import Due, plan
 from .policy import TargetPolicy
 
@@ -34,7 +33,7 @@ class Release:
     def __str__(self) -> str:
         why = "quiet hours over" if self.reason == "quiet" else "the budget has room again"
         what = "1 waiting alert goes" if self.count == 1 else f"{self.count} waiting alerts go"
-        return (f"{utc_seconds(self.at)} UTC · digest → {self.target}: "
+        return (f"{format_time(self.at)} · digest → {self.target}: "
                 f"{what} out as one message ({why})")
 
 
@@ -134,7 +133,7 @@ class TargetReplay:
 
 
 def _local(ts: float | None, policy: TargetPolicy) -> str:
-    """A time on the target's wall clock: ``2025-06-04 07:00 Europe/Berlin``."""
+    """A time on the target's wall clock: ``2025-06-04 07:00 CEST``."""
     if ts is None:
         return "?"
-    return f"{datetime.fromtimestamp(ts, policy.zone):%Y-%m-%d %H:%M} {policy.tz or 'local time'}"
+    return format_time(ts, policy.zone, seconds=False)

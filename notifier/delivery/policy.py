@@ -20,13 +20,13 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from ..times import local_zone
 from .policyfix import suggest_budget, suggest_quiet, suggest_zone
 
 __all__ = [
@@ -58,26 +58,6 @@ class PolicyError(ValueError):
 
 
 # ------------------------------------------------------------------ time zones
-
-
-@functools.lru_cache(maxsize=1)
-def local_zone() -> tzinfo:
-    """The machine's time zone, with its DST rules (UTC when it cannot be found).
-
-    ``TZ`` wins when it names a zone; then ``/etc/localtime``. In a container
-    both are usually UTC, which is why rule files should say ``tz:``.
-    """
-    name = os.environ.get("TZ", "").lstrip(":")
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    try:
-        with open("/etc/localtime", "rb") as file:
-            return ZoneInfo.from_file(file, key="localtime")
-    except (OSError, ValueError):
-        return timezone.utc
 
 
 def zone(name: str | None) -> tzinfo:

@@ -5,7 +5,7 @@ that fired are compared with the expected list, and any difference is shown
 as a diff. The file::
 
     alerts:
-      - at: "2025-06-03 13:42:10"      # the replay's clock, UTC (or epoch seconds)
+      - at: "2025-06-03T13:42:10Z"     # the replay's clock, UTC (or epoch seconds)
         rule: Launch tweet passes 1,000 likes
         key: "1850000000000000000"     # the tweet or conversation id
         title: Launch tweet passed 1,001 likes
@@ -22,7 +22,7 @@ import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -30,8 +30,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..alert import Alert
 from ..exceptions import ExpectFileError
+from ..times import format_time, iso_utc
 from .yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, unknown_key_fix
-from .templates import utc_seconds
 
 __all__ = ["ExpectFileError", "Expected", "ExpectedAlerts", "compare", "dump_expected", "load_expected"]
 
@@ -139,7 +139,7 @@ def _entry(item: Node, index: int, problem) -> Expected | None:
             at = _time(value_node)
             if at is None:
                 problem(value_node, f"at: '{value_node.value}' of alert {index} is not a time",
-                        'write the UTC time as "2025-06-03 13:42:10", or epoch seconds')
+                        'write the UTC time as "2025-06-03T13:42:10Z", or epoch seconds')
                 ok = False
         else:
             # Tweet ids may be written unquoted: YAML ints are exact, and the text is kept as written.
@@ -166,12 +166,12 @@ def _time(node: ScalarNode) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return math.floor(moment.timestamp())
 
 
 def _line(rule: str, key: str, title: str, at: int | None) -> str:
-    stamp = f"{utc_seconds(at)}  " if at is not None else ""
+    stamp = f"{format_time(at, UTC)}  " if at is not None else ""
     return f"{stamp}{rule} [{key}]: {title}"
 
 
@@ -198,7 +198,7 @@ def dump_expected(alerts: Iterable[Alert], *, header: str = "") -> str:
     for alert in alerts:
         # JSON strings are valid YAML double-quoted scalars: exact, whatever the text.
         body += [
-            f"  - at: {json.dumps(utc_seconds(alert.ts))}",
+            f"  - at: {json.dumps(iso_utc(alert.ts, millis=False))}",
             f"    rule: {json.dumps(alert.rule, ensure_ascii=False)}",
             f"    key: {json.dumps(alert.key)}",
             f"    title: {json.dumps(alert.title, ensure_ascii=False)}",

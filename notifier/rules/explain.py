@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from ..alert import Alert
 from ..durations import format_duration
 from ..stream.events import DiscoveryEvent
+from ..times import format_time
 from .decision import Decision
 from .discovery import post_verdicts, rough_age
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
-from .templates import utc_seconds
 
 __all__ = [
     "OUTCOMES",
@@ -196,5 +196,5 @@ def format_explanation(explanation: Explanation) -> str:
 
 
 def format_header(line: int, ts: float, topic: str) -> str:
-    """``line 42 · 2025-06-03 13:42:10 UTC · /tweet_engagement/1850…``."""
-    return f"line {line} · {utc_seconds(ts)} UTC · {topic}"
+    """``line 42 · 2025-06-03 15:42:10 CEST · /tweet_engagement/1850…`` (the machine's zone)."""
+    return f"line {line} · {format_time(ts)} · {topic}"

@@ -13,7 +13,9 @@ import difflib
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from ..times import format_time
 
 __all__ = [
     "Template",
@@ -22,7 +24,6 @@ __all__ = [
     "compile_template",
     "event_time",
     "held_back_note",
-    "utc_seconds",
 ]
 
 # What a placeholder with no known value renders as.
@@ -36,22 +37,17 @@ class EventTime(datetime):
 
     def __format__(self, spec: str) -> str:
         if not spec:
-            return self.strftime("%Y-%m-%d %H:%M UTC")
+            return format_time(self.timestamp(), UTC, seconds=False)
         return super().__format__(spec)
 
 
 def event_time(ts: float) -> EventTime:
     """The ``{time}`` value of an event at epoch seconds ``ts``."""
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ts, tz=UTC)
     return EventTime(
         moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
-        moment.microsecond, tzinfo=timezone.utc,
+        moment.microsecond, tzinfo=UTC,
     )
-
-
-def utc_seconds(ts: float) -> str:
-    """``2025-06-03 13:42:10``: epoch seconds ``ts`` in UTC, to the second (replays, golden files)."""
-    return f"{event_time(ts):%Y-%m-%d %H:%M:%S}"
 
 
 # A sample value per placeholder type, to try format specs on at load.
@@ -203,5 +199,4 @@ def held_back_note(count: int, since: float | None, now: float) -> str:
         # State saved before the first suppression time was kept.
         return f"+{count:,} more"
     start, end = event_time(since), event_time(now)
-    shown = "%H:%M UTC" if start.date() == end.date() else "%Y-%m-%d %H:%M UTC"
-    return f"+{count:,} more since {start.strftime(shown)}"
+    return f"+{count:,} more since {format_time(since, UTC, date=start.date() != end.date(), seconds=False)}"

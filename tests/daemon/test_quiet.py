@@ -12,6 +12,7 @@ import pytest
 
 from notifier.config import Config
 from notifier.daemon import EXIT_OK, Daemon
+from notifier.times import format_time
 from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 
@@ -150,11 +151,12 @@ async def test_dry_run_of_a_recording_defers_and_digests_on_the_recordings_clock
     daemon = Daemon(config, env={}, install_signals=False)
     assert await daemon.run() == EXIT_OK
     out = capsys.readouterr().out
-    stamps = [line[:10] for line in out.splitlines() if line.startswith("[")]
-    titles = [line[20:] for line in out.splitlines() if line.startswith("[")]
-    # console:// shows the recording's time (local time of this machine).
-    expected = [time.strftime("[%H:%M:%S]", time.localtime(ts)) for ts in
-                (NIGHT + 3600, NIGHT + 3600, NIGHT + 5 * 3600, NIGHT + 9 * 3600)]
+    heads = [line[1:].split("] ", 1) for line in out.splitlines() if line.startswith("[")]
+    stamps = [stamp for stamp, _ in heads]
+    titles = [rest for _, rest in heads]
+    # console:// shows the recording's time, in this machine's zone.
+    expected = [format_time(ts) for ts in (NIGHT + 3600, NIGHT + 3600, NIGHT + 5 * 3600, NIGHT + 9 * 3600)]
     assert stamps == expected
     assert titles == ["Threshold 1500", "Every 1000", "Every 2000", "[phone] 3 alerts during quiet hours"]
+    assert out.endswith("  phone: 3 alerts held by quiet hours, sent as 1 digest\n")
     assert not (tmp_path / "state.db").exists()

@@ -46,7 +46,7 @@ async def test_overflow_waits_and_goes_out_as_one_digest_when_the_budget_frees(s
     digest = [d for d in receiver.received if d.path == "/hook"][-1]
     assert digest.title == "2 alerts over the budget of 3/h"
     assert digest.message.splitlines() == [
-        "**Rule 0** (1)", "- 12:00 alert 4", "**Rule 1** (1)", "- 12:00 alert 3",
+        "**Rule 0** (1)", "- 12:00 UTC alert 4", "**Rule 1** (1)", "- 12:00 UTC alert 3",
     ]
     # The target without a budget got everything at once, and nothing twice.
     assert sorted(arrived(receiver, "/other")) == [f"alert {n}" for n in range(5)]

@@ -80,12 +80,12 @@ def test_digest_is_titled_with_the_count_grouped_by_rule_newest_first():
     assert digest.title == "4 alerts during quiet hours"
     assert digest.message.splitlines() == [
         "**Like milestones** (2)",
-        "- 06:12 Tweet passed 3,000 likes",
-        "- Sat 23:40 Tweet passed 2,000 likes — https://x.com/i/status/1",
+        "- 06:12 UTC Tweet passed 3,000 likes",
+        "- Sat 23:40 UTC Tweet passed 2,000 likes — https://x.com/i/status/1",
         "**New DM** (1)",
-        "- 01:05 New direct message",
+        "- 01:05 UTC New direct message",
         "**Surge** (1)",
-        "- 00:30 Tweet gained 500 likes",
+        "- 00:30 UTC Tweet gained 500 likes",
     ]
     assert digest.notify_type == "warning"  # the most pressing type it holds
     assert digest.kind == "digest" and digest.fields["count"] == 4
@@ -97,7 +97,7 @@ def test_digest_times_are_on_the_targets_clock_and_long_digests_are_cut():
     alerts = [make_alert("hook", title=f"A{n}", ts=utc(2024, 6, 2, 5, 0) + n) for n in range(MAX_LINES + 5)]
     digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=utc(2024, 6, 2, 5, 0), zone=berlin)
     lines = digest.message.splitlines()
-    assert lines[1].startswith("- 07:00 A44")  # 05:00 UTC is 07:00 in Berlin in June
+    assert lines[1].startswith("- 07:00 CEST A44")  # 05:00 UTC is 07:00 in Berlin in June
     assert lines[-1] == "… and 5 more"
     assert sum(1 for line in lines if line.startswith("- ")) == MAX_LINES
 
@@ -108,7 +108,7 @@ def test_group_alert_says_how_many_messages_from_whom():
     grouped = group_alert([dm(start + n * 2) for n in range(5)], zone=UTC)
     assert grouped.title == "5 new messages from user 2222222222"
     assert grouped.message == (
-        f"5 messages in conversation {CONV} between 12:00:00 and 12:00:08.\nhttps://x.com/messages/{CONV}"
+        f"5 messages in conversation {CONV} between 12:00:00 UTC and 12:00:08 UTC.\nhttps://x.com/messages/{CONV}"
     )
     assert (grouped.rule, grouped.key, grouped.kind, grouped.ts) == ("New DM", CONV, "message", start + 8)
     two = group_alert([dm(start, "1"), dm(start + 1, "2"), dm(start + 2, "1")], zone=UTC)
@@ -142,7 +142,7 @@ async def test_quiet_hours_hold_alerts_and_send_one_digest_when_they_end(start_d
     (digest,) = receiver.received
     assert digest.title == "3 alerts during quiet hours"
     assert digest.message.splitlines() == [
-        "**Likes** (2)", "- 03:00 3,000 likes", "- Sat 23:00 2,000 likes", "**DMs** (1)", "- 03:00 New DM",
+        "**Likes** (2)", "- 03:00 UTC 3,000 likes", "- Sat 23:00 UTC 2,000 likes", "**DMs** (1)", "- 03:00 UTC New DM",
     ]
     states = sorted(r.state for r in box.rows())
     assert states == ["folded", "folded", "folded", "sent"]
@@ -256,7 +256,7 @@ async def test_group_wait_folds_a_burst_into_one_alert(start_deliverer, receiver
     deliverer.wake()
     assert await receiver.wait_for_async(lambda r: len(r.received) == 1)
     assert receiver.titles == ["5 new messages from user 2222222222"]
-    assert "between 12:00:00 and 12:00:10" in receiver.received[0].message
+    assert "between 12:00:00 UTC and 12:00:10 UTC" in receiver.received[0].message
     assert await deliverer.drain(timeout=5)
 
     # The group is closed: the next message starts a new one, and alone it stays itself.

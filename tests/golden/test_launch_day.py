@@ -66,5 +66,5 @@ def test_launch_day_output_is_pinned(args: tuple[str, ...], pin: str) -> None:
 def test_launch_day_dry_run_log_is_pinned() -> None:
     """The dry run's log lines, but for their wall-clock stamps, are the pinned ones."""
     log = notifier("run", RULES, "--replay", EVENTS, "--dry-run", stderr=True)
-    # "2026-11-30 21:44:18 INFO ...": the first 20 characters are the time of the run.
-    assert "".join(line[20:] + "\n" for line in log.splitlines()) == pinned("launch-day.run-dry-run.log")
+    # "2026-11-30 21:44:18 UTC INFO ...": the first three words are the time of the run and its zone.
+    assert "".join(line.split(" ", 3)[3] + "\n" for line in log.splitlines()) == pinned("launch-day.run-dry-run.log")

@@ -11,6 +11,7 @@ import pytest
 from notifier.cli import main
 from notifier.rulefile import load_rules
 from notifier.stream.recording import line_ts, read_recorded
+from notifier.times import format_time
 
 from .helpers import CONV, HEADER, OTHER, OWN, TWEET, write_rules
 
@@ -126,27 +127,32 @@ def test_replay_prints_alerts_with_the_recorded_clock(tmp_path, recording, capsy
     events = recording(likes(900, 1_700_000_000), likes(2100, 1_700_000_060), "", dm_line(OTHER))
     assert main(["replay", str(path), str(events)]) == 0
     captured = capsys.readouterr()
+    at = format_time(1_700_000_060)  # 2023-11-14 22:14:20 UTC, in this machine's zone
     assert captured.out.splitlines()[:2] == [
-        f"[2023-11-14 22:14:20] Likes · {TWEET} → team",
+        f"[{at}] Likes · {TWEET} → team",
         "  Passed 2,100",
     ]
     assert "Tweet passed 2,000 likes" in captured.out
-    assert f"[2023-11-14 22:14:20] DMs · {CONV} → phone" in captured.out  # no ts: the previous one
-    assert captured.err.strip() == f"replayed 3 events from {events}: 3 alerts"
+    assert f"[{at}] DMs · {CONV} → phone" in captured.out  # no ts: the previous one
+    # The summary: how many events and alerts, then alerts by rule, most first.
+    assert captured.err.splitlines() == [
+        f"replayed 3 events from {events}: 3 alerts", "  1  Likes", "  1  Milestones", "  1  DMs",
+    ]
 
 
 def test_replay_json_output_for_scripts(tmp_path, recording, capsys):
-    """--format json prints one object per alert with rule, topic, key, title, message, ts."""
+    """--format json prints one object per alert with rule, topic, key, title, message, ts, time (UTC, Z)."""
     path = write_rules(tmp_path, RULES)
     events = recording(likes(900), likes(1500, 50.5), dm_line(OTHER, 60))
     assert main(["replay", str(path), str(events), "--format", "json"]) == 0
     objects = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
-    assert [list(o) for o in objects] == [["rule", "topic", "key", "title", "message", "ts"]] * 3
+    assert [list(o) for o in objects] == [["rule", "topic", "key", "title", "message", "ts", "time"]] * 3
     assert [(o["rule"], o["ts"]) for o in objects] == [("Likes", 50.5), ("Milestones", 50.5), ("DMs", 60)]
     assert objects[1] == {
         "rule": "Milestones", "topic": f"/tweet_engagement/{TWEET}", "key": TWEET,
         "title": "Tweet passed 1,000 likes",
         "message": f"Now 1,500 likes.\nhttps://x.com/i/status/{TWEET}", "ts": 50.5,
+        "time": "1970-01-01T00:00:50.500Z",
     }
 
 

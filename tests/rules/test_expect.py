@@ -80,8 +80,8 @@ def test_a_different_title_prints_a_diff_and_exits_1(setup, tmp_path, capsys) ->
     expected = write(tmp_path, GOOD.replace("2,000 likes", "2,500 likes"))
     assert main(["replay", str(rules), str(events), "--expect", str(expected)]) == 1
     captured = capsys.readouterr()
-    assert f"-2023-11-14 22:15:20  Likes [{TWEET}]: Tweet passed 2,500 likes" in captured.out
-    assert f"+2023-11-14 22:15:20  Likes [{TWEET}]: Tweet passed 2,000 likes" in captured.out
+    assert f"-2023-11-14 22:15:20 UTC  Likes [{TWEET}]: Tweet passed 2,500 likes" in captured.out
+    assert f"+2023-11-14 22:15:20 UTC  Likes [{TWEET}]: Tweet passed 2,000 likes" in captured.out
     assert "FAILED" in captured.err and "--format expect" in captured.err
 
 

@@ -73,7 +73,7 @@ def test_quiet_hours_defer_across_midnight_then_one_digest(tmp_path, capsys) -> 
     phone = target_lines(output, "phone")
     assert phone[0] == (
         "Likes → phone: deferred by quiet hours — quiet 22:00-07:00 Europe/Berlin: waits until "
-        "2025-06-04 07:00 Europe/Berlin, then goes out in one digest (1 waiting)"
+        "2025-06-04 07:00 CEST, then goes out in one digest (1 waiting)"
     )
     assert phone[1].endswith("(2 waiting)")
     assert "2025-06-04 05:00:00 UTC · digest → phone: 2 waiting alerts go out as one message (quiet hours over)" in output
@@ -114,7 +114,7 @@ def test_what_still_waits_at_the_end_is_said(tmp_path, capsys) -> None:
     output = explain(tmp_path, capsys, likes(50, berlin(3, 21)), likes(100, berlin(3, 23)))
     assert output[-1] == (
         "end of the recording · phone: 1 alert still waiting at the end of the recording "
-        "(digest due 2025-06-04 07:00 Europe/Berlin)"
+        "(digest due 2025-06-04 07:00 CEST)"
     )
 
 
