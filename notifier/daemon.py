@@ -166,6 +166,8 @@ class Daemon:
             self._spawn(parts.health_watch.run(), "health")
         if parts.watcher is not None:
             self._spawn(parts.watcher.run(), "account")
+        if parts.lookup is not None:
+            self._spawn(parts.lookup.run(), "lookup")
         await self._stop.wait()
         log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
         return self._exit_code
