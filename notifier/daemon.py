@@ -168,6 +168,8 @@ class Daemon:
             self._spawn(parts.watcher.run(), "account")
         if parts.bridge is not None:
             self._spawn(parts.bridge.run(), "home-assistant")
+        if parts.lookup is not None:
+            self._spawn(parts.lookup.run(), "lookup")
         await self._stop.wait()
         log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
         return self._exit_code

@@ -38,9 +38,10 @@ from .state import StateStore
 from .stream.auth import resolve_cookies
 from .stream.supervisor import StreamSupervisor
 from .stream.topics import Topic
-from .watching import INBOX_KEY, StreamTopics, watch_plan
+from .watching import INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
 
 if TYPE_CHECKING:
+    from .account.lookup import PostLookup
     from .account.watcher import AccountWatcher
     from .account.web import XWebClient
     from .alert import Alert
@@ -83,6 +84,7 @@ class Parts:
     web: XWebClient | None = None
     lock: StateLock | None = None
     bridge: Bridge | None = None
+    lookup: PostLookup | None = None
 
     async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
@@ -101,6 +103,9 @@ class Parts:
             self.watcher.replace_plan(watch_plan(ruleset))
         if self.bridge is not None:
             self.bridge.watch(self.pipeline.ruleset)
+        if self.lookup is not None:
+            self.lookup.set_retry(ruleset.poll)
+            self.lookup.want(named_posts(ruleset))
         if self.supervisor is not None:
             await self.supervisor.apply(self.topics.wanted())
 
@@ -199,10 +204,11 @@ def assemble(
             lock.release()
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
     log.debug("state: %d entries from %s", len(entries), state_path)
-    # The watcher's inbox memory and Home Assistant's share the file; the engine keeps
-    # (and prunes) only its own entries.
+    # The watcher's inbox memory, Home Assistant's and the looked-up words share the
+    # file; the engine keeps (and prunes) only its own entries.
     inbox = entries.pop(INBOX_KEY, None)
     ha_memory = entries.pop(HA_STATE_KEY, None)
+    words = {key[len(WORDS_PREFIX) :]: entries.pop(key) for key in [k for k in entries if k.startswith(WORDS_PREFIX)]}
     engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
 
     # A dry run of a recording delivers on the recording's clock, so quiet hours,
@@ -215,7 +221,7 @@ def assemble(
         muted=ha_spec is not None and isinstance(ha_memory, dict) and ha_memory.get("muted") is True,
     )
     topics = StreamTopics(ruleset.topics)
-    supervisor = replayer = watcher = web = None
+    supervisor = replayer = watcher = web = lookup = None
     bridge = None
     if ha_spec is not None:
         add_secrets(ha_spec.password)
@@ -264,6 +270,8 @@ def assemble(
         client = StreamClient(cookies, api_base=config.api_base)
         supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
         topics.supervisor = supervisor
+        if ruleset.account_cookies is not None:
+            lookup = _post_lookup(web, pipeline, store, words, ruleset)
         if (warning := poll_warning(ruleset.poll)) is not None and plan.active:
             log.warning("%s", warning, extra={"event": "poll_too_often"})
     health_watch = HealthWatch(
@@ -274,7 +282,7 @@ def assemble(
     )
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch, topics, health_watch, watcher, web, lock, bridge,
+        state_path, scratch, topics, health_watch, watcher, web, lock, bridge, lookup,
     )
 
     def on_reload(result: str) -> None:
@@ -301,6 +309,22 @@ class _AlertsToo:
     def enqueue(self, alerts: Sequence[Alert]) -> None:
         self._deliverer.enqueue(alerts)
         self._bridge.alerts(alerts)
+
+
+def _post_lookup(
+    web: XWebClient, pipeline: Pipeline, store: StateStore, entries: Mapping[str, object], ruleset: RuleFile
+) -> PostLookup:
+    """The words of the posts the rules name by id: those kept in the state file at once, the others looked up."""
+    from .account.lookup import PostLookup, read_words  # noqa: PLC0415
+
+    lookup = PostLookup(
+        web, found=pipeline.post_words, known=read_words(entries), retry=ruleset.poll,
+        save=lambda changes: store.save({WORDS_PREFIX + post_id: entry for post_id, entry in changes.items()}),
+    )
+    lookup.want(named_posts(ruleset))
+    if words := lookup.words():
+        pipeline.post_words(words)
+    return lookup
 
 
 def _stream_up(supervisor: StreamSupervisor | None, topics: StreamTopics) -> bool | None:

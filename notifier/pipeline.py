@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from .alert import Alert
@@ -124,6 +125,8 @@ class Pipeline:
         # The rule file's rules; the engine runs them with what account watching found.
         self._base = engine.ruleset
         self._posts: dict[str, tuple[PostRef, ...]] = {}
+        # Post id -> its words, looked up for the rules that name it by id.
+        self._words: dict[str, str] = {}
         self._conversations: set[str] = set()
         self._requests: set[str] = set()  # conversations that are message requests
         # The latest event's time (None before the first): the clock of rule
@@ -158,12 +161,20 @@ class Pipeline:
         self._base = ruleset
         self._install()
 
+    def post_words(self, words: Mapping[str, str]) -> None:
+        """The words of posts the rules name by id are known: titles use them from the next alert on."""
+        self._words.update(words)
+        self._install()
+
     def _install(self) -> None:
-        """Run the rule file's rules on what account watching found so far."""
+        """Run the rule file's rules on what account watching found (and looked up) so far."""
         ruleset = self._base
         now = self._now
         if now is not None and (self._posts or self._conversations):
             ruleset = ruleset.with_discoveries(self._posts, self._conversations, now, requests=self._requests)
+        if self._words:
+            # What account watching found is the fresher text of a post it knows.
+            ruleset = replace(ruleset, post_texts=MappingProxyType({**self._words, **ruleset.post_texts}))
         before = self.engine.ruleset.topics
         self.engine.replace_rules(ruleset, now)
         self.catchup.max_gap = ruleset.max_gap

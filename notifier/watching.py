@@ -23,18 +23,25 @@ if TYPE_CHECKING:
     from .rulefile import RuleFile
     from .stream.supervisor import StreamSupervisor
 
-__all__ = ["INBOX_KEY", "StreamTopics", "watch_plan"]
+__all__ = ["INBOX_KEY", "WORDS_PREFIX", "StreamTopics", "named_posts", "watch_plan"]
 
 log = logging.getLogger(__name__)
 
 # Where the watcher's inbox memory lives in the state file, beside the engine's entries.
 INBOX_KEY = "account:inbox"
+# Where the looked-up words of posts live: one entry per post, "account:words:<id>".
+WORDS_PREFIX = "account:words:"
 
 
 def watch_plan(ruleset: RuleFile) -> WatchPlan:
     """What the rules ask account watching to poll, and how often."""
     follows = tuple(Followed(f.account, f.within, f.max_posts, f.replies) for f in ruleset.follows)
     return WatchPlan(follows, ruleset.watches_any_dm, ruleset.any_dm_requests, ruleset.poll)
+
+
+def named_posts(ruleset: RuleFile) -> tuple[str, ...]:
+    """The posts the enabled rules name by id, in file order: those whose words are looked up."""
+    return tuple(dict.fromkeys(post_id for rule in ruleset.rules for post_id in rule.tweets))
 
 
 class StreamTopics:

@@ -5,14 +5,23 @@ says quickly that counts moved or that a conversation changed, and polling
 finds what the stream cannot name (a new post, a new conversation, the text
 of a message). Parsing (:mod:`.timeline`, :mod:`.inbox`) is pure; the only
 I/O is :class:`~notifier.account.web.XWebClient`. GraphQL query ids and
-feature flags live in :mod:`.graphql`; :mod:`.watcher` decides when to ask.
+feature flags live in :mod:`.graphql`; :mod:`.watcher` decides when to ask,
+and :mod:`.lookup` asks once for the words of each post a rule names by id.
 It may import the leaves and ``notifier.stream.auth`` (cookies and headers);
 what it finds reaches the rules through the daemon's pipeline.
 """
 
 from .graphql import DEFAULT_QUERY_IDS, FEATURES, OPERATIONS, query_ids
 from .inbox import Conversation, DirectMessage, InboxPage, Sender, parse_inbox
-from .timeline import Post, TimelinePage, User, parse_timeline, parse_user
+from .timeline import (
+    LookedUp,
+    Post,
+    TimelinePage,
+    User,
+    parse_timeline,
+    parse_tweet_result,
+    parse_user,
+)
 from .web import DEFAULT_WEB_API_BASE, XWebClient
 
 __all__ = [
@@ -23,6 +32,7 @@ __all__ = [
     "Conversation",
     "DirectMessage",
     "InboxPage",
+    "LookedUp",
     "Post",
     "Sender",
     "TimelinePage",
@@ -30,6 +40,7 @@ __all__ = [
     "XWebClient",
     "parse_inbox",
     "parse_timeline",
+    "parse_tweet_result",
     "parse_user",
     "query_ids",
 ]

@@ -3,7 +3,9 @@
 X rotates both without notice. A stale query id gets an empty 404; a
 feature flag X newly requires gets a 400 ("The following features cannot be
 null"). The ids below are those of twscrape 0.20.1 (2026-08), the most recent
-public client; the rule file can replace any of them (``account.graphql``)
+public client, except ``TweetResultByRestId`` (which twscrape does not use):
+its id is the one public web userscripts sent in 2025-26 (see
+:mod:`.lookup`). The rule file can replace any of them (``account.graphql``)
 without a release, and :func:`query_ids` merges those overrides.
 
 Extra feature flags are tolerated by X, so :data:`FEATURES` errs on the side of
@@ -19,13 +21,14 @@ from typing import Any
 
 __all__ = ["DEFAULT_QUERY_IDS", "FEATURES", "OPERATIONS", "query_ids", "request_params"]
 
-OPERATIONS: tuple[str, ...] = ("UserByScreenName", "UserTweets", "UserTweetsAndReplies")
+OPERATIONS: tuple[str, ...] = ("UserByScreenName", "UserTweets", "UserTweetsAndReplies", "TweetResultByRestId")
 
 DEFAULT_QUERY_IDS: Mapping[str, str] = MappingProxyType(
     {
         "UserByScreenName": "Gb-d6r0vxPOADdG62OEBpQ",
         "UserTweets": "SXVCYB8XHSS25nzIljNtZA",
         "UserTweetsAndReplies": "qUpkZU6eN8MbtQb7rC_pYg",
+        "TweetResultByRestId": "zAz9764BcLZOJ0JU2wrd1A",
     }
 )
 

@@ -1,4 +1,4 @@
-"""Users and posts out of X's GraphQL answers (``UserByScreenName``, ``UserTweets``).
+"""Users and posts out of X's GraphQL answers (``UserByScreenName``, ``UserTweets``, ``TweetResultByRestId``).
 
 Pure: JSON in, frozen values out, and never an exception. X changes these
 shapes often (``legacy`` moved to ``core`` and to the top level, ``timeline_v2``
@@ -15,7 +15,7 @@ from typing import Any
 
 from .jsonvalues import count, dict_at, path, snowflake
 
-__all__ = ["Post", "TimelinePage", "User", "parse_timeline", "parse_user"]
+__all__ = ["LookedUp", "Post", "TimelinePage", "User", "parse_timeline", "parse_tweet_result", "parse_user"]
 
 _CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
 # Entries that never hold the account's own posts: ads, suggestions, prompts.
@@ -63,6 +63,40 @@ class TimelinePage:
 
     posts: tuple[Post, ...]
     cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LookedUp:
+    """What ``TweetResultByRestId`` said of one post: the post, or None when X will not show it.
+
+    A deleted, protected or withheld post is unavailable: X answers a
+    tombstone, ``TweetUnavailable`` or an empty ``tweetResult``.
+    """
+
+    post: Post | None
+
+
+def parse_tweet_result(body: Any) -> LookedUp | None:
+    """The post of a ``TweetResultByRestId`` answer; None when the answer is unreadable.
+
+    Unreadable (not the layout described in :mod:`.lookup`) is not the same
+    as unavailable: the caller may ask again later, but never about a post X
+    said it will not show.
+    """
+    holder = path(body, "data", "tweetResult")
+    if not isinstance(holder, dict):
+        return None
+    result = holder.get("result")
+    if result is None:
+        return LookedUp(None)
+    for _ in range(_MAX_WRAPPERS):
+        if not isinstance(result, dict) or result.get("__typename") != "TweetWithVisibilityResults":
+            break
+        result = result.get("tweet")
+    if isinstance(result, dict) and result.get("__typename") in _UNAVAILABLE:
+        return LookedUp(None)
+    post = _post(result, False)
+    return LookedUp(post) if post is not None else None
 
 
 def parse_user(body: Any) -> User | None:

@@ -1,8 +1,8 @@
 """XWebClient: the few calls of X's web API that following an account needs.
 
 It asks as the web app does, with the session cookies: GraphQL
-``UserByScreenName`` and ``UserTweets`` for posts, the v1.1 DM inbox for
-messages, ``account/settings`` for who is signed in. httpx errors and X's
+``UserByScreenName`` and ``UserTweets`` for posts, ``TweetResultByRestId``
+for one post's words, the v1.1 DM inbox for messages, ``account/settings`` for who is signed in. httpx errors and X's
 error answers are translated here, at the boundary, so callers only see
 :mod:`notifier.exceptions`. X's rate-limit headers are remembered per
 endpoint, and a call whose allowance is used up fails at once instead of
@@ -39,7 +39,14 @@ from ..stream.http import check_api_base, describe, error_detail, parse_json, x_
 from . import graphql
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
-from .timeline import TimelinePage, User, parse_timeline, parse_user
+from .timeline import (
+    LookedUp,
+    TimelinePage,
+    User,
+    parse_timeline,
+    parse_tweet_result,
+    parse_user,
+)
 
 __all__ = ["DEFAULT_WEB_API_BASE", "XWebClient"]
 
@@ -179,6 +186,16 @@ class XWebClient:
             variables["cursor"] = cursor
         body = await self._graphql("UserTweetsAndReplies" if replies else "UserTweets", variables)
         return parse_timeline(body)
+
+    async def tweet_result(self, post_id: str) -> LookedUp:
+        """One post by its id, or that X will not show it; WebAPIError for an answer not understood."""
+        if snowflake(post_id) is None:
+            raise ValueError(f"a post id is digits only, not {post_id!r}")
+        variables = {"tweetId": post_id, "withCommunity": False, "includePromotedContent": False, "withVoice": False}
+        looked_up = parse_tweet_result(await self._graphql("TweetResultByRestId", variables))
+        if looked_up is None:
+            raise WebAPIError(f"X's answer about post {post_id} (TweetResultByRestId) is not one notifier can read")
+        return looked_up
 
     async def inbox_initial_state(self) -> InboxPage:
         """The recent messages of the inbox and the cursor to ask :meth:`user_updates` with."""

@@ -1,4 +1,4 @@
-"""A fake X web API on 127.0.0.1, for tests: GraphQL user and timeline, the v1.1 DM inbox.
+"""A fake X web API on 127.0.0.1, for tests: GraphQL user, timeline and post, the v1.1 DM inbox.
 
 Like the live_pipeline fake it is a ``loopserver.LoopServer``: HTTP/1.1 over a
 real socket, on asyncio streams, in a background thread, so it serves
@@ -6,7 +6,7 @@ in-process async tests and a ``notifier run`` subprocess alike. It answers with 
 ``x-web-api.md``: users with ``core``, timelines under
 ``timeline.timeline.instructions`` with a pinned entry, self-reply modules,
 reposts, tombstones, ads and Bottom cursors, paged ``page_size`` entries at a
-time; the DM inbox with cursors, groups, message requests and the account's
+time; one post by id (``TweetResultByRestId``); the DM inbox with cursors, groups, message requests and the account's
 own messages. It checks the cookies and the CSRF header as X does, answers
 404 for a query id it does not know, and can rate-limit, fail, rotate ``ct0``
 and retire a query id on demand. Every request is logged in :attr:`requests`.
@@ -120,6 +120,14 @@ class FakeXWeb(LoopServer, Polling):
         with self._lock:
             return [dict(r) for r in self._requests]
 
+    def lookups(self, post_id: str | None = None) -> int:
+        """How many TweetResultByRestId requests came (for ``post_id`` only, if given)."""
+        return sum(
+            1 for r in self.requests
+            if r["op"] == "TweetResultByRestId"
+            and (post_id is None or json.loads(r["query"].get("variables", "{}")).get("tweetId") == post_id)
+        )
+
     def query_id(self, operation: str) -> str:
         """The query id the fake accepts for ``operation`` now."""
         with self._lock:
@@ -144,8 +152,13 @@ class FakeXWeb(LoopServer, Polling):
         pinned: bool = False,
         created_at: float | None = None,
         wrapped: bool = False,
+        note: bool = False,
     ) -> str:
-        """Publish a post (ids increase); ``wrapped`` serves it in a visibility wrapper. Returns its id."""
+        """Publish a post (ids increase); returns its id.
+
+        ``wrapped`` serves it in a visibility wrapper; ``note`` as a long post,
+        whose whole text is in ``note_tweet`` only.
+        """
         counts = {"likes": likes, "retweets": retweets, "replies": replies, "quotes": quotes, "views": views}
         with self._lock:
             if pinned:
@@ -154,7 +167,7 @@ class FakeXWeb(LoopServer, Polling):
                         post.pinned = False
             post = Post(
                 self._next_id(), str(author_id), text, time.time() if created_at is None else created_at,
-                counts, reply_to, repost_of, pinned, wrapped=wrapped,
+                counts, reply_to, repost_of, pinned, wrapped=wrapped, note=note,
             )
             self._world.posts[post.id] = post
             return post.id
@@ -171,6 +184,10 @@ class FakeXWeb(LoopServer, Polling):
     def add_tombstone(self, author_id: str | None = None) -> str:
         """Put a deleted-post tombstone in ``author_id``'s timeline (default: the own account)."""
         return self._add_special(author_id, "tombstone")
+
+    def add_unavailable(self, author_id: str | None = None) -> str:
+        """A post X will not show (protected, withheld): ``TweetUnavailable`` wherever it appears."""
+        return self._add_special(author_id, "unavailable")
 
     def add_promoted(self, author_id: str | None = None) -> str:
         """Put an ad (a promoted post by another account) in ``author_id``'s timeline."""
@@ -327,6 +344,8 @@ class FakeXWeb(LoopServer, Polling):
             return 400, {"errors": [{"code": 336, "message": message}]}
         if operation == "UserByScreenName":
             return 200, self._world.user_answer(str(variables.get("screen_name", "")))
+        if operation == "TweetResultByRestId":
+            return 200, self._world.tweet_answer(str(variables.get("tweetId", "")))
         return 200, self._world.timeline_answer(
             str(variables.get("userId", "")), variables.get("cursor"), operation == "UserTweetsAndReplies"
         )

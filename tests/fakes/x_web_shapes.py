@@ -2,8 +2,9 @@
 
 Kept apart from the server in ``x_web.py``: this is the shape of X's answers
 as ``x-web-api.md`` describes them (users with ``core``, timelines under
-``timeline.timeline.instructions``, the v1.1 inbox body), built from plain
-state the fake's controls change.
+``timeline.timeline.instructions``, the v1.1 inbox body) and one post by id
+(``TweetResultByRestId``, see ``notifier/account/lookup.py``), built from
+plain state the fake's controls change.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ __all__ = ["CURSOR_PREFIX", "DM_CURSOR_PREFIX", "Conversation", "Message", "Post
 CURSOR_PREFIX = "fake-bottom-"
 DM_CURSOR_PREFIX = "fake-dm-"
 _ADVERTISER_ID = "99"
+# What legacy.full_text holds of a long post; the whole text is in note_tweet.
+_NOTE_PREVIEW = 275
 
 
 @dataclass
 class Post:
-    """A post, or (``kind``) a tombstone or an ad, in ``author_id``'s timeline."""
+    """A post, or (``kind``) a tombstone, an ad or a post X will not show, in ``author_id``'s timeline.
+
+    ``note``: a long post, whose whole text X sends in ``note_tweet`` only.
+    """
 
     id: str
     author_id: str
@@ -31,8 +37,9 @@ class Post:
     reply_to: str | None = None
     repost_of: str | None = None
     pinned: bool = False
-    kind: str = "post"  # or "tombstone", "promoted"
+    kind: str = "post"  # or "tombstone", "promoted", "unavailable"
     wrapped: bool = False
+    note: bool = False
 
 
 @dataclass
@@ -112,6 +119,13 @@ class World:
         timeline = {"timeline": {"instructions": instructions, "metadata": {"scribeConfig": {"page": "profileBest"}}}}
         return {"data": {"user": {"result": {"__typename": "User", "timeline": timeline}}}}
 
+    def tweet_answer(self, post_id: str) -> dict[str, Any]:
+        """A TweetResultByRestId answer; an empty ``tweetResult`` for a post nobody has."""
+        post = self.posts.get(post_id)
+        if post is None or post.kind == "promoted":
+            return {"data": {"tweetResult": {}}}
+        return {"data": {"tweetResult": {"result": self._tweet(post)}}}
+
     def _in_user_tweets(self, post: Post) -> bool:
         """UserTweets shows replies only within the account's own threads."""
         parent = self.posts.get(post.reply_to) if post.reply_to else None
@@ -136,6 +150,8 @@ class World:
     def _tweet(self, post: Post, nested: bool = False) -> dict[str, Any]:
         if post.kind == "tombstone":
             return {"__typename": "TweetTombstone", "tombstone": {"__typename": "TextTombstone", "text": {"text": "This Post was deleted by the Post author."}}}
+        if post.kind == "unavailable":
+            return {"__typename": "TweetUnavailable", "reason": "Protected"}
         author = post.author_id if post.kind != "promoted" else _ADVERTISER_ID
         legacy: dict[str, Any] = {
             "id_str": post.id,
@@ -158,7 +174,7 @@ class World:
             handle = self.users.get(original.author_id, (f"user{original.author_id}", ""))[0]
             legacy["full_text"] = f"RT @{handle}: {original.text}"
             legacy["retweeted_status_result"] = {"result": self._tweet(original, nested=True)}
-        tweet = {
+        tweet: dict[str, Any] = {
             "__typename": "Tweet",
             "rest_id": post.id,
             "core": {"user_results": {"result": self._user(author)}},
@@ -166,6 +182,9 @@ class World:
             "is_translatable": False,
             "legacy": legacy,
         }
+        if post.note:
+            legacy["full_text"] = post.text[:_NOTE_PREVIEW]
+            tweet["note_tweet"] = {"is_expandable": True, "note_tweet_results": {"result": {"id": f"Tm90ZV{post.id}", "text": post.text}}}
         return {"__typename": "TweetWithVisibilityResults", "tweet": tweet} if post.wrapped else tweet
 
     def inbox(self, messages: list[Message], initial: bool) -> dict[str, Any]:
