@@ -16,6 +16,9 @@ FORBIDDEN = {
     "notifier.stream": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.account"),
     "notifier.delivery": ("notifier.stream", "notifier.rulefile", "notifier.account", "notifier.daemon"),
     "notifier.account": ("notifier.rules", "notifier.delivery", "notifier.rulefile", "notifier.daemon"),
+    # Drawing is pure: a chart is a function of the Alert's Chart value alone.
+    "notifier.charts": ("notifier.rules", "notifier.delivery", "notifier.stream", "notifier.rulefile",
+                        "notifier.account", "notifier.daemon", "notifier.pipeline"),
 }
 LEAVES = ("notifier.logs", "notifier.durations", "notifier.exitcodes", "notifier.backoff", "notifier.alert")
 
