@@ -507,6 +507,7 @@ class Deliverer:
                 timeout=self._send_timeout,
                 now=self._clock(),
                 slot=slot,
+                charts=alert.charts if target.chart else (),
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)
