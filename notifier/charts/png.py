@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -107,7 +108,11 @@ def draw(chart: Chart) -> bytes:
         end = min(right, where.x(chart.window[1]))
         if end > start:
             pen.rectangle((start, top, end, bottom), fill=WINDOW)
-            pen.text((start + 3, top + 2), "surge window", fill=TEXT, font=small)
+            # Inside a wide band; left of a narrow one (a 10-minute window on a day's chart).
+            if end - start >= 80:
+                pen.text((start + 3, top + 2), "surge window", fill=TEXT, font=small)
+            else:
+                pen.text((start - 3, top + 2), "surge window", fill=TEXT, font=small, anchor="ra")
 
     for value in _ticks(where):
         row = where.y(value)
@@ -141,9 +146,19 @@ def draw(chart: Chart) -> bytes:
 
 
 def _ticks(where: Frame) -> Sequence[float]:
-    """Three y labels: the bottom, the middle and the top of the range, as counts."""
+    """Round counts for the y labels: two to five multiples of 1, 2 or 5 × 10^n in the range."""
     low, high = where.low, where.high
-    return (low, (low + high) / 2, high)
+    raw = (high - low) / 3
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(step, 1.0)  # counts are whole: no label between two of them
+    first = math.ceil(low / step) * step
+    ticks = []
+    value = first
+    while value <= high:
+        ticks.append(value)
+        value += step
+    return ticks
 
 
 def _columns(where: Frame, samples: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
