@@ -25,12 +25,13 @@ from .engine_state import (
     is_history_key,
     is_snapshot_key,
     rule_key,
+    snapshot_key,
     valid_snapshot,
 )
 from .history import INTERVAL, STRIDE, add_sample, points, valid_history
 from .model import RuleSet
 from .plans import DMPlan, TweetPlan, Watch
-from .triggers import ALWAYS, GAIN_BUCKETS, DMRule, WhenRule, compile_rule
+from .triggers import ALWAYS, GAIN_BUCKETS, CompiledRule, DMRule, WhenRule, compile_rule
 
 __all__ = ["GAIN_BUCKETS", "Decision", "Engine"]
 
@@ -175,7 +176,7 @@ class Engine:
             else:
                 return True
             tweet = key[2:]
-            return ("s:" + tweet in snapshots or tweet in kept) and tweet not in fresh and valid
+            return (snapshot_key(tweet) in snapshots or tweet in kept) and tweet not in fresh and valid
 
         memory.retain(keep_snapshot)
 
@@ -290,11 +291,12 @@ class Engine:
         plan.next_sample = now + INTERVAL
 
     @staticmethod
-    def _charted(alert: Alert, rule: object, plan: TweetPlan, snap: dict, now: float) -> Alert:
+    def _charted(alert: Alert, rule: CompiledRule, plan: TweetPlan, snap: dict, now: float) -> Alert:
         """The alert with its chart: the rule says what to draw, the tweet's history the curve."""
-        field = rule.chart_field  # type: ignore[attr-defined]
+        field = rule.chart_field
+        assert field is not None
         samples = points(plan.history or (), field, now, snap.get(field))
-        chart = Chart(key=plan.key, samples=samples, **rule.chart_extras(alert.fields, now))  # type: ignore[attr-defined]
+        chart = Chart(key=plan.key, samples=samples, **rule.chart_extras(alert.fields, now))
         return dataclasses.replace(alert, charts=(chart,))
 
     def _dm(self, plan: DMPlan, topic: str, payload: Payload, now: float, explain: list | None) -> list[Alert]:
