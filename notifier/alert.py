@@ -5,13 +5,52 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["HEALTH_KIND", "Alert", "NotifyType"]
+__all__ = ["HEALTH_KIND", "Alert", "Chart", "NotifyType"]
 
 # Apprise's notify types; the trigger kind picks one (milestone → success, ...).
 NotifyType = Literal["info", "success", "warning", "failure"]
 
 # The kind of notifier's own alerts (a health block's): no quiet hours, no budget.
 HEALTH_KIND = "health"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """What a chart of one post's counts shows: drawn at delivery, from this value alone.
+
+    ``samples`` are ``(time, count)`` pairs of ``field`` (a count's label,
+    "likes"), oldest first, ending at the firing; ``line`` is the threshold or
+    milestone drawn as a rule line (None for none) and ``line_label`` its text;
+    ``window`` is the surge window ``(start, end)`` shaded (None for none).
+    ``key`` is the post's id: a digest keeps one chart per post.
+    """
+
+    key: str
+    field: str
+    samples: tuple[tuple[float, float], ...]
+    line: float | None = None
+    line_label: str = ""
+    window: tuple[float, float] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The chart as JSON-safe values, for the outbox (a retry draws it again)."""
+        return {
+            "key": self.key, "field": self.field, "samples": [list(pair) for pair in self.samples],
+            "line": self.line, "line_label": self.line_label,
+            "window": list(self.window) if self.window is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict) -> Chart:
+        """A chart :meth:`to_json` wrote; raises ValueError/TypeError/KeyError for anything else."""
+        window = value.get("window")
+        line = value.get("line")
+        return cls(
+            key=str(value["key"]), field=str(value["field"]),
+            samples=tuple((float(t), float(v)) for t, v in value["samples"]),
+            line=float(line) if line is not None else None, line_label=str(value.get("line_label", "")),
+            window=(float(window[0]), float(window[1])) if window is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +67,8 @@ class Alert:
     catch-up merged into this one (empty when it is just ``rule``'s);
     ``catch_up`` is the outage (seconds) a catch-up alert follows;
     ``group_wait`` (seconds, from the rule) collects a conversation's messages
-    into one alert before delivery.
+    into one alert before delivery; ``charts`` are the charts delivery draws
+    for it (one for a post's alert, one per post for a digest; empty for none).
     """
 
     rule: str
@@ -46,3 +86,4 @@ class Alert:
     titles: tuple[str, ...] = ()
     catch_up: float | None = None
     group_wait: float = 0.0
+    charts: tuple[Chart, ...] = ()

@@ -19,6 +19,9 @@ FORBIDDEN = {
     "notifier.homeassistant": (
         "notifier.delivery", "notifier.daemon", "notifier.parts", "notifier.account", "notifier.pipeline",
     ),
+    # Drawing is pure: a chart is a function of the Alert's Chart value alone.
+    "notifier.charts": ("notifier.rules", "notifier.delivery", "notifier.stream", "notifier.rulefile",
+                        "notifier.account", "notifier.daemon", "notifier.pipeline"),
 }
 LEAVES = (
     "notifier.logs", "notifier.durations", "notifier.exitcodes", "notifier.backoff", "notifier.alert", "notifier.times",

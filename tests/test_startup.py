@@ -14,7 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Libraries that cost a noticeable share of a second to import, and what needs them.
-HEAVY = ("apprise", "httpx", "yaml", "msgspec", "prometheus_client", "sqlite3", "asyncio", "aiomqtt", "paho")
+HEAVY = (
+    "apprise", "httpx", "yaml", "msgspec", "prometheus_client", "sqlite3", "asyncio", "aiomqtt", "paho", "PIL",
+)
 
 
 def loaded_in_child(code: str) -> dict[str, list[str]]:
@@ -34,7 +36,7 @@ def loaded_in_child(code: str) -> dict[str, list[str]]:
 
 
 def test_importing_the_cli_imports_nothing_heavy():
-    """`import notifier.cli` loads none of Apprise, httpx, YAML, msgspec, Prometheus, SQLite, asyncio."""
+    """`import notifier.cli` loads none of Apprise, httpx, YAML, msgspec, Prometheus, SQLite, asyncio, Pillow."""
     assert loaded_in_child("import notifier.cli")["heavy"] == []
 
 
@@ -52,11 +54,13 @@ def test_help_imports_nothing_heavy():
 @pytest.mark.parametrize(
     ("args", "absent"),
     [
-        pytest.param(["check", "rules.example.yaml"], {"apprise", "httpx"}, id="check"),
-        pytest.param(["replay", "rules.example.yaml", "examples/launch-day.jsonl"], {"apprise", "httpx"}, id="replay"),
+        pytest.param(["check", "rules.example.yaml"], {"apprise", "httpx", "PIL"}, id="check"),
+        pytest.param(
+            ["replay", "rules.example.yaml", "examples/launch-day.jsonl"], {"apprise", "httpx", "PIL"}, id="replay",
+        ),
         # The daemon itself holds the stream client, so httpx comes with it.
         pytest.param(
-            ["run", "rules.example.yaml", "--replay", "examples/launch-day.jsonl", "--dry-run"], {"apprise"},
+            ["run", "rules.example.yaml", "--replay", "examples/launch-day.jsonl", "--dry-run"], {"apprise", "PIL"},
             id="dry-run",
         ),
     ],

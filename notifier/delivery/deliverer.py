@@ -533,6 +533,7 @@ class Deliverer:
                 now=alert.ts,
                 slot=slot,
                 tap=tap_of(alert),
+                charts=alert.charts if target.chart else (),
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row
             log.exception("sending to %s raised", target)

@@ -15,6 +15,8 @@ by rule, newest first::
     **New DM** (1)
     - 01:05 CEST New direct message — https://x.com/messages/1111111111-2222222222
 
+A digest carries the newest chart of each post its alerts were about.
+
 A **group** is what ``group_wait`` makes of a burst of DMs in one
 conversation: ``5 new messages from user 2222222222``.
 """
@@ -26,15 +28,17 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Final
 
-from ..alert import Alert, NotifyType
+from ..alert import Alert, Chart, NotifyType
 from ..times import format_time
 
-__all__ = ["DIGEST_KIND", "DIGEST_RULE", "MAX_LINES", "digest_alert", "group_alert"]
+__all__ = ["DIGEST_KIND", "DIGEST_RULE", "MAX_CHARTS", "MAX_LINES", "digest_alert", "group_alert"]
 
 DIGEST_RULE: Final = "(digest)"
 DIGEST_KIND: Final = "digest"
 # A night of alerts must still fit a push notification or a Slack message.
 MAX_LINES: Final = 40
+# One chart per post, the newest; a digest of many posts attaches the most recent few.
+MAX_CHARTS: Final = 10
 
 # From least to most pressing: a digest takes the most pressing type it holds.
 _SEVERITY: dict[str, int] = {"info": 0, "success": 1, "warning": 2, "failure": 3}
@@ -77,6 +81,10 @@ def digest_alert(
         lines.append(f"… and {count - shown} more")
     notify_type: NotifyType = max((a.notify_type for a in alerts), key=lambda t: _SEVERITY.get(t, 0))
     rules = {rule: len(members) for rule, members in by_rule.items()}
+    charts: dict[str, Chart] = {}
+    for alert in sorted(alerts, key=lambda a: a.ts, reverse=True):
+        for chart in alert.charts:
+            charts.setdefault(chart.key, chart)
     return Alert(
         rule=DIGEST_RULE,
         topic="",
@@ -89,6 +97,7 @@ def digest_alert(
         notify_type=notify_type,
         urgent=any(a.urgent for a in alerts),
         fields={"count": count, "reason": reason, "rules": rules},
+        charts=tuple(charts.values())[:MAX_CHARTS],
     )
 
 

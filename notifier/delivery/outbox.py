@@ -30,6 +30,7 @@ caller's clock: this module never reads a clock itself.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -39,12 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..alert import Alert
+from ..alert import Alert, Chart
 from ..exceptions import DeliveryError
 from ..sqlite import connect
 from .outbox_schema import create_or_migrate, options_in_fields
 
 __all__ = ["HeldFor", "Outbox", "OutboxRow", "OutboxWriteError", "RowState"]
+
+log = logging.getLogger(__name__)
 
 RowState = Literal["pending", "sent", "dead", "folded"]
 HeldFor = Literal["group", "quiet", "budget", "muted"]
@@ -53,12 +56,12 @@ _ROW_COLUMNS = (
     "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
     "o.updated_at, o.last_error, o.digest_id, o.held, a.id, a.rule, a.topic, a.key, a.title, "
     "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields, a.rules, a.titles, "
-    "a.catch_up, a.group_wait"
+    "a.catch_up, a.group_wait, a.charts"
 )
 _ALERT_INSERT = (
     "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
-    "notify_type, urgent, fields, created_at, rules, titles, catch_up, group_wait) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "notify_type, urgent, fields, created_at, rules, titles, catch_up, group_wait, charts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
@@ -404,6 +407,7 @@ class Outbox:
                 json.dumps(list(alert.titles)),
                 alert.catch_up,
                 alert.group_wait,
+                _charts_json(alert.charts),
             ),
         )
         return cursor.lastrowid
@@ -472,11 +476,27 @@ def _pending_filter(exclude: Collection[int], exclude_targets: Collection[str]) 
     return where, (*exclude, *exclude_targets)
 
 
+def _charts_json(charts: tuple[Chart, ...]) -> str | None:
+    # The samples, not the PNG: a retry draws the chart again, and the row stays a few KB.
+    return json.dumps([chart.to_json() for chart in charts], separators=(",", ":")) if charts else None
+
+
+def _charts_of(text: str | None) -> tuple[Chart, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(Chart.from_json(value) for value in json.loads(text))
+    except (ValueError, TypeError, KeyError, IndexError):
+        # A chart is a picture on top of the alert: a damaged one costs the picture, never the alert.
+        log.warning("an alert's chart in the outbox is unreadable; it is sent without it")
+        return ()
+
+
 def _row(values: tuple) -> OutboxRow:
     (
         row_id, target, state, attempts, created_at, next_at, not_before, updated_at,
         last_error, digest_id, held, alert_id, rule, topic, key, title, message, targets, ts,
-        kind, notify_type, urgent, fields, rules, titles, catch_up, group_wait,
+        kind, notify_type, urgent, fields, rules, titles, catch_up, group_wait, charts,
     ) = values  # fmt: skip
     fields = json.loads(fields)
     if rules is None:
@@ -499,6 +519,7 @@ def _row(values: tuple) -> OutboxRow:
         titles=titles,
         catch_up=catch_up,
         group_wait=group_wait,
+        charts=_charts_of(charts),
     )
     return OutboxRow(
         id=row_id,

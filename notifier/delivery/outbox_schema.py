@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS outbox_alerts (
     rules TEXT,
     titles TEXT,
     catch_up REAL,
-    group_wait REAL NOT NULL DEFAULT 0
+    group_wait REAL NOT NULL DEFAULT 0,
+    charts TEXT
 );
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
@@ -62,6 +63,7 @@ CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox (alert_id);
 # its columns reads the table as before, and a database without them gets them on open.
 _ALERT_OPTION_COLUMNS = (
     ("rules", "TEXT"), ("titles", "TEXT"), ("catch_up", "REAL"), ("group_wait", "REAL NOT NULL DEFAULT 0"),
+    ("charts", "TEXT"),
 )
 
 

@@ -33,12 +33,14 @@ from ..backoff import backoff_delay
 from ..logs import secret_filter
 from . import console
 from .formats import body_for
+from .attach import attached
 from .outcome import SendOutcome
 from .tap import with_tap
 
 if TYPE_CHECKING:
     from apprise.result import AppriseResult
 
+    from ..alert import Chart
     from .lanes import Slot
     from .tap import Tap
 
@@ -65,6 +67,7 @@ async def send_once(
     now: float | None = None,
     slot: Slot | None = None,
     tap: Tap | None = None,
+    charts: tuple[Chart, ...] = (),
 ) -> SendOutcome:
     """Send one notification; never raises for a failed send.
 
@@ -75,6 +78,8 @@ async def send_once(
     runs on that slot's own thread, which keeps the slot until it ends.
     ``tap`` (the alert's link and urgency) becomes the service's URL
     parameters; ``body_format`` None lets :mod:`.formats` choose per service.
+    ``charts`` go as PNG attachments, or as sparklines in the body (:mod:`.attach`);
+    ``console://`` shows neither.
     """
     kind = notify_type if notify_type in NOTIFY_TYPES else "info"
     if console.label_of(url) is not None:
@@ -83,13 +88,17 @@ async def send_once(
         )
     url, body, body_format = _dressed(url, body, tap, body_format)
     if slot is not None:
-        work = functools.partial(_notify_blocking, url, title=title, body=body, notify_type=kind, body_format=body_format)
+        work = functools.partial(
+            _notify_blocking, url, title=title, body=body, notify_type=kind, body_format=body_format, charts=charts,
+        )
         try:
             return await slot.run(work, timeout=timeout)
         except TimeoutError:
             # The thread reads on, holding the target's slot; the row is retried after its backoff.
             return SendOutcome(False, f"timed out reading the reply after {timeout:g} s", "TIMEOUT")
-    return await _send_apprise(url, title=title, body=body, notify_type=kind, timeout=timeout, body_format=body_format)
+    return await _send_apprise(
+        url, title=title, body=body, notify_type=kind, timeout=timeout, body_format=body_format, charts=charts,
+    )
 
 
 def _dressed(url: str, body: str, tap: Tap | None, body_format: str | None) -> tuple[str, str, str]:
@@ -138,13 +147,18 @@ def _apprise_for(url: str, asset: Any) -> Any:
     return notifier
 
 
-def _notify_blocking(url: str, *, title: str, body: str, notify_type: str, body_format: str) -> SendOutcome:
-    """One send, start to finish, in the calling thread."""
+def _notify_blocking(
+    url: str, *, title: str, body: str, notify_type: str, body_format: str, charts: tuple[Chart, ...] = (),
+) -> SendOutcome:
+    """One send, start to finish, in the calling thread (the charts' files live as long as it)."""
     notifier = _apprise_for(url, _blocking_asset())
     if isinstance(notifier, SendOutcome):
         return notifier
     try:
-        result = notifier.notify(body=body or title, title=title, notify_type=notify_type, body_format=body_format)
+        with attached(notifier[0], url, body, charts) as (full_body, attach):
+            result = notifier.notify(
+                body=full_body or title, title=title, notify_type=notify_type, body_format=body_format, attach=attach,
+            )
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
         return SendOutcome(False, _clean(f"Apprise raised {type(exc).__name__}: {exc}"), "FAILURE")
     with result:
@@ -152,20 +166,23 @@ def _notify_blocking(url: str, *, title: str, body: str, notify_type: str, body_
 
 
 async def _send_apprise(
-    url: str, *, title: str, body: str, notify_type: str, timeout: float, body_format: str
+    url: str, *, title: str, body: str, notify_type: str, timeout: float, body_format: str,
+    charts: tuple[Chart, ...] = (),
 ) -> SendOutcome:
     # With console:// registered: a console URL with options is Apprise's to send.
     notifier = _apprise_for(url, _asset())
     if isinstance(notifier, SendOutcome):
         return notifier
     try:
-        result = await notifier.async_notify(
-            body=body or title,
-            title=title,
-            notify_type=notify_type,
-            body_format=body_format,
-            timeout=timeout,
-        )
+        with attached(notifier[0], url, body, charts) as (full_body, attach):
+            result = await notifier.async_notify(
+                body=full_body or title,
+                title=title,
+                notify_type=notify_type,
+                body_format=body_format,
+                timeout=timeout,
+                attach=attach,
+            )
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
         return SendOutcome(False, _clean(f"Apprise raised {type(exc).__name__}: {exc}"), "FAILURE")
     with result:

@@ -84,6 +84,7 @@ class Target:
     or the URL's tags. ``url`` holds secrets and is left out of the repr; show
     ``masked`` instead. ``policy`` holds its quiet hours and budget (rule-file
     targets written as a mapping; the default policy holds nothing back).
+    ``chart`` is False for a target whose rule-file mapping says ``chart: false``.
     """
 
     key: str
@@ -92,6 +93,7 @@ class Target:
     masked: str
     tags: frozenset[str] = frozenset()
     policy: TargetPolicy = TargetPolicy()
+    chart: bool = True
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked})"
@@ -183,7 +185,8 @@ def build_targets(
         masked = mask_url(url)
         logs.add_url(url, masked)
         policy = getattr(value, "policy", None) or TargetPolicy()
-        named[name] = Target(key=name, name=name, url=url, masked=masked, policy=policy)
+        chart = getattr(value, "chart", True) is not False
+        named[name] = Target(key=name, name=name, url=url, masked=masked, policy=policy, chart=chart)
 
     configured: tuple[Target, ...] = ()
     path = Path(targets_from) if targets_from is not None else None

@@ -72,12 +72,14 @@ class TargetSpec:
     ``url`` holds secrets: it is left out of the repr; show ``mask_url(url)``.
     ``policy`` holds the target's quiet hours (in its zone) and budget, when
     the file gives the target as a mapping; the default policy holds nothing back.
+    ``chart`` is False when the mapping says ``chart: false``: no charts to it.
     """
 
     name: str
     url: str = field(repr=False)
     line: int = 0
     policy: TargetPolicy = TargetPolicy()
+    chart: bool = True
 
     @property
     def quiet(self) -> QuietWindow | None:

@@ -41,6 +41,7 @@ _TRIGGERS = ("when", "every", "milestones", "gain", "on")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
     "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests", "preview",
+    "chart",
 )
 _ON_EVENTS = ("message", "typing")
 _INITIAL = ("fire", "skip")
@@ -237,6 +238,14 @@ class RuleReader(FollowReader):
         urgent = False
         if "urgent" in keys:
             urgent = bool(self.boolean(keys["urgent"][1], "urgent"))
+        chart = True
+        if "chart" in keys:
+            if isinstance(trigger, On):
+                self.error(keys["chart"][0], f"chart: has no effect on {trigger.event} rules",
+                           "remove it; charts show a post's counts on when, every, milestones and gain rules")
+            else:
+                value = self.boolean(keys["chart"][1], "chart")
+                chart = True if value is None else value
         group_wait = 0.0
         if "group_wait" in keys:
             if trigger is not None and not (isinstance(trigger, On) and trigger.event == "message"):
@@ -289,7 +298,7 @@ class RuleReader(FollowReader):
             name=name, trigger=trigger, notify=notify, tweets=tweets, dms=dms, cooldown=cooldown,
             once=once, initial_fire=initial_fire, rearm_when=rearm, title=title, message=message,
             enabled=enabled, line=node.start_mark.line + 1, urgent=urgent, group_wait=group_wait,
-            preview=preview, follow=follow, dms_any=dms_any, requests=requests,
+            preview=preview, follow=follow, dms_any=dms_any, requests=requests, chart=chart,
         )
         if star_node is not None:
             self.star_nodes[name] = star_node

@@ -23,6 +23,8 @@ from .placement import BELONGS, TARGET_KEYS
 
 __all__ = ["TargetReader"]
 
+# chart: is a target's own key but no policy, so it is not among the keys placement looks for.
+_TARGET_KEYS = (*TARGET_KEYS, "chart")
 _POLICY_EXAMPLES = {
     "quiet": 'write quiet: "22:00-07:00"',
     "tz": "write tz: Europe/Berlin (an IANA zone name)",
@@ -68,6 +70,7 @@ class TargetReader(AccountReader):
             seen[name] = key_node
             line = key_node.start_mark.line + 1
             policy = TargetPolicy()
+            chart = True
             url_node = value_node
             if isinstance(value_node, SequenceNode):
                 self.error(
@@ -80,19 +83,28 @@ class TargetReader(AccountReader):
             if isinstance(value_node, MappingNode):
                 # {url: ..., quiet: "22:00-07:00", tz: Europe/Berlin, budget: 5/h}
                 url_node, policy = self.target_policy(name, value_node)
+                chart = self.target_chart(name, value_node)
                 if url_node is None:
-                    self.targets[name] = TargetSpec(name, "", line, policy)
+                    self.targets[name] = TargetSpec(name, "", line, policy, chart)
                     continue
             url = self.expand(url_node, f"target '{name}'")
             if url is None:
                 # Known name, unusable URL: its rules are still checked against it.
-                self.targets[name] = TargetSpec(name, "", line, policy)
+                self.targets[name] = TargetSpec(name, "", line, policy, chart)
                 continue
             problem = check_url(url)
             if problem is not None:
                 self.error(url_node, f"target '{name}' ({mask_url(url)}): {problem}",
                            "fix the URL; the Apprise wiki lists every service's URL format")
-            self.targets[name] = TargetSpec(name, url, line, policy)
+            self.targets[name] = TargetSpec(name, url, line, policy, chart)
+
+    def target_chart(self, name: str, node: MappingNode) -> bool:
+        """A target's chart: false (no chart attached, no sparkline): True unless it says so."""
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == "chart":
+                value = self.boolean(value_node, f"chart of target '{name}'")
+                return True if value is None else value
+        return True
 
     def misplaced_policy(
         self, name: str, key_node: Node, value_node: Node, previous: tuple[Node, Node] | None,
@@ -122,7 +134,7 @@ class TargetReader(AccountReader):
 
     def target_policy(self, name: str, node: MappingNode) -> tuple[Node | None, TargetPolicy]:
         """A target written as a mapping: its URL's node and its policy (the default where wrong)."""
-        keys = self.mapping(node, TARGET_KEYS, f"in target '{name}'")
+        keys = self.mapping(node, _TARGET_KEYS, f"in target '{name}'")
         url_node = keys["url"][1] if "url" in keys else None
         if url_node is None:
             beside = ", ".join(keys) or "its policy"

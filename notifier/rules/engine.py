@@ -12,16 +12,26 @@ the cost per event flat however many rules there are.
 
 from __future__ import annotations
 
+import dataclasses
+from array import array
 from collections.abc import Callable
 
-from ..alert import Alert
+from ..alert import Alert, Chart
 from ..stream.events import Payload
 from ..stream.topics import Topic
 from .decision import Decision
-from .engine_state import EngineState, is_snapshot_key, rule_key, valid_snapshot
+from .engine_state import (
+    EngineState,
+    is_history_key,
+    is_snapshot_key,
+    rule_key,
+    snapshot_key,
+    valid_snapshot,
+)
+from .history import INTERVAL, STRIDE, add_sample, points, valid_history
 from .model import RuleSet
 from .plans import DMPlan, TweetPlan, Watch
-from .triggers import ALWAYS, GAIN_BUCKETS, DMRule, WhenRule, compile_rule
+from .triggers import ALWAYS, GAIN_BUCKETS, CompiledRule, DMRule, WhenRule, compile_rule
 
 __all__ = ["GAIN_BUCKETS", "Decision", "Engine"]
 
@@ -108,6 +118,11 @@ class Engine:
             if isinstance(plan, TweetPlan):
                 saved = memory.snapshot(plan.skey)
                 plan.snap, plan.stored = (saved, True) if saved is not None else ({}, False)
+                history = memory.snapshot(plan.hkey)
+                if history is not None and history["p"].__class__ is not array:
+                    history["p"] = array("d", history["p"])  # saved as a list; held as raw doubles
+                plan.history = history["p"] if history is not None else None
+                plan.next_sample = plan.history[-STRIDE] + INTERVAL if plan.history else 0.0
                 for watch in plan.rules:
                     watch.attach(memory.rule_entry(watch.rkey))
         self._plans = plans
@@ -130,7 +145,7 @@ class Engine:
         aged: set[str] = set()  # keys with an entry aged out: their snapshots go unless kept
 
         def keep_rule_entry(key: str, entry: dict) -> bool:
-            if is_snapshot_key(key):
+            if is_snapshot_key(key) or is_history_key(key):
                 return True
             rule_id, _, watched_key = key[2:].partition(":")
             valid = watched.get(key)
@@ -153,10 +168,15 @@ class Engine:
         fresh = aged - kept
 
         def keep_snapshot(key: str, entry: dict) -> bool:
-            if not is_snapshot_key(key):
+            # A tweet's history goes with its snapshot.
+            if is_snapshot_key(key):
+                valid = valid_snapshot(entry)
+            elif is_history_key(key):
+                valid = valid_history(entry)
+            else:
                 return True
             tweet = key[2:]
-            return (key in snapshots or tweet in kept) and tweet not in fresh and valid_snapshot(entry)
+            return (snapshot_key(tweet) in snapshots or tweet in kept) and tweet not in fresh and valid
 
         memory.retain(keep_snapshot)
 
@@ -213,6 +233,8 @@ class Engine:
             if plan.marked is not dirty:
                 plan.marked = dirty
                 dirty.add(plan.skey)
+            if now >= plan.next_sample:  # at most once a minute: see rules.history
+                self._sample(plan, snap, now)
         elif not plan.has_gain and explain is None:
             return []
         # A rule runs when one of its fields changed; gain rules (bit 64) on
@@ -225,6 +247,8 @@ class Engine:
                 if watch.mask & bits:
                     alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, explain)
                     if alert is not None:
+                        if watch.rule.chart_field is not None:
+                            alert = self._charted(alert, watch.rule, plan, snap, now)
                         alerts.append(alert)
             return alerts
         for watch in plan.rules:
@@ -251,8 +275,29 @@ class Engine:
                             continue
                 alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, None)
                 if alert is not None:
+                    if watch.rule.chart_field is not None:
+                        alert = self._charted(alert, watch.rule, plan, snap, now)
                     alerts.append(alert)
         return alerts
+
+    def _sample(self, plan: TweetPlan, snap: dict, now: float) -> None:
+        """Add the tweet's counts to its history (entered in the state on its first sample)."""
+        if plan.history is None:
+            plan.history = array("d")
+            self._state.store_history(plan.hkey, {"p": plan.history})
+        else:
+            self._state.changes.add(plan.hkey)
+        add_sample(plan.history, now, snap)
+        plan.next_sample = now + INTERVAL
+
+    @staticmethod
+    def _charted(alert: Alert, rule: CompiledRule, plan: TweetPlan, snap: dict, now: float) -> Alert:
+        """The alert with its chart: the rule says what to draw, the tweet's history the curve."""
+        field = rule.chart_field
+        assert field is not None
+        samples = points(plan.history or (), field, now, snap.get(field))
+        chart = Chart(key=plan.key, samples=samples, **rule.chart_extras(alert.fields, now))
+        return dataclasses.replace(alert, charts=(chart,))
 
     def _dm(self, plan: DMPlan, topic: str, payload: Payload, now: float, explain: list | None) -> list[Alert]:
         event = payload.dm_typing if plan.typing else payload.dm_update

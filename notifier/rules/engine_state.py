@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from .model import FIELDS
 
 __all__ = [
-    "UNWATCHED_RETENTION", "EngineState", "RuleEntry", "is_snapshot_key", "rule_key", "snapshot_key",
-    "valid_snapshot",
+    "UNWATCHED_RETENTION", "EngineState", "RuleEntry", "history_key", "is_history_key", "is_snapshot_key",
+    "rule_key", "snapshot_key", "valid_snapshot",
 ]
 
 # How long a rule's state for a key no rule watches any more is kept (seconds):
@@ -49,6 +49,11 @@ def snapshot_key(tweet_id: str) -> str:
     return f"s:{tweet_id}"
 
 
+def history_key(tweet_id: str) -> str:
+    """The key of a tweet's counts over time (for charts)."""
+    return f"h:{tweet_id}"
+
+
 def rule_key(rule_id: str, key: str) -> str:
     """The key of one rule's state for one tweet or conversation (``rule_id``: ``Rule.identity``)."""
     return f"r:{rule_id}:{key}"
@@ -56,6 +61,10 @@ def rule_key(rule_id: str, key: str) -> str:
 
 def is_snapshot_key(key: str) -> bool:
     return key.startswith("s:")
+
+
+def is_history_key(key: str) -> bool:
+    return key.startswith("h:")
 
 
 def _number(value: object) -> bool:
@@ -239,7 +248,8 @@ class EngineState:
         for key, entry in mapping.items():
             if isinstance(key, str) and isinstance(entry, Mapping):
                 copied = _copy(dict(entry))
-                state._entries[key] = copied if is_snapshot_key(key) else RuleEntry(copied)
+                plain = is_snapshot_key(key) or is_history_key(key)
+                state._entries[key] = copied if plain else RuleEntry(copied)
         return state
 
     def entries(self) -> dict[str, dict]:
@@ -281,6 +291,11 @@ class EngineState:
     def store_snapshot(self, key: str, snapshot: dict) -> None:
         """Enter a tweet's snapshot (the engine marks it changed itself, once a round)."""
         self._entries[key] = snapshot
+
+    def store_history(self, key: str, entry: dict) -> None:
+        """Enter a tweet's counts over time, marked changed."""
+        self._entries[key] = entry
+        self._dirty.add(key)
 
     def rule_entry(self, key: str) -> RuleEntry | None:
         return self._entries.get(key)  # type: ignore[return-value]

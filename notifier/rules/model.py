@@ -232,6 +232,8 @@ class Rule:
     follow: Follow | None = None
     dms_any: bool = False
     requests: bool = True
+    # chart: false: the rule's alerts carry no chart of the post's counts.
+    chart: bool = True
 
     @property
     def kind(self) -> str:

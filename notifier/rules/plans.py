@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-from .engine_state import RuleEntry, snapshot_key
+from .engine_state import RuleEntry, history_key, snapshot_key
 from .triggers import CompiledRule, MilestoneRule, WhenRule
 
 __all__ = ["DMPlan", "TweetPlan", "Watch"]
@@ -69,7 +69,7 @@ class Watch:
 class TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
-    __slots__ = ("has_gain", "key", "marked", "rules", "skey", "snap", "stored")
+    __slots__ = ("has_gain", "history", "hkey", "key", "marked", "next_sample", "rules", "skey", "snap", "stored")
 
     def __init__(self, tweet_id: str) -> None:
         self.key = tweet_id
@@ -83,6 +83,11 @@ class TweetPlan:
         # The EngineState dirty set (one per take_dirty round) in which the
         # snapshot was last marked as changed.
         self.marked: set | None = None
+        # The tweet's counts over time (see rules.history), and when the next
+        # sample is due: an event before then takes none.
+        self.hkey = history_key(tweet_id)
+        self.history: array | None = None
+        self.next_sample = 0.0
 
 
 class DMPlan:

@@ -494,7 +494,8 @@ def test_take_dirty_hands_over_changes_once(tmp_path):
     e.process(TOPIC, engagement(likes=10), 0)
     dirty = e.state.take_dirty()
     rkey = f"r:{e.ruleset.rules[0].identity}:{TWEET}"
-    assert dirty == {f"s:{TWEET}": {"likes": 10}, rkey: {"a": True}}
+    history = {"p": [0.0, 10.0, -1.0, -1.0, -1.0, -1.0]}  # the tweet's counts over time, for charts
+    assert dirty == {f"s:{TWEET}": {"likes": 10}, f"h:{TWEET}": history, rkey: {"a": True}}
     assert e.state.take_dirty() == {}
     dirty[rkey]["a"] = False  # a copy: the engine is not affected
     assert e.state.get(rkey) == {"a": True}
@@ -548,7 +549,7 @@ def test_replace_rules_keeps_state_of_unchanged_rules(tmp_path):
           tweets: ["{TWEET}"]
           when: likes > 2000
     """))
-    assert e.state.take_dirty() == {old_key: None, unwatched: None, f"s:{TWEET2}": None}
+    assert e.state.take_dirty() == {old_key: None, unwatched: None, f"s:{TWEET2}": None, f"h:{TWEET2}": None}
     explain: list[Decision] = []
     e.process(TOPIC, engagement(likes=7000), 2, explain)
     assert explain[0].outcome == "initial"
@@ -572,7 +573,8 @@ def test_unwatched_state_is_kept_saved_and_aged_out_on_the_event_clock(tmp_path)
     e.replace_rules(only_first, 100.0 + 30 * 86400 - 1)
     assert e.state.take_dirty() == {} and f"s:{TWEET2}" in e.state
     e.replace_rules(only_first, 100.0 + 30 * 86400)
-    assert e.state.take_dirty() == {f"r:{rule_id}:{TWEET2}": None, f"s:{TWEET2}": None}
+    # The tweet's history (for charts) goes with its snapshot.
+    assert e.state.take_dirty() == {f"r:{rule_id}:{TWEET2}": None, f"s:{TWEET2}": None, f"h:{TWEET2}": None}
 
 
 def test_watched_again_the_mark_goes_and_a_removed_rule_takes_its_unwatched_state(tmp_path):

@@ -14,7 +14,7 @@ from typing import Any
 from ...alert import Alert
 from ..decision import Decision
 from ..engine_state import RuleEntry
-from ..model import FIELDS, Rule
+from ..model import FIELDS, Rule, field_label
 from ..templates import Template, event_time, held_back_note
 from ..texts import DEFAULT_TEXTS, OPTIONAL_TEXTS, WORD_TITLES, counts_line, held_back
 from ..words import TITLE_LIMIT, cut, quoted
@@ -34,7 +34,7 @@ class CompiledRule:
     """A rule ready to run: its trigger logic, templates and identity."""
 
     __slots__ = (
-        "always", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
+        "always", "chart_field", "cooldown", "initial", "kind", "mask", "name", "notify", "notify_type",
         "once", "optional", "post_texts", "rid", "rule", "title", "message", "urgent", "word_title",
     )
 
@@ -61,6 +61,14 @@ class CompiledRule:
         # The default title that names a post by its words, when the post's text
         # is known; a rule's own title always wins.
         self.word_title = WORD_TITLES.get(texts) if rule.title is None else None
+        # The count a chart of the rule's alerts shows (a snapshot field); None
+        # for no chart (DM rules, chart: false). Kinds with a chart set it.
+        self.chart_field: str | None = None
+
+    def chart_extras(self, fields: Mapping[str, object], now: float) -> dict[str, Any]:
+        """What a chart of an alert shows besides the curve: the count's label, the rule line, the window."""
+        assert self.chart_field is not None
+        return {"field": field_label(self.chart_field)}
 
     def decide(
         self, explain: list | None, topic: str, key: str, outcome: str, matched: bool | None,

@@ -41,6 +41,14 @@ class GainRule(CompiledRule):
         # The rise depends on time as well as on the count: every event of the
         # tweet is a sample, so gain rules always run.
         self.always = True
+        if rule.chart:
+            self.chart_field = trigger.field
+
+    def chart_extras(self, fields: Mapping[str, object], now: float) -> dict[str, Any]:
+        """The window the rise was measured over is shaded."""
+        extras = super().chart_extras(fields, now)
+        extras["window"] = (now - self.within, now)
+        return extras
 
     def sample(self, samples: array, now: float, value: float) -> float:
         """Add a sample, forget what the window no longer needs; the rise over the window."""

@@ -33,6 +33,16 @@ class MilestoneRule(CompiledRule):
         self.mask = FIELD_BITS[trigger.field]
         self.step = trigger.step if isinstance(trigger, Every) else 0
         self.marks = trigger.values if isinstance(trigger, Milestones) else ()
+        if rule.chart:
+            self.chart_field = trigger.field
+
+    def chart_extras(self, fields: Mapping[str, object], now: float) -> dict[str, Any]:
+        """The milestone passed is the rule line."""
+        extras = super().chart_extras(fields, now)
+        milestone = fields.get("milestone")
+        if isinstance(milestone, int):
+            extras.update(line=float(milestone), line_label=f"{milestone:,} {self.label}")
+        return extras
 
     def next_above(self, mark: object) -> int | float | None:
         """The least count at which an event crosses a milestone above ``mark``.

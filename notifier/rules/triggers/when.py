@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...alert import Alert
 from ..engine_state import EngineState, RuleEntry
-from ..model import Rule, When
+from ..model import COUNT_FIELDS, Rule, When
 from .. import texts
 from .base import FIELD_BITS, CompiledRule
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plans import Watch
 
-__all__ = ["WhenRule"]
+__all__ = ["WhenRule", "threshold_of"]
+
+
+def threshold_of(canonical: str) -> tuple[str, float] | None:
+    """The count and the number of the condition's first comparison of a count with a number.
+
+    ``likes >= 1000 and views > 5`` -> ``("likes", 1000.0)``: what a chart of
+    a threshold alert draws. None when there is no such comparison (a
+    condition on text, or on a sum of counts): the alert then has no chart.
+    """
+    for node in ast.walk(ast.parse(canonical, mode="eval")):
+        if isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            left, right = node.left, node.comparators[0]
+            if isinstance(right, ast.Name):
+                left, right = right, left
+            if (
+                isinstance(left, ast.Name) and left.id in COUNT_FIELDS
+                and isinstance(right, ast.Constant) and isinstance(right.value, (int, float))
+                and not isinstance(right.value, bool)
+            ):
+                return left.id, float(right.value)
+    return None
 
 
 
 class WhenRule(CompiledRule):
-    __slots__ = ("condition", "fast", "rearm")
+    __slots__ = ("condition", "fast", "rearm", "threshold")
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule, "when", "info")
@@ -29,6 +51,17 @@ class WhenRule(CompiledRule):
         self.rearm = rule.rearm_when
         names = set(self.condition.names) | (set(self.rearm.names) if self.rearm else set())
         self.mask = sum(FIELD_BITS[name] for name in names)
+        self.threshold = threshold_of(self.condition.canonical) if rule.chart else None
+        if self.threshold is not None:
+            self.chart_field = self.threshold[0]
+
+    def chart_extras(self, fields: Mapping[str, object], now: float) -> dict[str, Any]:
+        """The threshold the condition compares the count with is the rule line."""
+        extras = super().chart_extras(fields, now)
+        assert self.threshold is not None
+        value = self.threshold[1]
+        extras.update(line=value, line_label=f"{value:,g} {extras['field']}")
+        return extras
 
     def run(
         self, watch: Watch, memory: EngineState, dirty: set, topic: str, key: str, snap: dict, now: float,

@@ -1,0 +1,103 @@
+"""Charts on one send: PNG attachments where the service takes them, a sparkline where not.
+
+Whether a service takes attachments is Apprise's word: each plugin says so
+in ``attachment_support``. Apprise's Slack plugin says yes in every mode but
+uploads files only with a bot token (a webhook logs "Slack Webhooks do not
+support attachments" and drops them), so a Slack webhook gets the sparkline.
+An Apprise without the attribute (older than 1.6) is asked through the
+schemes of :data:`FALLBACK_SCHEMES`.
+
+Email gets the chart **inline** in its HTML body: Apprise's email plugin
+embeds image attachments as ``multipart/related`` parts with a
+``Content-ID`` and appends ``<img src="cid:NAME">`` to an HTML body for
+each image not referenced yet, when the plugin's ``inline`` option is on
+(apprise/plugins/email/base.py, ``inline=yes`` in the URL). notifier turns it
+on for a send with charts unless the URL says ``inline=`` itself.
+
+The PNGs are drawn here, at the edge, from the alert's stored samples (a
+retry draws them again) and written to a temporary folder that lives exactly
+as long as the send: Apprise's file attachments work with every plugin,
+while some plugins read a memory attachment's path as a file name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from ..alert import Chart
+
+__all__ = ["FALLBACK_SCHEMES", "attached", "takes_attachments"]
+
+# Services that take attachments, for an Apprise whose plugins do not say.
+FALLBACK_SCHEMES: Final = frozenset(
+    {"mailto", "mailtos", "tgram", "ntfy", "ntfys", "pover", "discord", "json", "jsons"}
+)
+
+_EMAIL: Final = frozenset({"mailto", "mailtos"})
+
+log = logging.getLogger(__name__)
+
+
+def _schemes(plugin: Any) -> set[str]:
+    found: set[str] = set()
+    for name in ("protocol", "secure_protocol"):
+        value = getattr(plugin, name, None)
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, (tuple, list)):
+            found.update(str(item) for item in value)
+    return found
+
+
+def takes_attachments(plugin: Any) -> bool:
+    """Whether Apprise's ``plugin`` delivers the files attached to a notification."""
+    support = getattr(plugin, "attachment_support", None)
+    if support is None:
+        return bool(_schemes(plugin) & FALLBACK_SCHEMES)
+    if "slack" in _schemes(plugin) and str(getattr(plugin, "mode", "")).lower() != "bot":
+        return False
+    return bool(support)
+
+
+@contextlib.contextmanager
+def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Iterator[tuple[str, Any]]:
+    """The body and the Apprise attachments of a send with ``charts``; the files are gone after.
+
+    Without charts: the body as it is and no attachments. A service without
+    attachments: the body with one sparkline line per chart, no attachments.
+    """
+    if not charts:
+        yield body, None
+        return
+    if not takes_attachments(plugin):
+        from ..charts.sparkline import sparkline
+
+        yield "\n".join([body, *(sparkline(chart) for chart in charts)]), None
+        return
+    from apprise import AppriseAttachment
+
+    from ..charts.png import draw
+
+    if _schemes(plugin) & _EMAIL and "inline=" not in url.partition("?")[2]:
+        plugin.inline = True
+    with tempfile.TemporaryDirectory(prefix="notifier-chart-") as folder:
+        attachment = AppriseAttachment()
+        try:
+            for index, chart in enumerate(charts, start=1):
+                path = Path(folder) / _file_name(chart, index, len(charts))
+                path.write_bytes(draw(chart))
+                attachment.add(str(path))
+        except Exception:  # a chart is a picture on top of the alert, never a reason to lose it
+            log.exception("cannot draw the chart of an alert; it is sent without it")
+            attachment = None
+        yield body, attachment
+
+
+def _file_name(chart: Chart, index: int, count: int) -> str:
+    # The name people see on the attachment; a digest's carry the post's id to tell them apart.
+    return f"{chart.field}-{chart.key}.png" if count > 1 else f"{chart.field}.png"
