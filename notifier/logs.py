@@ -38,6 +38,8 @@ __all__ = [
 MASK = "***"
 # Shorter strings would mask ordinary words; real tokens and passwords are longer.
 _MIN_SECRET = 4
+# Path pieces (tokens, ntfy topics) registered as secrets on their own: see _url_parts.
+_MIN_PATH_SECRET = 8
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(
@@ -149,7 +151,26 @@ def mask_url(url: str) -> str:
     if plugin is None:
         schema = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else "?"
         return f"{schema}://***"
-    return plugin.url(privacy=True)
+    masked = plugin.url(privacy=True)
+    return _hide_ntfy_topics(masked) if masked.startswith(("ntfy://", "ntfys://")) else masked
+
+
+def _hide_ntfy_topics(masked: str) -> str:
+    """An ntfy privacy URL with its topics shown as ``n...s``.
+
+    Apprise shows ntfy topics whole, yet on a public server the topic is the
+    only thing between the alerts and anyone who subscribes to it.
+    """
+    parts = urlsplit(masked)
+    if "mode=cloud" in parts.query:  # ntfys://TOPIC: the topic is where the host would be
+        return parts._replace(netloc=_glimpse(parts.netloc)).geturl()
+    path = "/".join(_glimpse(segment) if segment else segment for segment in parts.path.split("/"))
+    return parts._replace(path=path).geturl()
+
+
+def _glimpse(secret: str) -> str:
+    # Apprise's own privacy style: the first and last character, enough to tell two apart.
+    return f"{secret[0]}...{secret[-1]}" if len(secret) > 2 else MASK
 
 
 def _privacy_url(url: str) -> str:
@@ -171,6 +192,11 @@ def _url_parts(url: str) -> Iterable[str]:
         found += [parts.username, unquote(parts.username)]
     segments = [parts.netloc.rsplit("@", 1)[-1]] if "@" in parts.netloc else []
     segments += [segment for segment in parts.path.split("/") if segment]
+    if parts.scheme in ("ntfy", "ntfys") and "@" not in parts.netloc:
+        segments.append(parts.netloc)  # ntfy://TOPIC: the topic in the host's place
+    # A short path piece is a word, not a token: masking "alerts" alone would
+    # garble every log line that says "18 alerts".
+    segments = [segment for segment in segments if len(segment) >= _MIN_PATH_SECRET]
     found += segments + [unquote(segment) for segment in segments]
     found += [value for _, value in parse_qsl(parts.query) if value]
     return found

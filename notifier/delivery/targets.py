@@ -235,7 +235,7 @@ def _load_config(path: Path) -> tuple[Target, ...]:
         if key in found:
             # The same URL listed twice: one target carrying both sets of tags.
             tags |= found[key].tags
-        masked = service.url(privacy=True)
+        masked = logs.mask_url(url)  # ntfy topics hidden too, as for the rule file's targets
         found[key] = Target(
             key=key,
             name=",".join(sorted(tags)) or path.name,

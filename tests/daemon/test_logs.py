@@ -59,6 +59,19 @@ def test_apprise_urls_show_only_their_privacy_form(output: io.StringIO) -> None:
     assert "mailtos://alerts:" in text and "example.com" in text
 
 
+def test_ntfy_topics_are_hidden_like_secrets(output: io.StringIO) -> None:
+    """An ntfy topic, the only secret of a public ntfy server, shows as t...c in output and logs."""
+    topic = "notifier-k3v9q2x7-alerts"
+    for url in (f"ntfys://ntfy.sh/{topic}", f"https://ntfy.sh/{topic}", f"ntfy://{topic}"):
+        assert topic not in logs.mask_url(url)
+        assert "n...s" in logs.mask_url(url)
+    logs.add_url(f"ntfys://ntfy.sh/{topic}")
+    logging.getLogger("notifier.test").warning("posting to https://ntfy.sh/%s, 18 alerts so far", topic)
+    text = output.getvalue()
+    assert topic not in text
+    assert "18 alerts so far" in text  # a short word of a URL is not masked everywhere
+
+
 def test_json_format_is_one_object_per_line_with_event() -> None:
     """--log-format json writes parseable lines carrying the event name and extras."""
     stream = io.StringIO()
