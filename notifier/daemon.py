@@ -212,7 +212,13 @@ class Daemon:
 
     async def _replay(self, replayer: Replayer) -> None:
         if await replayer.run():
-            self.stop("end of the recording")
+            empty = replayer.nothing_replayed()
+            if empty is not None:
+                # As `notifier replay` does: a recording with nothing in it is a mistake, not a quiet day.
+                log.error("%s", empty, extra={"event": "replay_empty"})
+                self.stop("nothing to replay", EXIT_USAGE)
+            else:
+                self.stop("end of the recording")
 
     # ------------------------------------------------------- health & metrics
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from .exceptions import NotifierError
 from .pipeline import Pipeline
-from .stream.recording import bounded_lines, read_recorded
+from .stream.recording import bounded_lines, no_messages, read_recorded
 
 __all__ = ["DryRunDelivery", "ReplayClock", "Replayer"]
 
@@ -82,6 +82,7 @@ class Replayer:
         self._drain_timeout = drain_timeout
         self._held: float | None = None
         self.malformed = 0
+        self.events = 0
 
     async def run(self) -> bool:
         """Replay the whole recording; False when stopped before its end."""
@@ -113,11 +114,16 @@ class Replayer:
             if delivery is not None:
                 # What quiet hours, budgets and group_wait still hold goes out as it would have.
                 await self._advance(None)
+        self.events = count
         log.info(
             "replay finished: %d events, %d alerts, %d malformed lines",
             count, self._pipeline.alerts, self.malformed, extra={"event": "replay_done"},
         )
         return True
+
+    def nothing_replayed(self) -> str | None:
+        """After :meth:`run`: why the recording gave no event and what a line should be; None if it gave some."""
+        return None if self.events else no_messages(str(self._path), self.malformed)
 
     async def _send_due(self, now: float) -> None:
         """Deliver what is due at ``now`` (the alerts just fired among them)."""

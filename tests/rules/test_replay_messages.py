@@ -51,3 +51,14 @@ def test_the_example_line_is_a_line_replay_reads(tmp_path, capsys):
     events.write_text(EXAMPLE_LINE + "\n", encoding="utf-8")
     assert main(["replay", str(rules), str(events), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["rule"] == "A"
+
+
+def test_run_replay_of_a_recording_without_messages_exits_2_showing_a_line(tmp_path, capsys):
+    """`run --replay` treats an unusable recording as `replay` does: exit 2, a line as it should be."""
+    rules = write_rules(tmp_path, RULE)
+    events = tmp_path / "events.jsonl"
+    events.write_text("likes=180\n", encoding="utf-8")
+    assert main(["run", str(rules), "--replay", str(events), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "has no stream messages to replay: its one line is not a stream message" in err
+    assert EXAMPLE_LINE in err
