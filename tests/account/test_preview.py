@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
-from tests.account.test_run_account import ME, Run
-from tests.fakes.live_pipeline import FakeLivePipeline
+from tests.account.runs import ME, Run
 from tests.fakes.receiver import Receiver
 from tests.fakes.x_web import FakeXWeb
 
-AUTH_TOKEN = "5f0c3e9b7a1d24c68e0f9b3a7c5d1e2f4a6b8c0d"
-CT0 = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
 SECRET = "the merger closes on Friday"
 
 PRIVATE_DMS = """\
@@ -24,32 +19,6 @@ PRIVATE_DMS = """\
     preview: false
     notify: [hook, phone]
 """
-
-
-@pytest.fixture
-def stream() -> Iterator[FakeLivePipeline]:
-    with FakeLivePipeline(heartbeat_millis=300, own_user_id=ME, auth_token=AUTH_TOKEN, ct0=CT0) as server:
-        yield server
-
-
-@pytest.fixture
-def web() -> Iterator[FakeXWeb]:
-    with FakeXWeb(own_user_id=ME, auth_token=AUTH_TOKEN, ct0=CT0) as server:
-        yield server
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as server:
-        yield server
-
-
-@pytest.fixture
-def run(tmp_path: Path, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver) -> Iterator[Run]:
-    runner = Run(tmp_path, stream, web, receiver)
-    yield runner
-    for child in runner.children:
-        child.kill()
 
 
 def test_preview_false_keeps_the_text_out_of_every_output(

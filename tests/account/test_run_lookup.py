@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.account import test_run_account as account_run
-from tests.account.test_run_account import AUTH_TOKEN, CT0, Run
+from tests.account.runs import AUTH_TOKEN, CT0, Run
 from tests.daemon.process import NotifierProcess, child_env, wait_until
 from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 from tests.fakes.x_web import FakeXWeb
-
-# The account run tests' fakes (stream, web API, receiver) and their rule-file runner.
-stream, web, receiver, run = account_run.stream, account_run.web, account_run.receiver, account_run.run
 
 WORDS = "Launching today: the app that tells you when your post takes off"
 
