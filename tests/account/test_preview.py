@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from tests.account.runs import ME, Run
 from tests.fakes.receiver import Receiver
 from tests.fakes.x_web import FakeXWeb
