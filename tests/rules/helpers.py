@@ -5,9 +5,18 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from notifier.rulefile import RuleFile, load_rules
 from notifier.rules import Engine, EngineState
-from notifier.stream.events import DMTypingEvent, DMUpdateEvent, Payload, TweetEngagementEvent
+from notifier.rules.conditions import ConditionError, compile_condition
+from notifier.rules.model import ALIASES
+from notifier.stream.events import (
+    DMTypingEvent,
+    DMUpdateEvent,
+    Payload,
+    TweetEngagementEvent,
+)
 
 TWEET = "1850000000000000000"
 TWEET2 = "1850000000000000001"
@@ -87,3 +96,21 @@ def take_dirty_into(engine: Engine, mirror: dict) -> None:
             mirror.pop(key, None)
         else:
             mirror[key] = entry
+
+
+# Every field a condition may name, as the engine types them.
+CONDITION_NAMES = {"likes": "number", "retweets": "number", "replies": "number", "quotes": "number",
+                   "views": "number", "view_state": "text"}
+
+
+def compile_for_test(text: str):
+    """A condition compiled over every field, as a rule's would be."""
+    return compile_condition(text, CONDITION_NAMES, ALIASES)
+
+
+def refused(text: str) -> list[tuple[int, str, str]]:
+    """The problems (column, what, fix) of a condition that must not compile."""
+    with pytest.raises(ConditionError) as caught:
+        compile_for_test(text)
+    return caught.value.problems
+

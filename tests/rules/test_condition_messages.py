@@ -8,21 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.rules.conditions import ConditionError, compile_condition
+from notifier.rules.conditions import ConditionError
 from notifier.rules.model import ALIASES
 
-NAMES = {"likes": "number", "retweets": "number", "replies": "number", "quotes": "number",
-         "views": "number", "view_state": "text"}
+from .helpers import compile_for_test, refused
 
-
-def compile(text: str):
-    return compile_condition(text, NAMES, ALIASES)
-
-
-def refused(text: str) -> list[tuple[int, str, str]]:
-    with pytest.raises(ConditionError) as caught:
-        compile(text)
-    return caught.value.problems
+compile = compile_for_test  # the tests read as the condition compiler's callers do
 
 
 @pytest.mark.parametrize(

@@ -8,21 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.rules.conditions import MAX_LENGTH, ConditionError, compile_condition
-from notifier.rules.model import ALIASES
+from notifier.rules.conditions import MAX_LENGTH, compile_condition
 
-NAMES = {"likes": "number", "retweets": "number", "replies": "number", "quotes": "number",
-         "views": "number", "view_state": "text"}
+from .helpers import CONDITION_NAMES, compile_for_test, refused
 
-
-def compile(text: str):
-    return compile_condition(text, NAMES, ALIASES)
-
-
-def refused(text: str) -> list[tuple[int, str, str]]:
-    with pytest.raises(ConditionError) as caught:
-        compile(text)
-    return caught.value.problems
+compile = compile_for_test  # the tests read as the condition compiler's callers do
 
 
 @pytest.mark.parametrize(
@@ -147,7 +137,7 @@ def test_canonical_form_ignores_aliases_and_spacing():
 
 def test_extra_names_can_be_allowed():
     """Callers may add names (gain rules' rearm_when reads gain)."""
-    condition = compile_condition("gain < 100", {**NAMES, "gain": "number"})
+    condition = compile_condition("gain < 100", {**CONDITION_NAMES, "gain": "number"})
     assert condition({"gain": 50.5}) is True
 
 
