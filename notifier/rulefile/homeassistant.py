@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ..rules.model import ALIASES
 from ..rules.yamlnodes import NULL_TAG
 from .model import HomeAssistantSpec
 from .nodes import NodeReader
@@ -27,8 +28,6 @@ _KEYS = ("mqtt", "discovery_prefix", "sensors")
 _EXAMPLE = "write home_assistant: then, indented, mqtt: mqtt://user:password@homeassistant.local:1883"
 # The counts a post's sensors can show, in the order Home Assistant lists them.
 SENSOR_FIELDS = ("likes", "retweets", "replies", "views")
-# What people call a count on X today, for the one X renamed.
-_ALIASES = {"reposts": "retweets"}
 _PORTS = {"mqtt": 1883, "mqtts": 8883}
 _URL_FIX = "write mqtt: mqtt://user:password@homeassistant.local:1883 (or mqtts:// for TLS, port 8883 by default)"
 
@@ -115,7 +114,8 @@ def _sensors(reader: NodeReader, node: Node) -> tuple[str, ...] | None:
     ok = True
     for item in items:
         name = item.value.strip().lower() if isinstance(item, ScalarNode) else None
-        name = _ALIASES.get(name, name) if name is not None else None
+        # The rules' own other names of a count (reposts, like_count, ...), as conditions read them.
+        name = ALIASES.get(name, name) if name is not None else None
         if name not in SENSOR_FIELDS:
             shown = item.value if isinstance(item, ScalarNode) else "?"
             reader.error(item, f"unknown sensor '{shown}' in home_assistant.sensors",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.daemon.conftest import (  # noqa: F401 - fixtures, used by name
     workdir,
     write_rules,
 )
+from tests.daemon.process import wait_until
 from tests.fakes.mqtt import Broker
 
 # The fake stream's signed-in user: the device's node and every topic carry it.
@@ -146,14 +146,8 @@ class Subscriber:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
-        time.sleep(0.02)
+    """Poll until ``predicate`` is truthy (the daemon tests' wait, with room for a broker)."""
+    return wait_until(predicate, timeout=timeout, what=what)
 
 
 @pytest.fixture
