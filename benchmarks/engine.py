@@ -4,8 +4,9 @@
     python benchmarks/engine.py --lines 100000 --repeat 3
 
 Prints events per second for ``json.loads`` alone, ``parse_message`` alone and
-parse + engine, the ratio of the last to the first (target: within 3x), and
-the engine's cost per event with 10 rules and with 10,000 rules, where the
+parse + engine, the ratio of the last to the first (target: within 3x), what
+the charts' per-post history costs (the same rules with ``chart: false`` as the
+baseline), and the engine's cost per event with 10 rules and with 10,000 rules, where the
 extra 9,990 rules watch other tweets (target: within 1.3x). Not a test: it
 prints what it measures.
 
@@ -65,7 +66,7 @@ def make_lines(count: int, tweets: int, rng: random.Random) -> list[str]:
     return lines
 
 
-def rule_yaml(number: int, ids: list[str]) -> str:
+def rule_yaml(number: int, ids: list[str], chart: bool = True) -> str:
     """One rule of a realistic mix: thresholds, milestones, surges, sums."""
     kind = number % 10
     if kind < 4:
@@ -79,7 +80,8 @@ def rule_yaml(number: int, ids: list[str]) -> str:
     else:
         trigger = "when: likes + retweets > 3000 and views > 20000"
     quoted = ", ".join(f'"{value}"' for value in ids)
-    return f"  - name: Rule {number}\n    tweets: [{quoted}]\n    {trigger}\n"
+    extra = "" if chart else "    chart: false\n"
+    return f"  - name: Rule {number}\n    tweets: [{quoted}]\n    {trigger}\n{extra}"
 
 
 def write_rules(folder: Path, name: str, rules: list[str]) -> Path:
@@ -135,13 +137,16 @@ def main() -> None:
         folder = Path(scratch)
         # Each rule watches 20 tweets; together they cover every tweet about twice.
         per_rule = 20
-        rules = []
+        rules, plain = [], []
         for number in range(args.rules):
             ids = [tweet_id(rng.randrange(args.tweets)) for _ in range(per_rule)]
             rules.append(rule_yaml(number, ids))
+            plain.append(rule_yaml(number, ids, chart=False))
         started = time.perf_counter()
         ruleset = load_rules(write_rules(folder, "main.yaml", rules), env={})
         load_seconds = time.perf_counter() - started
+        # The same rules with chart: false: no per-post history, the baseline of what charts cost.
+        uncharted = load_rules(write_rules(folder, "plain.yaml", plain), env={})
 
         loads = json.loads
         decode = _decode_line
@@ -163,8 +168,9 @@ def main() -> None:
         # Each parse + engine round gets a fresh engine, built before its clock
         # starts: building one (about 50 ms here) is start-up, not per-event cost.
         engines: list[Engine] = []
+        plain_engines: list[Engine] = []
 
-        def parse_and_engine(lines: list[str] = lines) -> None:
+        def parse_and_engine(lines: list[str] = lines, engines: list[Engine] = engines) -> None:
             nonlocal alerts
             process = engines.pop().process
             now = 1_700_000_000.0
@@ -179,20 +185,32 @@ def main() -> None:
                         fired += len(result)
             alerts = fired
 
-        measures = {"json": only_json, "decode": only_decode, "parse": only_parse, "both": parse_and_engine}
-        warm = lines[: max(len(lines) // 20, 1)]
-        for name, measure in measures.items():
+        def parse_and_plain_engine(lines: list[str] = lines) -> None:
+            parse_and_engine(lines, plain_engines)
+
+        measures = {
+            "json": only_json, "decode": only_decode, "parse": only_parse, "both": parse_and_engine,
+            "plain": parse_and_plain_engine,
+        }
+
+        def fresh_engine(name: str) -> None:
             if name == "both":
                 engines.append(Engine(ruleset))
+            elif name == "plain":
+                plain_engines.append(Engine(uncharted))
+
+        warm = lines[: max(len(lines) // 20, 1)]
+        for name, measure in measures.items():
+            fresh_engine(name)
             measure(warm)
         best = dict.fromkeys(measures, float("inf"))
         for round_ in range(args.repeat):
             print(f"round {round_ + 1} of {args.repeat} ...", flush=True)
             for name, measure in measures.items():
-                if name == "both":
-                    engines.append(Engine(ruleset))
+                fresh_engine(name)
                 best[name] = min(best[name], timed(measure))
         t_json, t_decode, t_parse, t_both = best["json"], best["decode"], best["parse"], best["both"]
+        t_plain = best["plain"]
 
         n = len(lines)
         print(f"\nrule file: {len(ruleset.rules):,} rules, {len(ruleset.topics):,} topics, loaded in {load_seconds:.2f} s")
@@ -204,6 +222,10 @@ def main() -> None:
               f"  ({alerts:,} alerts)")
         print(f"{'engine share':<28}{'':>14}             {(t_both - t_parse) / n * 1e6:6.2f} µs/event")
         print(f"ratio parse + engine / json.loads: {t_both / t_json:.2f}x   (target: within 3x)")
+        # Charts keep a history per post (a sample at most once a minute): with 10,000 posts
+        # each updated every few seconds, about one event in six takes a sample.
+        print(f"ratio with charts / chart: false:  {t_both / t_plain:.2f}x   "
+              f"(engine share without charts {(t_plain - t_parse) / n * 1e6:.2f} µs/event)")
         print(f"ratio parse_message / json.loads:  {t_parse / t_json:.2f}x")
 
         # Per-event engine cost: 10 rules, each watching every tweet that gets

@@ -13,6 +13,7 @@ the cost per event flat however many rules there are.
 from __future__ import annotations
 
 import dataclasses
+import math
 from array import array
 from collections.abc import Callable
 
@@ -122,7 +123,12 @@ class Engine:
                 if history is not None and history["p"].__class__ is not array:
                     history["p"] = array("d", history["p"])  # saved as a list; held as raw doubles
                 plan.history = history["p"] if history is not None else None
-                plan.next_sample = plan.history[-STRIDE] + INTERVAL if plan.history else 0.0
+                if any(watch.rule.chart_field is not None for watch in plan.rules):
+                    plan.next_sample = plan.history[-STRIDE] + INTERVAL if plan.history else 0.0
+                else:
+                    # No rule of the tweet draws a chart (all chart: false): keep no history
+                    # and pay nothing for it on the event path.
+                    plan.next_sample = math.inf
                 for watch in plan.rules:
                     watch.attach(memory.rule_entry(watch.rkey))
         self._plans = plans

@@ -66,6 +66,7 @@ def test_chart_false_and_dm_rules_carry_no_chart(tmp_path):
     alerts = e.process(TOPIC, engagement(likes=1001, view_state="EnabledWithCount"), 60.0)
     assert sorted(alert.rule for alert in alerts) == ["Quiet", "Text only"]
     assert all(alert.charts == () for alert in alerts)
+    assert e.state.get(f"h:{TWEET}") is None  # no rule of the post draws: no history kept for it
 
 
 def test_samples_at_most_once_a_minute_and_bounded(tmp_path):
