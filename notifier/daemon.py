@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 # The longest the daemon waits for the "cookies rejected" alert to be delivered before it exits.
 _FATAL_ALERT_WAIT = 5.0
+# Stopping the run's tasks: cancel, wait this long, cancel again; at most this many rounds.
+_CANCEL_WAIT = 2.0
+_CANCEL_ROUNDS = 3
 
 
 class Daemon:
@@ -252,10 +255,7 @@ class Daemon:
     async def shutdown(self) -> None:
         """Stop the stream, drain deliveries (bounded), save state, close everything."""
         parts = self.parts
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._cancel_tasks()
         if parts is not None and parts.supervisor is not None:
             log.debug("shutdown: closing the stream")
             await parts.supervisor.aclose()
@@ -282,6 +282,25 @@ class Daemon:
                 "stopped (exit code %d): %d events, %d alerts", self._exit_code, events, alerts,
                 extra={"event": "stopped", "exit_code": self._exit_code},
             )
+
+    async def _cancel_tasks(self) -> None:
+        """Cancel the run's tasks and wait until they end.
+
+        A task may swallow its cancel: in Python 3.11 ``asyncio.wait_for`` (under
+        the MQTT client and others) drops a cancel that arrives as its inner
+        future completes. Such a task is cancelled again rather than waited on
+        for ever; one that still runs after that is left behind, said in the log.
+        """
+        pending = set(self._tasks)
+        for _ in range(_CANCEL_ROUNDS):
+            if not pending:
+                return
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=_CANCEL_WAIT)
+        for task in pending:
+            log.warning("shutdown: %s did not stop when cancelled; exiting without it", task.get_name(),
+                        extra={"event": "task_stuck"})
 
     async def _drain(self, parts: Parts) -> None:
         log.debug("shutdown: draining deliveries")

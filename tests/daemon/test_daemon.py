@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -137,3 +138,21 @@ async def test_health_says_stopping_and_not_open(rules: Path, tmp_path: Path) ->
     assert not daemon.health().ok  # nothing open yet
     daemon.stop("test")
     assert not daemon.health().ok and "stopping" in daemon.health().reason
+
+
+async def test_shutdown_cancels_again_a_task_that_swallowed_its_cancel(rules: Path, tmp_path: Path) -> None:
+    """A task that drops its first cancel (asyncio.wait_for in Python 3.11 can) does not hold the stop for ever."""
+    daemon = make(rules, tmp_path)
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # swallowed, as a cancel racing an inner future's completion is
+        await asyncio.sleep(3600)
+
+    daemon._spawn(stubborn(), "stubborn")
+    await asyncio.sleep(0)
+    async with asyncio.timeout(15):
+        await daemon.shutdown()
+    assert not daemon._tasks
