@@ -173,5 +173,8 @@ def child_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, 
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
     env = {key: source[key] for key in keep if key in source}
     env["PYTHONUNBUFFERED"] = "1"
+    # No child may reach past loopback: X's APIs default to a port that refuses,
+    # unless the test points them at its fake.
+    env["NOTIFIER_API_BASE"] = env["NOTIFIER_WEB_API_BASE"] = "http://127.0.0.1:9"
     env.update(extra)
     return env

@@ -1,8 +1,9 @@
 """An MQTT broker on 127.0.0.1 for the Home Assistant tests: mosquitto when installed, else amqtt.
 
-It runs in the background (a child process, or an event loop on a thread of
-its own), so it serves in-process async tests and ``notifier run`` children
-alike, and it can be stopped and started again on the same port::
+It runs as a child process (amqtt in a Python child of its own), so it serves
+in-process async tests and ``notifier run`` children alike, and stopping it is
+what a broker going down is: the process ends and the system closes every
+connection at once. It can be started again on the same port::
 
     with Broker() as broker:
         broker.host, broker.port
@@ -15,16 +16,14 @@ send a client's last will when its connection dies without a DISCONNECT.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 __all__ = ["Broker", "free_port"]
 
@@ -50,9 +49,6 @@ class Broker:
         self.kind = "mosquitto" if shutil.which("mosquitto") else "amqtt"
         self._process: subprocess.Popen[bytes] | None = None
         self._folder: Path | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: Any = None
 
     @property
     def url(self) -> str:
@@ -89,14 +85,15 @@ class Broker:
                 self._process.kill()
                 self._process.wait(timeout=10)
             self._process = None
-        if self._loop is not None and self._thread is not None:
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
-            with contextlib.suppress(Exception):
-                future.result(timeout=30)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
-            self._loop = self._thread = self._broker = None
+
+    def freeze(self) -> None:
+        """Keep every connection open but answer nothing (a broker that hangs); :meth:`thaw` resumes it."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
 
     # -- mosquitto -----------------------------------------------------------------------------
 
@@ -112,27 +109,27 @@ class Broker:
     # -- amqtt -------------------------------------------------------------------------------
 
     def _start_amqtt(self) -> None:
-        from amqtt.broker import Broker as AmqttBroker
+        # A child process, not a thread: an in-process broker that shuts down
+        # slowly under load left its clients' sockets open, so they only noticed
+        # the outage at their next keepalive.
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _AMQTT_MAIN, self.host, str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
 
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-        }
 
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            self._broker = AmqttBroker(config, loop=loop)
-            loop.run_until_complete(self._broker.start())
-            started.set()
-            loop.run_forever()
+_AMQTT_MAIN = """
+import asyncio, sys
+from amqtt.broker import Broker
 
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="amqtt-broker", daemon=True)
-        self._thread.start()
-        if not started.wait(10):
-            raise RuntimeError("the amqtt broker did not start")
+async def main():
+    host, port = sys.argv[1], sys.argv[2]
+    broker = Broker({
+        "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    })
+    await broker.start()
+    await asyncio.Event().wait()
 
-    async def _shutdown(self) -> None:
-        await self._broker.shutdown()
+asyncio.run(main())
+"""

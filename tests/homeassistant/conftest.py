@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -57,24 +58,27 @@ class Subscriber:
         self.messages: list[Received] = []
         self.connections = 0
         self._loop = asyncio.new_event_loop()
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mqtt-subscriber", daemon=True)
         self._thread.start()
         wait_for(lambda: self.connections > 0, what="the test subscriber to connect")
 
     def _run(self) -> None:
-        self._loop.run_until_complete(self._listen())
+        self._main = self._loop.create_task(self._listen())
+        with contextlib.suppress(asyncio.CancelledError):
+            self._loop.run_until_complete(self._main)
 
     async def _listen(self) -> None:
         import aiomqtt
 
-        while not self._stop.is_set():
+        # Read until close() cancels this task: a timeout around each read would cut into
+        # the reading itself, and a message could be lost to it.
+        while True:
             try:
                 async with aiomqtt.Client(self._broker.host, self._broker.port) as client:
                     for topic in self._topics:
                         await client.subscribe(topic, qos=1)
                     self.connections += 1
-                    async for message in self._until_stopped(client):
+                    async for message in client.messages:
                         with self._lock:
                             self.messages.append(
                                 Received(str(message.topic), bytes(message.payload or b""), bool(message.retain))
@@ -82,18 +86,10 @@ class Subscriber:
             except aiomqtt.MqttError:
                 await asyncio.sleep(0.1)
 
-    async def _until_stopped(self, client: Any) -> Any:
-        iterator = client.messages.__aiter__()
-        while not self._stop.is_set():
-            try:
-                async with asyncio.timeout(0.2):
-                    yield await iterator.__anext__()
-            except TimeoutError:
-                continue
-
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._main.cancel)
+            self._thread.join(timeout=10)
         self._loop.close()
 
     def __enter__(self) -> Subscriber:
@@ -112,12 +108,12 @@ class Subscriber:
         found = self.on(topic)
         return found[-1] if found else None
 
-    def wait_last(self, topic: str, payload: bytes, timeout: float = 15.0) -> Received:
+    def wait_last(self, topic: str, payload: bytes, timeout: float = 30.0) -> Received:
         """Wait until the latest message on ``topic`` is ``payload``."""
         return wait_for(lambda: (m := self.last(topic)) is not None and m.payload == payload and m,
                         timeout, what=f"{payload!r} on {topic}; saw {[m.payload for m in self.on(topic)]}")
 
-    def wait_for_topic(self, topic: str, timeout: float = 15.0) -> Received:
+    def wait_for_topic(self, topic: str, timeout: float = 30.0) -> Received:
         """Wait until a message on ``topic`` came; the latest one."""
         return wait_for(lambda: self.last(topic), timeout, what=f"a message on {topic}")
 
@@ -145,7 +141,7 @@ class Subscriber:
         return found
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
     """Poll until ``predicate`` is truthy (the daemon tests' wait, with room for a broker)."""
     return wait_until(predicate, timeout=timeout, what=what)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 
+import pytest
+
 from tests.daemon.conftest import TWEET
 from tests.daemon.test_run import THRESHOLD_AND_MILESTONES, cross_1000, stop, subscribed
 from tests.fakes.live_pipeline import FakeLivePipeline
@@ -120,6 +122,8 @@ def test_mute_switch_holds_alerts_survives_a_restart_and_unmute_sends_a_digest(
     assert len(receiver.received) == 1
 
 
+# An outage, a reconnect after backoff and two announcements: more than the usual minute on a busy host.
+@pytest.mark.timeout(180)
 def test_broker_restart_mid_run_loses_no_event_and_announces_again(
     fake: FakeLivePipeline, receiver: Receiver, broker: Broker, ha_rules: HaRules, start_notifier, subscribe,
 ) -> None:
@@ -145,6 +149,22 @@ def test_broker_restart_mid_run_loses_no_event_and_announces_again(
     assert titles == ["Every 1000", "Threshold 1500"]
     stop(child)
     assert PASSWORD not in child.stderr
+
+
+def test_a_broker_that_hangs_does_not_hold_the_exit(
+    fake: FakeLivePipeline, receiver: Receiver, broker: Broker, ha_rules: HaRules, start_notifier,
+) -> None:
+    """SIGTERM with the broker frozen mid-connection: notifier says goodbye briefly and exits in seconds."""
+    rules = ha_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
+    child = start_notifier(str(rules), "--state", "state.db", extra_env=ENV)
+    child.wait_for_event("mqtt_connected")
+    broker.freeze()
+    try:
+        child.send_signal(signal.SIGTERM)
+        # The offline message gets 2 s; the last will covers a broker that never answers.
+        assert child.wait(timeout=9) == 0, child.stderr
+    finally:
+        broker.thaw()
 
 
 def test_a_post_no_longer_watched_loses_its_entities(
