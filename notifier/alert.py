@@ -5,13 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["HEALTH_KIND", "Alert", "Chart", "NotifyType"]
+__all__ = ["HEALTH_KIND", "Alert", "Chart", "NotifyType", "conversation_url", "post_url"]
 
 # Apprise's notify types; the trigger kind picks one (milestone → success, ...).
 NotifyType = Literal["info", "success", "warning", "failure"]
 
 # The kind of notifier's own alerts (a health block's): no quiet hours, no budget.
 HEALTH_KIND = "health"
+
+
+def post_url(tweet_id: str) -> str:
+    """The link that opens a post: what its alerts, sensors and taps point to."""
+    return f"https://x.com/i/status/{tweet_id}"
+
+
+def conversation_url(conversation_id: str) -> str:
+    """The link that opens a DM conversation."""
+    return f"https://x.com/messages/{conversation_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Final
 
-from ..alert import Alert, Chart, NotifyType
+from ..alert import Alert, Chart, NotifyType, conversation_url
 from ..times import format_time
 
 __all__ = ["DIGEST_KIND", "DIGEST_RULE", "MAX_CHARTS", "MAX_LINES", "digest_alert", "group_alert"]
@@ -118,7 +118,7 @@ def group_alert(alerts: Sequence[Alert], *, zone: tzinfo) -> Alert:
     else:
         who = f"conversation {first.key}"
     start, end = (format_time(a.ts, zone, date=False) for a in (first, last))
-    url = last.fields.get("url") or f"https://x.com/messages/{first.key}"
+    url = last.fields.get("url") or conversation_url(first.key)
     span = f"at {start}" if start == end else f"between {start} and {end}"
     fields = dict(last.fields)
     fields.update(count=count, user_ids=users, first_ts=first.ts)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import __version__
+from ..alert import post_url
 
 __all__ = [
     "Device",
@@ -125,7 +126,7 @@ class PostEntity:
 
     @property
     def url(self) -> str:
-        return f"https://x.com/i/status/{self.tweet_id}"
+        return post_url(self.tweet_id)
 
 
 @dataclass(frozen=True, slots=True)

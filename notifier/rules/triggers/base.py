@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ...alert import Alert
+from ...alert import Alert, post_url
 from ..decision import Decision
 from ..engine_state import RuleEntry
 from ..model import FIELDS, Rule, field_label
@@ -142,7 +142,7 @@ class CompiledRule:
         values: dict[str, Any] = dict(snapshot)
         values["rule"] = self.name
         values["tweet_id"] = key
-        values["url"] = f"https://x.com/i/status/{key}"
+        values["url"] = post_url(key)
         values["counts"] = counts_line(snapshot)
         return values
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...alert import Alert
+from ...alert import Alert, conversation_url
 from ...stream.events import DMTypingEvent, DMUpdateEvent
 from ..engine_state import EngineState, RuleEntry
 from ..model import On, Rule
@@ -54,7 +54,7 @@ class DMRule(CompiledRule):
             memory.changes.add(rkey)
         values: dict[str, Any] = {
             "rule": self.name, "conversation_id": key, "user_id": user_id,
-            "url": f"https://x.com/messages/{key}",
+            "url": conversation_url(key),
         }
         message = title = None
         shown_only: dict[str, str] = {}
