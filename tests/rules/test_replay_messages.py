@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from notifier.cli import main
 from notifier.stream.recording import EXAMPLE_LINE, read_recorded
+from tests.daemon.process import child_env
 
 from .helpers import TWEET, write_rules
 
@@ -53,12 +56,17 @@ def test_the_example_line_is_a_line_replay_reads(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["rule"] == "A"
 
 
-def test_run_replay_of_a_recording_without_messages_exits_2_showing_a_line(tmp_path, capsys):
+def test_run_replay_of_a_recording_without_messages_exits_2_showing_a_line(tmp_path):
     """`run --replay` treats an unusable recording as `replay` does: exit 2, a line as it should be."""
     rules = write_rules(tmp_path, RULE)
     events = tmp_path / "events.jsonl"
     events.write_text("likes=180\n", encoding="utf-8")
-    assert main(["run", str(rules), "--replay", str(events), "--dry-run"]) == 2
-    err = capsys.readouterr().err
+    # A child process: `run` sets up logging for the whole process, which must not outlive this test.
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", "run", str(rules), "--replay", str(events), "--dry-run"],
+        cwd=tmp_path, env=child_env(HOME=str(tmp_path)), capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
     assert "has no stream messages to replay: its one line is not a stream message" in err
     assert EXAMPLE_LINE in err
