@@ -157,7 +157,9 @@ class PostLookup:
             looked_up = await self._client.tweet_result(post_id)
         except RateLimitedError as exc:
             wait = max(exc.retry_after or 0.0, _MIN_WAIT)
-            self._paused_until = now + wait
+            # From now, not from before the request: retry_after counts from X's answer, and a
+            # pause that ended before the reset met the spent limit again (and logged it twice).
+            self._paused_until = self._clock() + wait
             log.warning(
                 "X's rate limit for looking up posts is spent: asking again in %.0f s", wait,
                 extra={"event": "post_lookup_rate_limited", "retry_in": round(wait)},
