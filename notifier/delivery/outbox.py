@@ -369,6 +369,16 @@ class Outbox:
         with self._read() as db:
             return self._select(db, " AND ".join(where) + " ORDER BY o.id", tuple(params))
 
+    def last_alert(self, *, skip_kinds: Collection[str] = ("health", "status", "digest")) -> tuple[str, float] | None:
+        """The title and time of the newest alert the rules fired (``skip_kinds`` left out); None if none."""
+        marks = ", ".join("?" for _ in skip_kinds) or "''"
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT title, ts FROM outbox_alerts WHERE kind NOT IN ({marks}) ORDER BY id DESC LIMIT 1",
+                tuple(skip_kinds),
+            ).fetchone()
+        return (str(row[0]), float(row[1])) if row else None
+
     def get(self, row_id: int) -> OutboxRow | None:
         with self._read() as db:
             found = self._select(db, "o.id = ?", (row_id,))
