@@ -57,8 +57,11 @@ class Ignored:
 Command = MuteFor | Unmute | Status
 
 
-def parse(text: object, *, now: float, zone: tzinfo, rules: Collection[str] = ()) -> Command | Ignored:
-    """The command in ``text``, or why it is none. Words are case-insensitive; rule names are matched too."""
+def parse(text: object, *, now: float, zone: tzinfo, rules: Collection[str] | None = ()) -> Command | Ignored:
+    """The command in ``text``, or why it is none. Words are case-insensitive; rule names are matched too.
+
+    ``rules`` None takes any rule name as written (the command line without a rule file).
+    """
     if not isinstance(text, str):
         return Ignored("not text")
     if len(text) > MAX_COMMAND:
@@ -125,9 +128,12 @@ def next_time_of_day(now: float, at: time, zone: tzinfo) -> float:
     raise AssertionError("a time of day comes within two days")  # pragma: no cover
 
 
-def _rule(name: str, rules: Collection[str]) -> str | None:
+def _rule(name: str, rules: Collection[str] | None) -> str | None:
     """The rule called ``name`` (quotes around it allowed; case-insensitive), None if there is none."""
-    wanted = name.strip().strip("\"'").strip().casefold()
+    written = name.strip().strip("\"'").strip()
+    if rules is None:
+        return written or None
+    wanted = written.casefold()
     for known in rules:
         if known.casefold() == wanted:
             return known
