@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import time, tzinfo
 from typing import Final
 
+from ..delivery.policy import next_wall_time
 from ..durations import parse_duration
 
 __all__ = ["MAX_COMMAND", "MAX_MUTE", "Command", "Ignored", "MuteFor", "Status", "Unmute", "parse"]
@@ -114,18 +115,11 @@ def _until(words: list[str], now: float, zone: tzinfo) -> float | Ignored:
 
 
 def next_time_of_day(now: float, at: time, zone: tzinfo) -> float:
-    """The first moment after ``now`` when the wall clock of ``zone`` shows ``at``.
+    """The first moment after ``now`` when the wall clock of ``zone`` shows ``at`` (quiet hours' own rule).
 
-    On the night the clocks change, a time that does not exist is when the clock jumps past it.
+    On the night the clocks change, a time that does not exist is reached when the clock jumps.
     """
-    local = datetime.fromtimestamp(now, zone)
-    for days in range(3):
-        day = local.date() + timedelta(days=days)
-        # Naive wall time, then the zone: arithmetic on aware datetimes would ignore a DST change.
-        candidate = datetime.combine(day, at).replace(tzinfo=zone).timestamp()
-        if candidate > now:
-            return candidate
-    raise AssertionError("a time of day comes within two days")  # pragma: no cover
+    return next_wall_time(now, at.hour * 3600 + at.minute * 60, zone)
 
 
 def _rule(name: str, rules: Collection[str] | None) -> str | None:
