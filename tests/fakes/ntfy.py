@@ -7,6 +7,8 @@ What it serves, as ntfy does (https://docs.ntfy.sh/publish/, /subscribe/api/):
   spellings ``Title``, ``Actions``, ``Action`` …) are headers.
 * ``POST /`` with a JSON object ``{"topic", "message", "title", …}``: how
   Apprise publishes; the headers above apply too.
+* Query parameters instead of headers (``?title=…&message=…``), and with
+  ``filename=`` the body is an attachment: how Apprise sends a chart.
 * ``GET /<topic>/json``: a chunked, never-ending response of one JSON object
   per line: first ``{"event": "open"}``, then each ``message`` as it is
   published, and a ``keepalive`` every ``keepalive`` seconds. ``since=``
@@ -42,6 +44,7 @@ __all__ = ["FakeNtfy", "Published", "parse_actions"]
 
 _ALIASES = {
     "title": ("x-title", "title", "t"),
+    "message": ("x-message", "message", "m"),
     "actions": ("x-actions", "actions", "action"),
     "priority": ("x-priority", "priority", "prio", "p"),
     "tags": ("x-tags", "tags", "tag", "ta"),
@@ -209,7 +212,10 @@ class FakeNtfy(Polling):
 
     def _publish(self, handler: _Handler, topic: str, body: bytes) -> None:
         headers = {name: value for name, value in handler.headers.items()}
-        lower = {name.lower(): value for name, value in headers.items()}
+        # ntfy reads every header as a query parameter too; the header wins.
+        query = {name.lower(): values[0] for name, values in parse_qs(urlsplit(handler.path).query).items()}
+        lower = {**query, **{name.lower(): value for name, value in headers.items()}}
+        attachment = lower.get("x-filename") or lower.get("filename") or lower.get("file") or lower.get("f")
         message: dict = {"id": secrets.token_hex(6), "time": int(time.time()), "event": "message", "topic": topic}
         fields: dict = {}
         if topic == "":
@@ -222,11 +228,13 @@ class FakeNtfy(Polling):
             message["topic"] = topic
             fields = {key: document[key] for key in ("message", "title", "priority", "tags", "click", "actions")
                       if key in document}
+        elif attachment:
+            fields["attachment"] = {"name": attachment, "size": len(body)}
         else:
             fields["message"] = body.decode("utf-8", "replace")
         for name, spellings in _ALIASES.items():
             for spelling in spellings:
-                if spelling in lower and name not in (set(fields) - {"message"}):
+                if spelling in lower and (name not in fields or (name == "message" and topic and not attachment)):
                     fields[name] = lower[spelling]
                     break
         if not topic:
