@@ -20,7 +20,7 @@ set) have passed. ``next_at`` is the retry schedule; ``not_before`` holds a row
 back for a policy, and ``held`` says which: ``group`` (collecting a
 conversation's messages for ``group_wait``), ``quiet`` (the target's quiet
 hours), ``budget`` (the target's budget is used up) or ``muted``
-(notifications are muted from Home Assistant). A held row keeps its
+(the one mute: a button, ``notifier mute``, Home Assistant). A held row keeps its
 mark after it comes due, so the deliverer knows it waited: everything that
 waited for a target goes out as one digest, whose row the folded rows point to
 with ``digest_id``, all in one transaction. Times are epoch seconds from the
