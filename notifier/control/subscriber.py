@@ -172,7 +172,10 @@ class ControlSubscriber:
             log.info("control topic: ignored a message from before notifier subscribed",
                      extra={"event": "control_ignored"})
             return kind
-        self._on_command(text if isinstance(text, str) else "")
+        try:
+            self._on_command(text if isinstance(text, str) else "")
+        except Exception:  # noqa: BLE001 - a command that fails must not end the subscription
+            log.exception("control topic: obeying a message failed")
         return kind
 
 

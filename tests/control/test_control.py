@@ -168,3 +168,18 @@ def test_lines_that_are_not_json_objects_are_skipped():
     subscriber._line(b'{"id": "a1", "event": "message", "time": 100, "message": "status"}')
     subscriber._line(b'{"id": "a1", "event": "message", "time": 100, "message": "status"}')
     assert obeyed == ["status"]
+
+
+def test_a_command_that_fails_does_not_end_the_subscription():
+    """Obeying raised (say, the outbox could not be written): logged, and the next message is read as usual."""
+    seen: list[str] = []
+
+    def obey(text: str) -> None:
+        seen.append(text)
+        raise OSError("disk full")
+
+    subscriber = ControlSubscriber(ControlLink("http://127.0.0.1:1", "t"), obey)
+    subscriber._started = 100
+    assert subscriber._line(b'{"id": "a", "event": "message", "time": 100, "message": "status"}') == "message"
+    assert subscriber._line(b'{"id": "b", "event": "message", "time": 101, "message": "unmute"}') == "message"
+    assert seen == ["status", "unmute"]
