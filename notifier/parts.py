@@ -270,7 +270,14 @@ def assemble(
     replay_clock = ReplayClock() if config.dry_run and config.replay is not None else None
     # Home Assistant in a live run that delivers: a replay or a dry run must not show in its home.
     ha_spec = ruleset.home_assistant if config.replay is None and not config.dry_run else None
-    keeper = None if config.dry_run else _keeper(state_path, ruleset, ha_memory, store)
+    try:
+        keeper = None if config.dry_run else _keeper(state_path, ruleset, ha_memory)
+    except StartupFailure:
+        store.close()
+        outbox.close()
+        if lock is not None:
+            lock.release()
+        raise
     control = ruleset.control if config.replay is None and not config.dry_run else None
     if ruleset.control is not None:
         add_secrets(ruleset.control.link.topic, ruleset.control.link.auth, ruleset.control.link.url)
@@ -395,7 +402,7 @@ def _post_lookup(
     return lookup
 
 
-def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object, store: StateStore) -> MuteKeeper:
+def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object) -> MuteKeeper:
     """The one mute, as the state file keeps it; a switch left on by an older notifier becomes it."""
     from .times import local_zone  # noqa: PLC0415
 
