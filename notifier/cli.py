@@ -13,7 +13,7 @@ __all__ = ["main"]
 
 # Each module defines add_parser(subparsers) and sets ``func`` on its parser;
 # ``func(args) -> int`` is the exit code.
-_COMMANDS = ("check", "replay", "run", "record", "test", "login")
+_COMMANDS = ("check", "replay", "run", "record", "test", "login", "mute", "unmute", "status")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -173,6 +173,10 @@ class Daemon:
             self._spawn(parts.bridge.run(), "home-assistant")
         if parts.lookup is not None:
             self._spawn(parts.lookup.run(), "lookup")
+        if parts.keeper is not None:
+            self._spawn(parts.keeper.run(), "mute")
+        if parts.control is not None:
+            self._spawn(parts.control.run(), "control")
         await self._stop.wait()
         log.info("stopping: %s", self._stop_reason, extra={"event": "stopping"})
         return self._exit_code

@@ -5,7 +5,10 @@ connects (the rule file, its targets, the cookies, the recording, the state
 file) and builds the parts: the engine and its state store, the outbox and
 its deliverer, the pipeline between them, the rule reloader, and the source:
 a stream supervisor or a replayer; with a ``home_assistant:`` block, a live
-run also gets the Home Assistant bridge. It starts nothing; the daemon does.
+run also gets the Home Assistant bridge, and with a ``control:`` block the
+control topic's subscriber. A run that delivers keeps the one mute
+(:class:`~notifier.control.keeper.MuteKeeper`), which a button, ``notifier
+mute`` and Home Assistant's switch all change. It starts nothing; the daemon does.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
+from .control.keeper import MUTE_KEY, MuteKeeper, MuteStore
+from .control.mute import FOREVER
 from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
 from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .healthwatch import HealthWatch
@@ -45,9 +50,11 @@ if TYPE_CHECKING:
     from .account.watcher import AccountWatcher
     from .account.web import XWebClient
     from .alert import Alert
+    from .control.subscriber import ControlSubscriber
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
     from .metrics import Metrics
     from .replayer import Replayer
+    from .rulefile.model import ControlSpec
 
 __all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file"]
 
@@ -85,12 +92,15 @@ class Parts:
     lock: StateLock | None = None
     bridge: Bridge | None = None
     lookup: PostLookup | None = None
+    keeper: MuteKeeper | None = None
+    control: ControlSubscriber | None = None
 
     async def apply_rules(self, loaded: tuple[RuleFile, TargetSet]) -> None:
         """Go on with a reloaded rule file: rules, targets, and the stream's topics."""
         ruleset, targets = loaded
         old_topics = set(self.pipeline.ruleset.topics)
         self.deliverer.replace_targets(targets)
+        self._control_changed(ruleset)
         self.pipeline.replace_rules(ruleset)
         self.health_watch.configure(ruleset.health)
         new_topics = set(ruleset.topics)
@@ -108,6 +118,47 @@ class Parts:
             self.lookup.want(named_posts(ruleset))
         if self.supervisor is not None:
             await self.supervisor.apply(self.topics.wanted())
+
+    def _control_changed(self, ruleset: RuleFile) -> None:
+        running = self.control.link if self.control is not None else None
+        wanted = ruleset.control.link if ruleset.control is not None else None
+        if wanted != running and not self.config.dry_run and self.config.replay is None:
+            # The buttons must publish where notifier listens: both change at the next start.
+            log.warning("the control block changed: it takes effect when notifier starts again",
+                        extra={"event": "control_restart"})
+
+    def status(self) -> str:
+        """The one line ``status`` answers: what is watched, the mute, the last alert."""
+        from .control.status import status_line  # noqa: PLC0415
+        from .times import local_zone  # noqa: PLC0415
+
+        ruleset = self.pipeline.ruleset
+        control = getattr(ruleset, "control", None)
+        zone = control.zone if control is not None else local_zone()
+        mute = self.keeper.mute if self.keeper is not None else self.deliverer.mute
+        try:
+            last = self.outbox.last_alert()
+        except Exception:  # noqa: BLE001 - a status line without its last alert still helps
+            last = None
+        return status_line(rules=len(ruleset.rules), topics=len(ruleset.topics), mute=mute, last=last,
+                           now=time.time(), zone=zone)
+
+    def answer_status(self) -> None:
+        """Send the status line on the alert topic: to the ntfy targets (else the health ones), never muted."""
+        from .alert import Alert  # noqa: PLC0415
+
+        targets = self.deliverer.targets
+        ntfy = [t.name for t in targets if t.key == t.name and t.url.partition("://")[0].lower() in ("ntfy", "ntfys")]
+        names = tuple(ntfy) or tuple(self.pipeline.ruleset.health.notify) or tuple(
+            t.name for t in targets if t.key == t.name
+        )
+        if not names:
+            log.warning("status asked, but no target can take the answer", extra={"event": "status"})
+            return
+        line = self.status()
+        log.info("status: %s", line, extra={"event": "status"})
+        self.deliverer.enqueue([Alert(rule="(status)", topic="", key="status", title="notifier status",
+                                      message=line, targets=names, ts=time.time(), kind="status")])
 
     def stream_counts(self) -> StreamCounts:
         """What the stream (or the recording) counted, for /metrics."""
@@ -140,6 +191,8 @@ class Parts:
         with contextlib.suppress(Exception):
             self.outbox.close()
         self.store.close()
+        if self.keeper is not None:
+            self.keeper.close()
         if self.lock is not None:
             self.lock.release()  # only once the state file is closed
         if self.scratch is not None:
@@ -208,6 +261,7 @@ def assemble(
     # file; the engine keeps (and prunes) only its own entries.
     inbox = entries.pop(INBOX_KEY, None)
     ha_memory = entries.pop(HA_STATE_KEY, None)
+    entries.pop(MUTE_KEY, None)  # the mute's, read by its keeper
     words = {key[len(WORDS_PREFIX) :]: entries.pop(key) for key in [k for k in entries if k.startswith(WORDS_PREFIX)]}
     engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
 
@@ -216,10 +270,24 @@ def assemble(
     replay_clock = ReplayClock() if config.dry_run and config.replay is not None else None
     # Home Assistant in a live run that delivers: a replay or a dry run must not show in its home.
     ha_spec = ruleset.home_assistant if config.replay is None and not config.dry_run else None
+    try:
+        keeper = None if config.dry_run else _keeper(state_path, ruleset, ha_memory)
+    except StartupFailure:
+        store.close()
+        outbox.close()
+        if lock is not None:
+            lock.release()
+        raise
+    control = ruleset.control if config.replay is None and not config.dry_run else None
+    if ruleset.control is not None:
+        add_secrets(ruleset.control.link.topic, ruleset.control.link.auth, ruleset.control.link.url)
     deliverer = Deliverer(
         outbox, targets, on_result=on_delivery, clock=replay_clock or time.time,
-        muted=ha_spec is not None and isinstance(ha_memory, dict) and ha_memory.get("muted") is True,
+        mute=keeper.mute if keeper is not None else None,
+        control=ruleset.control.link if ruleset.control is not None and not config.dry_run else None,
     )
+    if keeper is not None:
+        keeper.listen(deliverer.set_mute)
     topics = StreamTopics(ruleset.topics)
     supervisor = replayer = watcher = web = lookup = None
     bridge = None
@@ -227,9 +295,14 @@ def assemble(
         add_secrets(ha_spec.password)
         bridge = Bridge(
             ha_spec, user_id=own_user_id, memory=ha_memory if isinstance(ha_memory, dict) else None,
-            save=lambda entry: store.save({HA_STATE_KEY: entry}), on_mute=deliverer.set_muted,
+            save=lambda entry: store.save({HA_STATE_KEY: entry}),
+            on_mute=(lambda muted: keeper.set_everything(muted, "Home Assistant")) if keeper is not None
+            else deliverer.set_muted,
             stream_up=lambda: supervisor is not None and supervisor.counts()[0], metrics=metrics,
         )
+        if keeper is not None:
+            bridge.show_muted(keeper.mute.everything(time.time()))
+            keeper.listen(lambda mute: bridge.show_muted(mute.everything(time.time())))
 
     def rules_changed(wanted: frozenset[str]) -> None:
         topics.rules_changed(wanted)
@@ -282,8 +355,10 @@ def assemble(
     )
     parts = Parts(
         config, engine, store, outbox, deliverer, pipeline, None, supervisor, replayer,  # type: ignore[arg-type]
-        state_path, scratch, topics, health_watch, watcher, web, lock, bridge, lookup,
+        state_path, scratch, topics, health_watch, watcher, web, lock, bridge, lookup, keeper,
     )
+    if control is not None and keeper is not None:
+        parts.control = _control(control, keeper, parts)
 
     def on_reload(result: str) -> None:
         metrics.reloads.labels(result).inc()
@@ -325,6 +400,33 @@ def _post_lookup(
     if words := lookup.words():
         pipeline.post_words(words)
     return lookup
+
+
+def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object) -> MuteKeeper:
+    """The one mute, as the state file keeps it; a switch left on by an older notifier becomes it."""
+    from .times import local_zone  # noqa: PLC0415
+
+    try:
+        mute_store = MuteStore(state_path)
+    except NotifierError as exc:
+        raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
+    zone = ruleset.control.zone if ruleset.control is not None else local_zone()
+    keeper = MuteKeeper(mute_store, zone=zone)
+    if isinstance(ha_memory, dict) and ha_memory.get("muted") is True and mute_store.read().revision == 0:
+        from .control.commands import MuteFor  # noqa: PLC0415
+
+        keeper.apply(MuteFor(FOREVER), "Home Assistant")
+    return keeper
+
+
+def _control(spec: ControlSpec, keeper: MuteKeeper, parts: Parts) -> ControlSubscriber:
+    """The control topic's subscriber, obeying what it reads through the one mute."""
+    from .control.obey import Obey  # noqa: PLC0415
+    from .control.subscriber import ControlSubscriber  # noqa: PLC0415
+
+    obey = Obey(keeper, rules=lambda: [rule.name for rule in parts.pipeline.ruleset.rules], zone=spec.zone,
+                answer=parts.answer_status)
+    return ControlSubscriber(spec.link, obey)
 
 
 def _stream_up(supervisor: StreamSupervisor | None, topics: StreamTopics) -> bool | None:

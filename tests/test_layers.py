@@ -19,6 +19,9 @@ FORBIDDEN = {
     "notifier.homeassistant": (
         "notifier.delivery", "notifier.daemon", "notifier.parts", "notifier.account", "notifier.pipeline",
     ),
+    # The mute and its commands sit below the run: parts wires them, they never reach up.
+    "notifier.control": ("notifier.rulefile", "notifier.daemon", "notifier.parts", "notifier.pipeline",
+                         "notifier.homeassistant", "notifier.account", "notifier.stream", "notifier.rules"),
     # Drawing is pure: a chart is a function of the Alert's Chart value alone.
     "notifier.charts": ("notifier.rules", "notifier.delivery", "notifier.stream", "notifier.rulefile",
                         "notifier.account", "notifier.daemon", "notifier.pipeline"),

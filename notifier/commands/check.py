@@ -73,6 +73,12 @@ def warnings(ruleset: RuleFile, shown: str, env: Mapping[str, str]) -> list[str]
             f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
             f"— run notifier login {shown} to check and save them"
         )
+    control = ruleset.control
+    if control is not None and _plain_http_ntfy(control.url):
+        found.append(
+            f"control.ntfy is a public host over plain HTTP: anyone on the way can read the topic, and with it "
+            f"mute your alerts — write ntfys://{_plain_http_ntfy(control.url)}/... instead"
+        )
     for name, spec in ruleset.targets.items():
         host = _plain_http_ntfy(spec.url)
         if host:
@@ -161,6 +167,7 @@ def summary(ruleset: RuleFile, shown: str) -> str:
 
     lines += _health(ruleset)
     lines += _home_assistant(ruleset)
+    lines += _control(ruleset)
 
     lines.append("Rules")
     for rule in (*rules, *disabled):
@@ -225,6 +232,19 @@ def _home_assistant(ruleset: RuleFile) -> list[str]:
     return [
         "Home Assistant",
         f"  MQTT {spec.shown} · discovery prefix {spec.discovery_prefix} · sensors {', '.join(spec.sensors)}",
+        "",
+    ]
+
+
+def _control(ruleset: RuleFile) -> list[str]:
+    """The control block's lines, the topic masked; none without the block."""
+    spec = ruleset.control
+    if spec is None:
+        return []
+    clock = f" · times on {spec.tz}" if spec.tz else ""
+    return [
+        "Control",
+        f"  ntfy {spec.shown}{clock} · obeys mute, unmute, status · ntfy alerts get a Mute 1 h button",
         "",
     ]
 

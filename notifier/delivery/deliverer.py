@@ -30,9 +30,14 @@ in the outbox so a restart changes nothing:
 3. Rows that **waited** for either go out, when the target may be sent to
    again, as **one digest** with everything due for that target.
 
-While :attr:`Deliverer.muted` (Home Assistant's switch), every target holds
-its rows as in quiet hours; unmuting judges them again at once, so what
-waited goes out as one digest per target.
+While the one mute (:meth:`Deliverer.set_mute`: a phone's button,
+``notifier mute`` or Home Assistant's switch) holds everything or a rule,
+every target holds those rows as in quiet hours, until the mute ends; a
+changed mute judges them again at once, so what waited goes out as one
+digest per target. Health alerts are never muted.
+
+On ntfy targets each alert carries buttons (:mod:`.actions`): "Open", and,
+when the rule file names a control topic, "Mute 1 h".
 
 Steps 2 and 3 are decided by :func:`~notifier.delivery.plan.plan`, the same
 function ``notifier replay --explain`` asks; this module only carries the
@@ -47,12 +52,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..alert import HEALTH_KIND, Alert
+from ..control.mute import FOREVER, Mute
 from ..durations import format_duration
 from ..exceptions import DeliveryError
 from ..times import format_time
+from .actions import buttons_for
 from .digest import DIGEST_KIND, digest_alert, group_alert
 from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxRow, OutboxWriteError
@@ -62,6 +69,9 @@ from .send import SendOutcome, retry_delay, send_once
 from .tap import tap_of
 from .targets import Target, TargetSet
 from .unrecorded import Unrecorded, UnrecordedLedger
+
+if TYPE_CHECKING:
+    from ..control.link import ControlLink
 
 __all__ = ["DeliveryResult", "Deliverer", "Outcome"]
 
@@ -78,6 +88,8 @@ _MAX_IDLE = 1.0
 # Never spin: even when something is due "now", wait at least this long.
 _MIN_IDLE = 0.01
 _PURGE_EVERY = 3600.0
+# notifier's own alerts, and its answer to ``status``: never held by a mute, a quiet hour or a budget.
+_NEVER_MUTED = frozenset({HEALTH_KIND, "status"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +140,8 @@ class Deliverer:
         on_result: Callable[[DeliveryResult], None] | None = None,
         keep: float = 7 * 86400.0,
         muted: bool = False,
+        mute: Mute | None = None,
+        control: ControlLink | None = None,
     ) -> None:
         if max_in_flight < 1 or per_target < 1:
             raise ValueError("max_in_flight and per_target must be at least 1")
@@ -143,7 +157,8 @@ class Deliverer:
         self._send_timeout = send_timeout
         self._on_result = on_result
         self._keep = keep
-        self._muted = muted
+        self._mute = mute if mute is not None else Mute(FOREVER) if muted else Mute()
+        self._control = control
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._unrecorded = UnrecordedLedger(backoff)
         self._active: Counter[str] = Counter()
@@ -235,17 +250,30 @@ class Deliverer:
 
     @property
     def muted(self) -> bool:
-        """Whether notifications are muted: every target holds its alerts as in quiet hours."""
-        return self._muted
+        """Whether everything is muted now: every target holds its alerts as in quiet hours."""
+        return self._mute.everything(self._clock())
+
+    @property
+    def mute(self) -> Mute:
+        return self._mute
 
     def set_muted(self, muted: bool) -> None:
-        """Mute or unmute every target; unmuting lets what waited go out (as one digest per target)."""
-        if muted == self._muted:
+        """Mute everything until unmuted, or unmute; unmuting lets what waited go out (as one digest per target)."""
+        self.set_mute(Mute(FOREVER) if muted else Mute())
+
+    def set_mute(self, mute: Mute) -> None:
+        """Hold what ``mute`` mutes from now on; what it no longer mutes is judged again at once."""
+        if mute == self._mute:
             return
-        self._muted = muted
-        if not muted:
-            self._outbox.recheck([target.key for target in self._targets], now=self._clock())
+        self._mute = mute
+        # Held rows come due now and meet the new mute: still muted, they wait again
+        # (until its new end); no longer muted, they go out as one digest per target.
+        self._outbox.recheck([target.key for target in self._targets], now=self._clock())
         self.wake()
+
+    def set_control(self, control: ControlLink | None) -> None:
+        """The control topic the mute buttons publish to (the rule file was reloaded)."""
+        self._control = control
 
     # -- intake ----------------------------------------------------------------------------
 
@@ -407,8 +435,9 @@ class Deliverer:
             return
         # Rows that waited fold into a digest even if a reload took the policy away since.
         waited = self._outbox.due_targets(now, exclude=busy, waited=True)
+        muting = self._mute.active(now)
         for target in self._targets:
-            if target.key in due and (self._muted or target.policy.active or target.key in waited):
+            if target.key in due and (muting or target.policy.active or target.key in waited):
                 self._police(target, self._outbox.due_for(target.key, now, exclude=busy), now)
 
     def _police(self, target: Target, rows: list[OutboxRow], now: float) -> None:
@@ -420,8 +449,11 @@ class Deliverer:
             sent = self._outbox.sent_times(target.key, since=now - policy.budget.per)
             sent += [now] * self._active[target.key]
             sent += self._unrecorded.sent_times(target.key)
-        due = [Due(row.alert.urgent, row.waited, row.alert.kind == HEALTH_KIND) for row in rows]
-        decided = plan(policy, due, sent, now, muted=self._muted)
+        due = [
+            Due(row.alert.urgent, row.waited, row.alert.kind in _NEVER_MUTED, self._mute_ends(row.alert, now))
+            for row in rows
+        ]
+        decided = plan(policy, due, sent, now)
         for hold in decided.holds:
             held = [rows[index] for index in hold.items]
             self._outbox.hold([row.id for row in held], not_before=hold.until, now=now, reason=hold.reason)
@@ -430,6 +462,11 @@ class Deliverer:
         if decided.digest:
             self._send_digest(target, [rows[index] for index in decided.digest], now)
         # The rows to send as themselves stay pending: _dispatch sends them.
+
+    def _mute_ends(self, alert: Alert, now: float) -> float | None:
+        """When the mute holding ``alert`` ends: the later of everything's and its rules'."""
+        ends = [end for end in (self._mute.ends_for(rule, now) for rule in alert.rules or (alert.rule,)) if end]
+        return max(ends) if ends else None
 
     def _send_digest(self, target: Target, rows: list[OutboxRow], now: float) -> None:
         """Fold everything due for ``target`` into one digest row (earlier digests are opened up)."""
@@ -533,6 +570,7 @@ class Deliverer:
                 now=alert.ts,
                 slot=slot,
                 tap=tap_of(alert),
+                buttons=buttons_for(alert, self._control),
                 charts=alert.charts if target.chart else (),
             )
         except Exception as exc:  # noqa: BLE001 - send_once should not raise; never lose the row

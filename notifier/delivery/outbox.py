@@ -20,7 +20,7 @@ set) have passed. ``next_at`` is the retry schedule; ``not_before`` holds a row
 back for a policy, and ``held`` says which: ``group`` (collecting a
 conversation's messages for ``group_wait``), ``quiet`` (the target's quiet
 hours), ``budget`` (the target's budget is used up) or ``muted``
-(notifications are muted from Home Assistant). A held row keeps its
+(the one mute: a button, ``notifier mute``, Home Assistant). A held row keeps its
 mark after it comes due, so the deliverer knows it waited: everything that
 waited for a target goes out as one digest, whose row the folded rows point to
 with ``digest_id``, all in one transaction. Times are epoch seconds from the
@@ -368,6 +368,16 @@ class Outbox:
             params.append(target)
         with self._read() as db:
             return self._select(db, " AND ".join(where) + " ORDER BY o.id", tuple(params))
+
+    def last_alert(self, *, skip_kinds: Collection[str] = ("health", "status", "digest")) -> tuple[str, float] | None:
+        """The title and time of the newest alert the rules fired (``skip_kinds`` left out); None if none."""
+        marks = ", ".join("?" for _ in skip_kinds) or "''"
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT title, ts FROM outbox_alerts WHERE kind NOT IN ({marks}) ORDER BY id DESC LIMIT 1",
+                tuple(skip_kinds),
+            ).fetchone()
+        return (str(row[0]), float(row[1])) if row else None
 
     def get(self, row_id: int) -> OutboxRow | None:
         with self._read() as db:

@@ -8,10 +8,12 @@ urgent and whether it waited before), the times of earlier sends and ``now``.
 
 The order of the decision:
 
-1. **Quiet hours**: inside the window every alert that is not urgent waits
-   until the window ends. **Muted** (Home Assistant's switch) acts the same
-   on every target, for as long as it is on: the caller judges the held
-   alerts again when it turns off.
+1. **Muted** (the one mute: a phone's button, ``notifier mute`` or Home
+   Assistant's switch): an alert that is not urgent waits until its mute
+   ends (``Due.muted_until``, of everything or of its rule), on every
+   target; the caller judges the held alerts again when the mute changes.
+   **Quiet hours**: inside the window every alert that is not urgent waits
+   until the window ends.
 2. **Digest**: when more than one alert is left and any of them waited, they
    all go as one digest, which counts as one send.
 3. **Budget**: when no send fits, everything left waits until one does; when
@@ -50,6 +52,8 @@ class Due:
     urgent: bool = False
     waited: bool = False
     health: bool = False
+    # When the mute that holds this alert ends (None: not muted; math.inf: until unmuted).
+    muted_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,7 @@ def plan(
 
     ``sent`` counts toward the budget; a caller with sends under way counts
     them as sent at ``now``, since they will be, or will be retried.
-    ``muted``: notifications are muted, so alerts wait as in quiet hours.
+    ``muted``: everything is muted until unmuted (as ``Due.muted_until`` of math.inf on each).
     """
     health = tuple(index for index, item in enumerate(due) if item.health)
     if health:
@@ -103,13 +107,22 @@ def plan(
         )
     going = list(range(len(due)))
     holds: list[Hold] = []
-    if muted or policy.in_quiet(now):
+    # Muted alerts wait until their mute ends, looked at again at least every MUTE_RECHECK.
+    mutes: dict[float, list[int]] = {}
+    for index in going:
+        item = due[index]
+        ends = now + MUTE_RECHECK if muted else item.muted_until
+        if not item.urgent and ends is not None and ends > now:
+            mutes.setdefault(min(ends, now + MUTE_RECHECK), []).append(index)
+    for until, items in sorted(mutes.items()):
+        holds.append(Hold(until, "muted", tuple(items)))
+    going = [index for index in going if not any(index in items for items in mutes.values())]
+    if not going:
+        return Plan(holds=tuple(holds))
+    if policy.in_quiet(now):
         waiting = tuple(index for index in going if not due[index].urgent)
         if waiting:
-            if muted:
-                holds.append(Hold(now + MUTE_RECHECK, "muted", waiting))
-            else:
-                holds.append(Hold(policy.quiet_ends(now), "quiet", waiting))
+            holds.append(Hold(policy.quiet_ends(now), "quiet", waiting))
         going = [index for index in going if due[index].urgent]
         if not going:
             return Plan(holds=tuple(holds))

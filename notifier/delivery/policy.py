@@ -35,6 +35,7 @@ __all__ = [
     "QuietWindow",
     "TargetPolicy",
     "local_zone",
+    "next_wall_time",
     "parse_budget",
     "parse_quiet",
     "zone",
@@ -108,6 +109,15 @@ def _first_instant_at(day: date, seconds: int, tz: tzinfo, after: float) -> floa
             return instant
     # Both readings of an ambiguous wall time are past: the next day's.
     return _first_instant_at(day + timedelta(days=1), seconds, tz, after)
+
+
+def next_wall_time(now: float, seconds: int, tz: tzinfo) -> float:
+    """The first instant after ``now`` when the wall clock of ``tz`` shows ``seconds`` past midnight.
+
+    The rule of quiet hours' ends, shared with ``mute until 07:00``: a skipped
+    wall time is reached at the jump, a repeated one the first time it comes.
+    """
+    return _first_instant_at(datetime.fromtimestamp(now, tz).date(), seconds, tz, now)
 
 
 def _jump_reaching(wall: datetime, tz: tzinfo, low: float, high: float) -> float:

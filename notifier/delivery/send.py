@@ -38,6 +38,7 @@ from .outcome import SendOutcome
 from .tap import with_tap
 
 if TYPE_CHECKING:
+    from .actions import Button
     from apprise.result import AppriseResult
 
     from ..alert import Chart
@@ -68,6 +69,7 @@ async def send_once(
     slot: Slot | None = None,
     tap: Tap | None = None,
     charts: tuple[Chart, ...] = (),
+    buttons: tuple[Button, ...] = (),
 ) -> SendOutcome:
     """Send one notification; never raises for a failed send.
 
@@ -79,14 +81,14 @@ async def send_once(
     ``tap`` (the alert's link and urgency) becomes the service's URL
     parameters; ``body_format`` None lets :mod:`.formats` choose per service.
     ``charts`` go as PNG attachments, or as sparklines in the body (:mod:`.attach`);
-    ``console://`` shows neither.
+    ``console://`` shows neither. ``buttons`` become an ntfy URL's ``actions=`` (:mod:`.actions`).
     """
     kind = notify_type if notify_type in NOTIFY_TYPES else "info"
     if console.label_of(url) is not None:
         return await console.send(
             url, title=title, body=body or title, notify_type=kind, now=time.time() if now is None else now
         )
-    url, body, body_format = _dressed(url, body, tap, body_format)
+    url, body, body_format = _dressed(url, body, tap, body_format, buttons)
     if slot is not None:
         work = functools.partial(
             _notify_blocking, url, title=title, body=body, notify_type=kind, body_format=body_format, charts=charts,
@@ -101,13 +103,19 @@ async def send_once(
     )
 
 
-def _dressed(url: str, body: str, tap: Tap | None, body_format: str | None) -> tuple[str, str, str]:
-    """The URL with the alert's tap parameters, and the body in the format its service renders.
+def _dressed(
+    url: str, body: str, tap: Tap | None, body_format: str | None, buttons: tuple[Button, ...] = ()
+) -> tuple[str, str, str]:
+    """The URL with the alert's tap parameters and buttons, and the body in the format its service renders.
 
     The URL returned holds the same secrets as ``url``: it goes to Apprise only, never to a log.
     """
     if tap is not None:
         url = with_tap(url, tap)
+    if buttons:
+        from .actions import with_actions
+
+        url = with_actions(url, buttons)
     if body_format is None:
         chosen = body_for(url, body)
         body, body_format = chosen.text, chosen.format

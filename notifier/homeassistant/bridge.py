@@ -80,7 +80,9 @@ class Bridge:
 
     ``user_id`` (the signed-in account's) keeps unique ids stable; ``handle``,
     when given, finds the @handle that names the device. ``on_mute`` is told
-    when the switch changes (delivery holds everything while it is on);
+    when the switch changes (on mutes everything until unmuted, off unmutes:
+    the one mute that buttons and ``notifier mute`` change too, which
+    :meth:`show_muted` shows on the switch);
     ``stream_up`` says whether the stream is connected (None: not wanted).
     ``throttle`` is the fewest seconds between two states of one post.
     """
@@ -204,6 +206,14 @@ class Bridge:
             self._on_mute(muted)
         self._outgoing.state(self._topics.muted, b"ON" if muted else b"OFF")
         self._wake.set()
+
+    def show_muted(self, muted: bool) -> None:
+        """Show the one mute on the switch (set from a button, ``notifier mute``, or ended by time)."""
+        if muted != self._muted:
+            self._muted = muted
+            self._persist()
+            self._outgoing.state(self._topics.muted, b"ON" if muted else b"OFF")
+            self._wake.set()
 
     # ------------------------------------------------------------------ entities
 

@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from ..exceptions import RuleFileError
 from ..rules.model import DEFAULT_MAX_GAP
 from ..rules.yamlnodes import INT_TAG
+from .control import read_control
 from .health import read_health
 from .homeassistant import read_home_assistant
 from .model import RuleFile
@@ -36,7 +37,8 @@ __all__ = ["load_rules"]
 # A rule file is a few KB; one of 10 MB is not a rule file (or is /dev/zero), and
 # reading it whole could exhaust memory before YAML ever saw it.
 MAX_RULE_FILE = 10 << 20
-_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "home_assistant", "rules")
+_TOP_KEYS = ("version", "account", "targets", "targets_from", "defaults", "health", "home_assistant", "control",
+             "rules")
 # libyaml's parser when PyYAML has it (much faster on big rule files); same nodes and marks.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -127,6 +129,7 @@ class _Loader(RuleReader):
         defaults = self.defaults(top.get("defaults"))
         health = read_health(self, top.get("health"), defaults["notify"])
         home_assistant = read_home_assistant(self, top.get("home_assistant"))
+        control = read_control(self, top.get("control"))
         rules = self.rules(top.get("rules"), root, defaults)
         self.raise_problems()
 
@@ -147,6 +150,7 @@ class _Loader(RuleReader):
             max_gap=defaults["max_gap"] or DEFAULT_MAX_GAP,
             health=health,
             home_assistant=home_assistant,
+            control=control,
         )
 
     def version(self, entry: tuple[Node, Node] | None, root: Node) -> None:

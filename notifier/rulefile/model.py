@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from types import MappingProxyType
 
-from ..delivery.policy import Budget, QuietWindow, TargetPolicy
+from ..control.link import ControlLink
+from ..delivery.policy import Budget, QuietWindow, TargetPolicy, zone
 from ..rules.model import RuleSet
 
-__all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "HealthSpec", "HomeAssistantSpec", "RuleFile", "TargetSpec"]
+__all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "ControlSpec", "HealthSpec", "HomeAssistantSpec", "RuleFile", "TargetSpec"]
 
 # account.poll when the file does not say.
 DEFAULT_POLL = 120.0
@@ -66,6 +68,29 @@ class HomeAssistantSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlSpec:
+    """The control topic (the rule file's ``control:`` block): where mute buttons publish, what notifier obeys.
+
+    ``url`` is the ntfy URL as written (a secret: left out of the repr);
+    ``link`` where it publishes and subscribes; ``tz`` the clock of
+    ``mute until 07:00`` (None: the machine's).
+    """
+
+    url: str = field(repr=False)
+    link: ControlLink
+    tz: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The topic's server with the topic masked: what check and the logs may print."""
+        return self.link.shown
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone(self.tz)
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSpec:
     """A named notification target of the rule file.
 
@@ -108,3 +133,4 @@ class RuleFile(RuleSet):
     tags: frozenset[str] = frozenset()
     health: HealthSpec = HealthSpec()
     home_assistant: HomeAssistantSpec | None = None
+    control: ControlSpec | None = None

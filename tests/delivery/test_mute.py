@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from notifier.control.mute import Mute
 from notifier.delivery import Outbox, build_targets
 from notifier.delivery.policy import TargetPolicy
 from tests.delivery.conftest import make_alert, wait_until
@@ -49,3 +50,22 @@ async def test_muting_holds_what_is_enqueued_after(start_deliverer, receiver):
     deliverer.set_muted(False)
     assert await receiver.wait_for_async(lambda r: len(r.received) == 2)
     assert receiver.titles == ["before", "after"]  # one alert that waited goes as itself
+
+
+async def test_a_rules_mute_holds_only_that_rule_until_it_ends(start_deliverer, receiver):
+    """mute rule Likes: its alert waits until the rule's mute ends, the other rule's goes at once; health always goes."""
+    now = [1_750_000_000.0]
+    targets = build_targets({"hook": Spec(receiver.json_url())})  # type: ignore[arg-type]
+    mute = Mute(rules={"Likes": now[0] + 600})
+    deliverer = await start_deliverer(targets, clock=lambda: now[0], mute=mute)
+    deliverer.enqueue([make_alert("hook", rule="Likes", title="muted one"),
+                       make_alert("hook", rule="DMs", title="other rule"),
+                       make_alert("hook", rule="(health)", title="stream down", kind="health")])
+    assert await receiver.wait_for_async(lambda r: len(r.received) == 2)
+    assert sorted(receiver.titles) == ["other rule", "stream down"]
+    box: Outbox = deliverer.outbox
+    assert await wait_until(lambda: [(r.held, r.not_before) for r in box.rows("pending")] == [("muted", now[0] + 600)])
+    now[0] += 600
+    deliverer.wake()
+    assert await receiver.wait_for_async(lambda r: len(r.received) == 3)
+    assert receiver.titles[-1] == "muted one"  # alone, it goes as itself
