@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .metrics import Metrics
     from .replayer import Replayer
 
-__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file"]
+__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file", "own_account"]
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,9 @@ def assemble(
             own_user_id=own_user_id, memory=InboxMemory.from_entry(inbox),
             save=lambda entry: store.save({INBOX_KEY: entry}),
         )
+        if bridge is not None:
+            # Without the twid cookie the device's id (the account's user id) is asked of X.
+            bridge.identify = lambda: own_account(web)
         if bridge is not None and plan.active:
             # Only when X's web API is asked anyway: the device's name is not worth a request of its own.
             bridge.handle = web.settings
@@ -355,6 +358,15 @@ def _lock(state_path: Path) -> StateLock:
         raise StartupFailure(str(exc), "state_locked", EXIT_FAILURE) from None
     except NotifierError as exc:
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
+
+
+async def own_account(web: XWebClient) -> tuple[str, str]:
+    """The signed-in account's user id and @handle, asked of X (settings, then the user by handle).
+
+    For when the twid cookie, which holds the user id, is missing.
+    """
+    user = await web.user_by_screen_name(await web.settings())
+    return user.id, user.screen_name
 
 
 def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:
