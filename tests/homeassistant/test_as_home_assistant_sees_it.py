@@ -20,11 +20,13 @@ from notifier.homeassistant.bridge import Bridge
 from notifier.homeassistant.discovery import Device, Entities, PostEntity, RuleEntity, Topics, configs
 from notifier.rulefile import load_rules
 from notifier.rulefile.model import HomeAssistantSpec
+from tests.account.conftest import web  # noqa: F401 - the fake X web API fixture, by name
 from tests.daemon.conftest import TWEET
 from tests.daemon.test_run import THRESHOLD_AND_MILESTONES, stop, subscribed
 from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.mqtt import Broker
 from tests.fakes.receiver import Receiver
+from tests.fakes.x_web import FakeXWeb
 
 from .conftest import BASE, NODE, PASSWORD, HaRules, HomeAssistantTemplates, Subscriber, wait_for
 
@@ -257,6 +259,39 @@ async def test_without_twid_the_user_id_is_asked_of_x_and_kept(tmp_path: Path, b
         await until(lambda: f"homeassistant/switch/{NODE}/muted/config" in live.configs(), what="the same ids")
     assert len(asked) == 2
     assert not [m for m in live.messages if not m.payload]  # nothing removed
+
+
+# Asking X for the user id, once refused, then waiting for the backoff: more than a minute on a busy host.
+@pytest.mark.timeout(150)
+def test_a_run_without_twid_announces_under_the_account_id_and_keeps_it_when_twid_comes(
+    fake: FakeLivePipeline, web: FakeXWeb, receiver: Receiver, broker: Broker, ha_rules: HaRules,  # noqa: F811
+    start_notifier, subscribe, workdir: Path,
+) -> None:
+    """No twid and X refusing at first: nothing announced; then ids from X's answer, unchanged once twid is added."""
+    cookies = workdir / "cookies.json"
+    with_twid = cookies.read_text()
+    cookies.write_text(json.dumps({k: v for k, v in json.loads(with_twid).items() if k != "twid"}))
+    live = subscribe()
+    rules = ha_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
+    web.fail_next("/1.1/account/settings.json", 503)
+    env = {**ENV, "NOTIFIER_WEB_API_BASE": web.url}
+    first = start_notifier(str(rules), "--state", "state.db", extra_env=env)
+    first.wait_for_event("ha_identity_unknown", timeout=30)
+    assert live.messages == []  # no device under a makeshift id
+    live.wait_last(f"{BASE}/status", b"online", timeout=60)
+    announced = set(live.configs())
+    assert f"homeassistant/switch/{NODE}/muted/config" in announced
+    assert all(f"/{NODE}/" in topic for topic in announced)
+    stop(first)
+
+    cookies.write_text(with_twid)  # the user adds twid later: the same entities, nothing removed
+    late = subscribe("homeassistant/#")
+    second = start_notifier(str(rules), "--state", "state.db", extra_env=env)
+    second.wait_for_event("mqtt_connected")
+    wait_for(lambda: announced <= set(late.configs()), what="the same configs")
+    stop(second)
+    assert not [m for m in late.messages if not m.payload]
+    assert set(late.configs()) == announced
 
 
 def test_the_docs_entity_ids_are_those_home_assistant_creates() -> None:
