@@ -228,7 +228,7 @@ def _home_assistant(ruleset: RuleFile) -> list[str]:
     lines = [
         "Home Assistant",
         f"  MQTT {spec.shown} · discovery prefix {spec.discovery_prefix} · sensors {', '.join(spec.sensors)}"
-        f" · at most {spec.max_posts:,} posts",
+        f" · at most {spec.max_posts:,} post{'' if spec.max_posts == 1 else 's'}",
     ]
     # Posts named by id, plus as many as each followed account may bring.
     follows = sum(follow.max_posts for follow in ruleset.follows)
