@@ -11,6 +11,7 @@ run also gets the Home Assistant bridge. It starts nothing; the daemon does.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -35,7 +36,7 @@ from .rulefile import RuleFile, load_rules
 from .rulefile.account import poll_warning
 from .rules import Engine, EngineState
 from .state import StateStore
-from .stream.auth import resolve_cookies
+from .stream.auth import Cookies, resolve_cookies
 from .stream.supervisor import StreamSupervisor
 from .stream.topics import Topic
 from .watching import INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
@@ -226,7 +227,8 @@ def assemble(
     if ha_spec is not None:
         add_secrets(ha_spec.password)
         bridge = Bridge(
-            ha_spec, user_id=own_user_id, memory=ha_memory if isinstance(ha_memory, dict) else None,
+            ha_spec, user_id=own_user_id, session=_session(cookies) if cookies is not None else None,
+            memory=ha_memory if isinstance(ha_memory, dict) else None,
             save=lambda entry: store.save({HA_STATE_KEY: entry}), on_mute=deliverer.set_muted,
             stream_up=lambda: supervisor is not None and supervisor.counts()[0], metrics=metrics,
         )
@@ -367,6 +369,15 @@ async def own_account(web: XWebClient) -> tuple[str, str]:
     """
     user = await web.user_by_screen_name(await web.settings())
     return user.id, user.screen_name
+
+
+def _session(cookies: Cookies) -> str:
+    """A mark of the login (a short hash of auth_token, which no one can turn back into it).
+
+    A user id learnt from X is reused without asking again only in the same
+    login: new cookies may be another account's.
+    """
+    return hashlib.sha256(cookies.auth_token.encode()).hexdigest()[:16]
 
 
 def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:

@@ -97,9 +97,10 @@ class Bridge:
     """notifier as a Home Assistant device over MQTT; ``run`` it as a task, feed it from the pipeline.
 
     ``user_id`` (the signed-in account's, from the twid cookie) keeps unique
-    ids stable; without it the one kept in ``memory`` is used, else
-    ``identify`` asks X for the account's (user id, @handle) before anything is
-    announced. ``handle``, when given, finds the @handle that names the device. ``on_mute`` is told
+    ids stable; without it the one kept in ``memory`` is used when it was
+    learnt in the same ``session`` (an opaque mark of the login: another login
+    may be another account), else ``identify`` asks X for the account's
+    (user id, @handle) before anything is announced. ``handle``, when given, finds the @handle that names the device. ``on_mute`` is told
     when the switch changes (delivery holds everything while it is on);
     ``stream_up`` says whether the stream is connected (None: not wanted).
     ``throttle`` is the fewest seconds between two states of one post.
@@ -117,6 +118,7 @@ class Bridge:
         metrics: Metrics | None = None,
         handle: Callable[[], Awaitable[str]] | None = None,
         identify: Callable[[], Awaitable[tuple[str, str | None]]] | None = None,
+        session: str | None = None,
         throttle: float = 5.0,
         max_events: int = 1000,
         settle: float = _SETTLE,
@@ -127,8 +129,11 @@ class Bridge:
         memory = memory or {}
         known = memory.get("user_id") if isinstance(memory.get("user_id"), str) else None
         known_handle = memory.get("handle") if isinstance(memory.get("handle"), str) else None
+        if user_id is None and session is not None and memory.get("session") != session:
+            known = known_handle = None  # a new login, perhaps of another account: X says whose
         if user_id is not None and known is not None and known != user_id:
             known_handle = None  # another account signed in: its handle is not this one's
+        self._session = session
         self._user_id = user_id or known
         self._handle = known_handle
         self._device: Device | None = None
@@ -321,6 +326,8 @@ class Bridge:
             entry: dict[str, Any] = {"muted": self._muted, "announced": sorted(self._announced)}
             if self._user_id is not None:
                 entry["user_id"] = self._user_id
+                if self._session is not None:
+                    entry["session"] = self._session
             if self._handle is not None:
                 entry["handle"] = self._handle
             self._save(entry)

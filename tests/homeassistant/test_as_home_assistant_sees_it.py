@@ -237,7 +237,7 @@ async def test_without_twid_the_user_id_is_asked_of_x_and_kept(tmp_path: Path, b
         return answer  # type: ignore[return-value]
 
     saved: list[dict] = []
-    bridge = _bridge(ruleset, user_id=None, saved=saved, identify=identify)
+    bridge = _bridge(ruleset, user_id=None, saved=saved, identify=identify, session="login-1")
     live = subscribe()
     bridge.alerts([_alert("before the id is known")])
     async with Running(bridge):
@@ -253,12 +253,20 @@ async def test_without_twid_the_user_id_is_asked_of_x_and_kept(tmp_path: Path, b
     assert memory["user_id"] == "1111" and memory["handle"] == "brand"
 
     # A restart, X unreachable: the saved id is used at once, and the same entities are announced.
-    again = _bridge(ruleset, user_id=None, identify=identify, memory=memory)
+    again = _bridge(ruleset, user_id=None, identify=identify, memory=memory, session="login-1")
     live = subscribe("homeassistant/#")
     async with Running(again):
         await until(lambda: f"homeassistant/switch/{NODE}/muted/config" in live.configs(), what="the same ids")
     assert len(asked) == 2
     assert not [m for m in live.messages if not m.payload]  # nothing removed
+
+    # Another login (maybe another account's): X is asked before anything is announced.
+    answers.append(("2222", "other"))
+    other = _bridge(ruleset, user_id=None, identify=identify, memory=memory, session="login-2")
+    live = subscribe("homeassistant/#")
+    async with Running(other):
+        await until(lambda: "homeassistant/switch/notifier_2222/muted/config" in live.configs(), what="the new id")
+    assert len(asked) == 3
 
 
 # Asking X for the user id, once refused, then waiting for the backoff: more than a minute on a busy host.
