@@ -100,8 +100,9 @@ class Bridge:
     ids stable; without it the one kept in ``memory`` is used when it was
     learnt in the same ``session`` (an opaque mark of the login: another login
     may be another account), else ``identify`` asks X for the account's
-    (user id, @handle) before anything is announced. ``handle``, when given, finds the @handle that names the device. ``on_mute`` is told
-    when the switch changes (delivery holds everything while it is on);
+    (user id, @handle) before anything is announced. ``handle``, when given,
+    finds the @handle that names the device. ``on_mute`` is told when the
+    switch changes (delivery holds everything while it is on);
     ``stream_up`` says whether the stream is connected (None: not wanted).
     ``throttle`` is the fewest seconds between two states of one post.
     """
@@ -127,8 +128,8 @@ class Bridge:
     ) -> None:
         self._spec = spec
         memory = memory or {}
-        known = memory.get("user_id") if isinstance(memory.get("user_id"), str) else None
-        known_handle = memory.get("handle") if isinstance(memory.get("handle"), str) else None
+        known = memory.get("user_id") if _user_id_ok(memory.get("user_id")) else None
+        known_handle = _handle(memory.get("handle"))
         if user_id is None and session is not None and memory.get("session") != session:
             known = known_handle = None  # a new login, perhaps of another account: X says whose
         if user_id is not None and known is not None and known != user_id:
@@ -500,8 +501,8 @@ class Bridge:
             log.debug("Home Assistant: the account's handle is unknown (%s); the device is named notifier", exc)
             return
         assert self._user_id is not None
-        if handle.lstrip("@") != self._handle:
-            self._identified(self._user_id, handle.lstrip("@"))
+        if (handle := _handle(handle)) is not None and handle != self._handle:
+            self._identified(self._user_id, handle)
             self._persist()
             self._sync()
 
@@ -516,6 +517,9 @@ class Bridge:
             try:
                 async with asyncio.timeout(60):
                     user_id, handle = await self.identify()
+                if not _user_id_ok(user_id):
+                    # It names MQTT topics: a '/', '+' or '#' from a changed answer would break them.
+                    raise ValueError(f"X's answer holds no user id notifier can use ({str(user_id)[:30]!r})")
                 break
             except Exception as exc:  # noqa: BLE001 - Home Assistant must never stop notifier
                 if failures == 0:
@@ -528,13 +532,26 @@ class Bridge:
                                       jitter_from=0.5, jitter_span=0.5, draw=random.random())
                 failures += 1
                 await asyncio.sleep(delay)
-        self._identified(user_id, handle)
+        self._identified(user_id, _handle(handle))
         log.info("Home Assistant: the signed-in account is user %s", user_id, extra={"event": "ha_identified"})
         early, self._early = list(self._early), collections.deque(maxlen=self._early.maxlen)
         for identity, payload in early:
             self._event(identity, payload)
         self._sync()
         return True
+
+
+def _user_id_ok(user_id: object) -> bool:
+    """An X user id: digits only, as long as a snowflake can be."""
+    return isinstance(user_id, str) and user_id.isascii() and user_id.isdigit() and len(user_id) <= 20
+
+
+def _handle(handle: object) -> str | None:
+    """An @handle from X or the state file, without the @, bounded (X's are at most 15 characters)."""
+    if not isinstance(handle, str):
+        return None
+    handle = "".join(char for char in handle.lstrip("@") if char.isprintable())[:50]
+    return handle or None
 
 
 def _lost() -> Exception:

@@ -149,3 +149,20 @@ def test_entity_slugs_follow_home_assistant():
     assert entity_slug("New DM") == "new_dm"
     assert entity_slug("  Café — 10k!! ") == "cafe_10k"
     assert entity_slug("日本") == ""
+
+
+def test_a_saved_user_id_that_would_break_topics_is_not_used():
+    """The user id names MQTT topics: one with '/' or '#' is not an id; a handle is bounded and printable."""
+    from notifier.homeassistant.bridge import Bridge
+    from notifier.rulefile.model import HomeAssistantSpec
+
+    spec = HomeAssistantSpec(host="127.0.0.1", port=1883)
+
+    def bridge(memory: dict) -> Bridge:
+        return Bridge(spec, user_id=None, memory=memory, save=lambda entry: None, on_mute=lambda muted: None)
+
+    assert bridge({"user_id": "12/#"}).device is None
+    assert bridge({"user_id": 12}).device is None
+    named = bridge({"user_id": "12", "handle": "@brand\x1b[31m" + "x" * 500}).device
+    assert named is not None and named.node == "notifier_12"
+    assert named.name.startswith("notifier (@brand[31mx") and len(named.name) <= 63
