@@ -220,7 +220,6 @@ def _health(ruleset: RuleFile) -> list[str]:
 def _home_assistant(ruleset: RuleFile) -> list[str]:
     """The home_assistant block's lines, the broker's password masked; none without the block."""
     from ..homeassistant.discovery import post_cap_warning
-    from ..watching import named_posts
 
     spec = ruleset.home_assistant
     if spec is None:
@@ -232,7 +231,8 @@ def _home_assistant(ruleset: RuleFile) -> list[str]:
     ]
     # Posts named by id, plus as many as each followed account may bring.
     follows = sum(follow.max_posts for follow in ruleset.follows)
-    warning = post_cap_warning(len(named_posts(ruleset)) + follows, spec.max_posts, up_to=bool(follows))
+    named = {post_id for rule in ruleset.rules for post_id in rule.tweets}
+    warning = post_cap_warning(len(named) + follows, spec.max_posts, up_to=bool(follows))
     if warning is not None:
         lines.append(f"  warning: {warning}")
     return [*lines, ""]

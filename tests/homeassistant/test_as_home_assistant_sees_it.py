@@ -94,9 +94,15 @@ class Running:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        # Cancelled again if need be, as the daemon does: in Python 3.11 asyncio.wait_for, under
+        # the MQTT client's publish, can drop a cancel that races the broker's acknowledgement.
         assert self.task is not None
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        for _ in range(5):
+            self.task.cancel()
+            done, _ = await asyncio.wait([self.task], timeout=2)
+            if done:
+                return
+        raise AssertionError("the bridge went on after being cancelled five times")
 
 
 def _bridge(ruleset, *, user_id: str | None = "1111", saved: list | None = None, muted: list | None = None,
