@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from notifier.alert import Alert
 from notifier.homeassistant.bridge import Bridge
 from notifier.homeassistant.discovery import Device, Entities, PostEntity, RuleEntity, Topics, configs
 from notifier.rulefile import load_rules
-from notifier.rulefile.model import HomeAssistantSpec
 from tests.account.conftest import web  # noqa: F401 - the fake X web API fixture, by name
 from tests.daemon.conftest import TWEET
 from tests.daemon.test_run import THRESHOLD_AND_MILESTONES, stop, subscribed
@@ -316,17 +316,18 @@ def test_the_docs_entity_ids_are_those_home_assistant_creates() -> None:
                     Entities((PostEntity(TWEET, "We launched today!"),), rules))
     ids = {payload["default_entity_id"] for payload in found.values()}
     root = Path(__file__).resolve().parents[2]
-    import re
 
     for document in ("docs/home-assistant.md", "README.md"):
-        shown = set(re.findall(r"\b(?:event|sensor|switch|binary_sensor)\.notifier_[a-z0-9_]+", (root / document).read_text()))
+        text = (root / document).read_text()
+        shown = set(re.findall(r"\b(?:event|sensor|switch|binary_sensor)\.notifier_[a-z0-9_]+", text))
         assert shown, document
         assert shown <= ids | {f"sensor.notifier_{TWEET}_{f}" for f in ("likes", "reposts", "replies", "views")}, (
             document, shown - ids)
 
 
-@pytest.mark.parametrize("name, entity", [("New DM", "event.notifier_new_dm"), ("Café — 10k!", "event.notifier_cafe_10k"),
-                                          ("日本", "event.notifier_rule_abc")])
+@pytest.mark.parametrize("name, entity", [
+    ("New DM", "event.notifier_new_dm"), ("Café — 10k!", "event.notifier_cafe_10k"), ("日本", "event.notifier_rule_abc"),
+])
 def test_rule_entity_ids_are_slugs_home_assistant_accepts(name: str, entity: str) -> None:
     """A rule's event entity id is its name as a slug (accents dropped); a name with no Latin letters uses its id."""
     device = Device.of("1111")

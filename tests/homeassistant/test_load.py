@@ -135,7 +135,8 @@ def test_max_posts_is_read_shown_and_its_cap_said_by_check(tmp_path):
     default = load_rules(write(tmp_path, "home_assistant:\n  mqtt: mqtt://broker.lan\n"), env={})
     assert default.home_assistant.max_posts == 100
     assert "warning" not in summary(default, str(path))
-    assert problems(tmp_path, "home_assistant:\n  mqtt: mqtt://broker.lan\n  max_posts: lots\n") == [
+    bad = "home_assistant:\n  mqtt: mqtt://broker.lan\n  max_posts: lots\n"
+    assert problems(tmp_path, bad) == [
         "6:14: home_assistant.max_posts: lots is not a number of posts — write a whole number above zero, "
         "such as max_posts: 100",
     ]
