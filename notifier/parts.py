@@ -14,6 +14,7 @@ mute`` and Home Assistant's switch all change. It starts nothing; the daemon doe
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -40,7 +41,7 @@ from .rulefile import RuleFile, load_rules
 from .rulefile.account import poll_warning
 from .rules import Engine, EngineState
 from .state import StateStore
-from .stream.auth import resolve_cookies
+from .stream.auth import Cookies, resolve_cookies
 from .stream.supervisor import StreamSupervisor
 from .stream.topics import Topic
 from .watching import INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from .replayer import Replayer
     from .rulefile.model import ControlSpec
 
-__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file"]
+__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file", "own_account"]
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,8 @@ def assemble(
     if ha_spec is not None:
         add_secrets(ha_spec.password)
         bridge = Bridge(
-            ha_spec, user_id=own_user_id, memory=ha_memory if isinstance(ha_memory, dict) else None,
+            ha_spec, user_id=own_user_id, session=_session(cookies) if cookies is not None else None,
+            memory=ha_memory if isinstance(ha_memory, dict) else None,
             save=lambda entry: store.save({HA_STATE_KEY: entry}),
             on_mute=(lambda muted: keeper.set_everything(muted, "Home Assistant")) if keeper is not None
             else deliverer.set_muted,
@@ -337,6 +339,9 @@ def assemble(
             own_user_id=own_user_id, memory=InboxMemory.from_entry(inbox),
             save=lambda entry: store.save({INBOX_KEY: entry}),
         )
+        if bridge is not None:
+            # Without the twid cookie the device's id (the account's user id) is asked of X.
+            bridge.identify = lambda: own_account(web)
         if bridge is not None and plan.active:
             # Only when X's web API is asked anyway: the device's name is not worth a request of its own.
             bridge.handle = web.settings
@@ -457,6 +462,24 @@ def _lock(state_path: Path) -> StateLock:
         raise StartupFailure(str(exc), "state_locked", EXIT_FAILURE) from None
     except NotifierError as exc:
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
+
+
+async def own_account(web: XWebClient) -> tuple[str, str]:
+    """The signed-in account's user id and @handle, asked of X (settings, then the user by handle).
+
+    For when the twid cookie, which holds the user id, is missing.
+    """
+    user = await web.user_by_screen_name(await web.settings())
+    return user.id, user.screen_name
+
+
+def _session(cookies: Cookies) -> str:
+    """A mark of the login (a short hash of auth_token, which no one can turn back into it).
+
+    A user id learnt from X is reused without asking again only in the same
+    login: new cookies may be another account's.
+    """
+    return hashlib.sha256(cookies.auth_token.encode()).hexdigest()[:16]
 
 
 def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:

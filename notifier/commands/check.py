@@ -226,14 +226,23 @@ def _health(ruleset: RuleFile) -> list[str]:
 
 def _home_assistant(ruleset: RuleFile) -> list[str]:
     """The home_assistant block's lines, the broker's password masked; none without the block."""
+    from ..homeassistant.discovery import post_cap_warning
+
     spec = ruleset.home_assistant
     if spec is None:
         return []
-    return [
+    lines = [
         "Home Assistant",
-        f"  MQTT {spec.shown} · discovery prefix {spec.discovery_prefix} · sensors {', '.join(spec.sensors)}",
-        "",
+        f"  MQTT {spec.shown} · discovery prefix {spec.discovery_prefix} · sensors {', '.join(spec.sensors)}"
+        f" · at most {spec.max_posts:,} post{'' if spec.max_posts == 1 else 's'}",
     ]
+    # Posts named by id, plus as many as each followed account may bring.
+    follows = sum(follow.max_posts for follow in ruleset.follows)
+    named = {post_id for rule in ruleset.rules for post_id in rule.tweets}
+    warning = post_cap_warning(len(named) + follows, spec.max_posts, up_to=bool(follows))
+    if warning is not None:
+        lines.append(f"  warning: {warning}")
+    return [*lines, ""]
 
 
 def _control(ruleset: RuleFile) -> list[str]:

@@ -5,6 +5,7 @@ home_assistant:
   mqtt: mqtt://${MQTT_USER}:${MQTT_PASSWORD}@homeassistant.local:1883   # mqtts:// for TLS
   discovery_prefix: homeassistant          # default
   sensors: [likes, retweets, views]        # default likes, retweets, replies, views
+  max_posts: 100                           # default: sensors for the newest 100 watched posts
 ```
 
 The broker's URL holds a password: no message here ever echoes the URL, and
@@ -18,13 +19,15 @@ from urllib.parse import unquote, urlsplit
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..rules.model import ALIASES
-from ..rules.yamlnodes import NULL_TAG
+from ..rules.yamlnodes import INT_TAG, NULL_TAG
 from .model import HomeAssistantSpec
 from .nodes import NodeReader
 
-__all__ = ["SENSOR_FIELDS", "read_home_assistant"]
+__all__ = ["DEFAULT_MAX_POSTS", "SENSOR_FIELDS", "read_home_assistant"]
 
-_KEYS = ("mqtt", "discovery_prefix", "sensors")
+_KEYS = ("mqtt", "discovery_prefix", "sensors", "max_posts")
+# Posts that get sensors: 100 posts of four counts are 400 sensors, about 300 kB of configs.
+DEFAULT_MAX_POSTS = 100
 _EXAMPLE = "write home_assistant: then, indented, mqtt: mqtt://user:password@homeassistant.local:1883"
 # The counts a post's sensors can show, in the order Home Assistant lists them.
 SENSOR_FIELDS = ("likes", "retweets", "replies", "views")
@@ -50,11 +53,12 @@ def read_home_assistant(reader: NodeReader, entry: tuple[Node, Node] | None) -> 
     spec = _broker(reader, keys["mqtt"][1])
     prefix = _prefix(reader, keys["discovery_prefix"][1]) if "discovery_prefix" in keys else "homeassistant"
     sensors = _sensors(reader, keys["sensors"][1]) if "sensors" in keys else SENSOR_FIELDS
-    if spec is None or prefix is None or sensors is None:
+    max_posts = _max_posts(reader, keys["max_posts"][1]) if "max_posts" in keys else DEFAULT_MAX_POSTS
+    if spec is None or prefix is None or sensors is None or max_posts is None:
         return None
     return HomeAssistantSpec(
         host=spec.host, port=spec.port, tls=spec.tls, username=spec.username, password=spec.password,
-        discovery_prefix=prefix, sensors=sensors,
+        discovery_prefix=prefix, sensors=sensors, max_posts=max_posts,
     )
 
 
@@ -126,3 +130,12 @@ def _sensors(reader: NodeReader, node: Node) -> tuple[str, ...] | None:
     if not ok:
         return None
     return tuple(field for field in SENSOR_FIELDS if field in chosen)
+
+
+def _max_posts(reader: NodeReader, node: Node) -> int | None:
+    if isinstance(node, ScalarNode) and node.tag == INT_TAG and reader.construct(node) > 0:
+        return int(reader.construct(node))
+    shown = node.value if isinstance(node, ScalarNode) else "?"
+    reader.error(node, f"home_assistant.max_posts: {shown} is not a number of posts",
+                 f"write a whole number above zero, such as max_posts: {DEFAULT_MAX_POSTS}")
+    return None

@@ -55,6 +55,8 @@ class HomeAssistantSpec:
     password: str | None = field(default=None, repr=False)
     discovery_prefix: str = "homeassistant"
     sensors: tuple[str, ...] = ("likes", "retweets", "replies", "views")
+    # Posts with sensors, the newest first: a long tweets: list must not flood Home Assistant.
+    max_posts: int = 100
 
     @property
     def shown(self) -> str:

@@ -125,7 +125,8 @@ class Subscriber:
             async with aiomqtt.Client(self._broker.host, self._broker.port) as client:
                 await client.publish(topic, payload, qos=1, retain=retain)
 
-        asyncio.run(send())
+        # On the subscriber's own loop: a test running a loop of its own may publish too.
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(timeout=30)
 
     def configs(self, prefix: str = "homeassistant") -> dict[str, dict]:
         """The latest non-empty config of each discovery topic seen."""
@@ -139,6 +140,44 @@ class Subscriber:
                 else:
                     found.pop(message.topic, None)
         return found
+
+
+class HomeAssistantTemplates:
+    """Renders a discovery config's value_template as Home Assistant's MQTT sensor does, keeping its warnings.
+
+    Home Assistant renders in a sandboxed Jinja environment whose Undefined logs
+    "Template variable warning: ..." when an undefined value is printed, iterated
+    or tested for truth (helpers/template.py, make_logging_undefined); value_json
+    is the message parsed as JSON. A numeric sensor ignores an empty result.
+    """
+
+    def __init__(self) -> None:
+        import jinja2
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        self.warnings: list[str] = []
+        warnings = self.warnings
+
+        class LoggingUndefined(jinja2.Undefined):
+            def _log(self) -> None:
+                warnings.append(f"Template variable warning: {self._undefined_message}")
+
+            def __str__(self) -> str:
+                self._log()
+                return super().__str__()
+
+            def __iter__(self):
+                self._log()
+                return super().__iter__()
+
+            def __bool__(self) -> bool:
+                self._log()
+                return super().__bool__()
+
+        self._env = ImmutableSandboxedEnvironment(undefined=LoggingUndefined)
+
+    def render(self, template: str, payload: bytes) -> str:
+        return self._env.from_string(template).render(value=payload.decode(), value_json=json.loads(payload)).strip()
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:

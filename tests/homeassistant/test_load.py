@@ -120,3 +120,23 @@ def test_check_shows_the_block_with_the_password_masked(tmp_path):
     assert done.returncode == 2
     assert f"{bad}:5:9: home_assistant.mqtt has a port that is not a number" in done.stderr
     assert PASSWORD not in done.stderr + done.stdout
+
+
+def test_max_posts_is_read_shown_and_its_cap_said_by_check(tmp_path):
+    """max_posts caps the posts with sensors; check shows it, and warns when the rules watch more."""
+    path = write(tmp_path, "home_assistant:\n  mqtt: mqtt://broker.lan\n  max_posts: 1\n")
+    path.write_text(path.read_text().replace('tweets: ["1"]', 'tweets: ["1", "2", "3"]'))
+    ruleset = load_rules(path, env={})
+    assert ruleset.home_assistant.max_posts == 1
+    text = summary(ruleset, str(path))
+    assert "· at most 1 post\n" in text
+    assert ("warning: the rules watch 3 posts but Home Assistant gets sensors for the newest 1 only "
+            "(home_assistant.max_posts: 1)") in text
+    default = load_rules(write(tmp_path, "home_assistant:\n  mqtt: mqtt://broker.lan\n"), env={})
+    assert default.home_assistant.max_posts == 100
+    assert "warning" not in summary(default, str(path))
+    bad = "home_assistant:\n  mqtt: mqtt://broker.lan\n  max_posts: lots\n"
+    assert problems(tmp_path, bad) == [
+        "6:14: home_assistant.max_posts: lots is not a number of posts — write a whole number above zero, "
+        "such as max_posts: 100",
+    ]

@@ -38,9 +38,9 @@ def test_discovery_counts_events_and_availability(
     assert all(m.retain for m in late.messages)
     likes = configs[f"{prefix}/{TWEET}_likes/config"]
     assert likes["unique_id"] == f"{NODE}_{TWEET}_likes"
-    assert likes["state_class"] == "total_increasing"
+    assert likes["state_class"] == "total"  # likes fall when people undo them: not a meter
     assert likes["state_topic"] == f"{BASE}/post/{TWEET}"
-    assert likes["value_template"] == "{{ value_json.likes }}"
+    assert likes["default_entity_id"] == f"sensor.notifier_{TWEET}_likes"
     assert likes["availability_topic"] == f"{BASE}/status"
     assert likes["device"]["identifiers"] == [NODE] and likes["device"]["name"].startswith("notifier")
     assert f"{prefix}/{TWEET}_replies/config" not in configs  # not in sensors:
