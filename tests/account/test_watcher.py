@@ -23,12 +23,14 @@ class Sink:
 
     def __init__(self) -> None:
         self.posts: dict[str, list[Post]] = {}
+        self.new: dict[str, set[str]] = {}
         self.messages: list[tuple[str, str, str | None]] = []
         self.requests: list[bool] = []
         self.known: tuple[str, ...] = ()
 
-    def posts_found(self, account: str, posts: Sequence[Post]) -> None:
+    def posts_found(self, account: str, posts: Sequence[Post], new: frozenset[str] = frozenset()) -> None:
         self.posts[account] = list(posts)
+        self.new[account] = set(new)
 
     def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
         self.messages.append((message.id, message.text, sender.screen_name if sender else None))
