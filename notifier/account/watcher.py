@@ -46,6 +46,7 @@ from typing import Protocol
 from ..durations import format_duration
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
 from .inbox import DirectMessage, InboxPage, Sender
+from .jsonvalues import snowflake_time
 from .timeline import Post, TimelinePage, User
 
 __all__ = ["MIN_SPACING", "AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
@@ -373,8 +374,8 @@ class AccountWatcher:
         kept = _newest(known.values(), now, follow)
         self._note_changes(timeline, kept, now)
         timeline.posts = {post.id: post for post in kept}
-        created = [post.created_at for post in known.values() if post.created_at is not None]
-        timeline.newest = max(created, default=timeline.newest)
+        times = [t for t in map(_created, known.values()) if t is not None]
+        timeline.newest = max(times, default=timeline.newest)
         self._sink.posts_found(follow.account, kept, frozenset(timeline.new))
 
     def _note_changes(self, timeline: _Timeline, kept: Sequence[Post], now: float) -> None:
@@ -386,8 +387,9 @@ class AccountWatcher:
                 continue
             # New: it appeared after notifier began to follow the account, or
             # after the newest post the previous poll saw (X's clock, not ours).
-            if post.created_at is not None and (
-                post.created_at > timeline.since or (timeline.newest is not None and post.created_at > timeline.newest)
+            created = _created(post)
+            if created is not None and (
+                created > timeline.since or (timeline.newest is not None and created > timeline.newest)
             ):
                 timeline.new.add(post.id)
             # The posts there already at start have one info line for them all, below.
@@ -477,6 +479,19 @@ class AccountWatcher:
     def _wanted(self, conversation_id: str) -> bool:
         # A conversation X has not described is taken as trusted: better an alert than silence.
         return self._plan.requests or self._trusted.get(conversation_id, True)
+
+
+def _created(post: Post) -> float | None:
+    """When a post was made, to the millisecond when its id says so (X's ``created_at`` has whole seconds).
+
+    An id whose time is not within that second of ``created_at`` is not a
+    snowflake to trust: ``created_at`` is used then.
+    """
+    created = post.created_at
+    if created is None:
+        return None
+    precise = snowflake_time(post.id)
+    return precise if 0 <= precise - created < 1 else created
 
 
 def _words(text: str) -> str:
