@@ -392,12 +392,10 @@ class AccountWatcher:
                 created > timeline.since or (timeline.newest is not None and created > timeline.newest)
             ):
                 timeline.new.add(post.id)
-            # The posts there already at start have one info line for them all, below.
-            level = logging.DEBUG if before is None and post.id not in timeline.new else logging.INFO
             age = "age unknown" if post.created_at is None else f"{format_duration(max(now - post.created_at, 0), words=True)} old"
             new = "; a new post, counted from zero" if post.id in timeline.new else ""
-            log.log(
-                level, "watching post %s (%s, %s), found under %s%s", post.id, _words(post.text), age, follow.account, new,
+            log.info(
+                "watching post %s (%s, %s), found under %s%s", post.id, _words(post.text), age, follow.account, new,
                 extra={"event": "post_watched", "post": post.id, "account": follow.account, "new": bool(new)},
             )
         if before is None:
