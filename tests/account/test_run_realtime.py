@@ -187,7 +187,7 @@ def test_a_post_under_two_follows_gives_each_rule_its_own_start_and_both_fire_on
 def test_a_recording_replays_a_new_post_counted_from_zero_and_explains_it(
     run: Run, stream: FakeLivePipeline, web: FakeXWeb, tmp_path: Path
 ) -> None:
-    """record keeps the new-post mark; replay fires what run fired; --explain says "counted from zero"."""
+    """record keeps the new-post mark; replay and run --replay fire what run fired; --explain says "counted from zero"."""
     run.rules("  - name: Past 100\n    tweets: {from: me}\n    when: likes > 100\n    title: \"{text} over 100\"\n")
     recording = tmp_path / "recording.jsonl"
     child = NotifierProcess(["rules.yaml", "-o", str(recording), "-v"], env=run.env, cwd=run.folder, command="record")
@@ -213,3 +213,8 @@ def test_a_recording_replays_a_new_post_counted_from_zero_and_explains_it(
     explained = replay("--explain").stdout
     assert f"post {post}" in explained and "a new post, counted from zero" in explained
     assert "Past 100: FIRED" in explained
+    dry = NotifierProcess(["rules.yaml", "--replay", str(recording), "--dry-run", "--state", "replayed.db"],
+                          env=run.env, cwd=run.folder, json_logs=False)
+    run.children.append(dry)
+    assert dry.wait() == 0, dry.stderr
+    assert dry.stdout.count("Launching today over 100") == 1
