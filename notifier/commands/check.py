@@ -245,7 +245,7 @@ def _account_watching(ruleset: RuleFile) -> list[str]:
     costs = polling_cost([follow.replies for follow in ruleset.follows], ruleset.poll, ruleset.watches_any_dm)
     if ruleset.follows or ruleset.watches_any_dm:
         lines.append(f"  asks X every {format_duration(ruleset.poll, words=True)} (account.poll)")
-        lines.append("  costs " + "; ".join(cost.describe() for cost in costs))
+        lines += [f"  costs {cost.describe()}" for cost in costs]
     for name, query_id in ruleset.graphql.items():
         lines.append(f"  GraphQL {name}: query id {query_id} (account.graphql)")
     warning = cost_warning(costs)

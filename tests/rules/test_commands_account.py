@@ -56,8 +56,8 @@ def test_check_prints_what_polling_costs_against_x_limits(tmp_path, capsys):
     """Two follows every 2 minutes cost 15 of UserTweets' 50 per 15 minutes; the inbox every 10 s, no limit listed."""
     assert main(["check", str(rules_file(tmp_path))]) == 0
     out = capsys.readouterr().out
-    assert ("  costs UserTweets: 15 requests per 15 minutes, 30% of X's 50; "
-            "user_updates: 90 requests per 15 minutes (X lists no limit)\n") in out
+    assert ("  costs UserTweets: 15 requests per 15 minutes, 30% of X's 50\n"
+            "  costs user_updates: 90 requests per 15 minutes (X lists no limit)\n") in out
 
 
 def test_check_warns_when_polling_spends_more_than_80_percent_of_a_limit(tmp_path, capsys):
