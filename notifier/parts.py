@@ -38,7 +38,7 @@ from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
 from .rulefile import RuleFile, load_rules
-from .rulefile.account import poll_warning
+from .rulefile.account import cost_warning, polling_cost
 from .rules import Engine, EngineState
 from .state import StateStore
 from .stream.auth import Cookies, resolve_cookies
@@ -350,7 +350,8 @@ def assemble(
         topics.supervisor = supervisor
         if ruleset.account_cookies is not None:
             lookup = _post_lookup(web, pipeline, store, words, ruleset)
-        if (warning := poll_warning(ruleset.poll)) is not None and plan.active:
+        costs = polling_cost([follow.replies for follow in ruleset.follows], ruleset.poll, ruleset.watches_any_dm)
+        if (warning := cost_warning(costs)) is not None:
             log.warning("%s", warning, extra={"event": "poll_too_often"})
     health_watch = HealthWatch(
         ruleset.health, metrics=metrics, enqueue=deliverer.enqueue, clock=clock,

@@ -238,10 +238,32 @@ class Pipeline:
             topic = Topic.tweet_engagement(post.id)
             if topic not in watched:
                 continue
+            # Each rule gets its own first look at the post, whichever follow found it first.
+            unseen = self.engine.unobserved(topic)
+            if unseen and post.new:
+                # Made after notifier began following: what it has now was gained while watched.
+                self.engine.count_from_zero(topic, unseen)
             counts = fill_in(self.engine.state.snapshot(snapshot_key(post.id)), post)
             if counts is not None:
                 alerts += self._process(topic, Payload(tweet_engagement=counts), now, False).alerts
+            if unseen:
+                alerts += self._observe(topic, unseen, now)
         return Step(alerts)
+
+    def _observe(self, topic: str, rkeys: frozenset[str], now: float) -> list[Alert]:
+        """The first look of rules ``rkeys`` at a post whose counts are known: as :meth:`_process`."""
+        decisions: list[Decision] | None = [] if self._log_initial else None
+        alerts = self.engine.observe(topic, rkeys, now, decisions)
+        if decisions:
+            self._note_initial(topic, decisions)
+        alerts = self.catchup.event(topic, alerts, now)
+        if alerts:
+            self._hand_on(alerts)
+        if self._store is not None:
+            dirty = self.engine.state.take_dirty()
+            if dirty:
+                self._store.save(dirty)
+        return alerts
 
     def _process(self, topic: str, payload: Payload, now: float, explain: bool) -> Step:
         self.events += 1

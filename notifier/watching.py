@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .account.watcher import Followed, WatchPlan
+from .rulefile.account import inbox_interval
 from .stream.session import URL_TOPIC_LIMIT
 from .stream.topics import Topic
 
@@ -36,7 +37,9 @@ WORDS_PREFIX = "account:words:"
 def watch_plan(ruleset: RuleFile) -> WatchPlan:
     """What the rules ask account watching to poll, and how often."""
     follows = tuple(Followed(f.account, f.within, f.max_posts, f.replies) for f in ruleset.follows)
-    return WatchPlan(follows, ruleset.watches_any_dm, ruleset.any_dm_requests, ruleset.poll)
+    return WatchPlan(
+        follows, ruleset.watches_any_dm, ruleset.any_dm_requests, ruleset.poll, inbox_interval(ruleset.poll),
+    )
 
 
 def named_posts(ruleset: RuleFile) -> tuple[str, ...]:

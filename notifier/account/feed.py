@@ -10,7 +10,7 @@ sees exactly what the live run saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from ..stream.events import DiscoveryEvent, DMUpdateEvent, Payload, PostRef
 from ..stream.topics import Topic
@@ -20,12 +20,13 @@ from .timeline import Post
 __all__ = ["FeedSink", "discovery", "dm_message"]
 
 
-def discovery(account: str, posts: Sequence[Post]) -> tuple[str, Payload]:
-    """The event saying which posts of ``account`` polling found, with their counts."""
+def discovery(account: str, posts: Sequence[Post], new: Collection[str] = ()) -> tuple[str, Payload]:
+    """The event saying which posts of ``account`` polling found, with their counts; ``new``: see AccountSink."""
     refs = tuple(
         PostRef(
             post.id, post.created_at, post.reply, post.text,
             likes=post.likes, retweets=post.retweets, replies=post.replies, quotes=post.quotes, views=post.views,
+            new=True if post.id in new else None,
         )
         for post in posts
     )
@@ -61,8 +62,8 @@ class FeedSink:
         self._emit = emit
         self._on_conversations = on_conversations
 
-    def posts_found(self, account: str, posts: Sequence[Post]) -> None:
-        self._emit(*discovery(account, posts))
+    def posts_found(self, account: str, posts: Sequence[Post], new: frozenset[str] = frozenset()) -> None:
+        self._emit(*discovery(account, posts, new))
 
     def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
         event = dm_message(message, sender, request=request)

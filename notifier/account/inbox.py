@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .jsonvalues import count, dict_at, path, snowflake
+from .jsonvalues import count, dict_at, path, snowflake, snowflake_time
 
 __all__ = ["Conversation", "DirectMessage", "InboxPage", "Sender", "parse_inbox"]
 
-# Snowflake ids carry their creation time: milliseconds since this epoch, shifted by 22 bits.
-_TWITTER_EPOCH_MS = 1288834974657
 _SECTIONS = ("inbox_initial_state", "user_events")
 
 
@@ -118,7 +116,7 @@ def _seconds(entry_ms: Any, data_ms: Any, message_id: str) -> float:
         millis = count(value)
         if millis is not None:
             return millis / 1000
-    return ((int(message_id) >> 22) + _TWITTER_EPOCH_MS) / 1000
+    return snowflake_time(message_id)
 
 
 def _users(value: Any) -> dict[str, Sender]:

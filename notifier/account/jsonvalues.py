@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["count", "dict_at", "path", "snowflake"]
+__all__ = ["count", "dict_at", "path", "snowflake", "snowflake_time"]
+
+# Snowflake ids carry their creation time: milliseconds since this epoch, shifted by 22 bits.
+_TWITTER_EPOCH_MS = 1288834974657
 
 _DIGITS = re.compile(r"[0-9]{1,30}")
 # Ids are 64-bit snowflakes; anything much longer is not an id (and str() of
@@ -49,3 +52,8 @@ def count(value: Any) -> int | None:
     if isinstance(value, str) and _DIGITS.fullmatch(value):
         return int(value)
     return None
+
+
+def snowflake_time(snowflake_id: str) -> float:
+    """The creation time (epoch seconds, to the millisecond) a snowflake id carries."""
+    return ((int(snowflake_id) >> 22) + _TWITTER_EPOCH_MS) / 1000

@@ -11,15 +11,23 @@ pipeline, or ``notifier record``'s file):
   never kept; the rest is kept while it is inside the largest window and
   among the newest ``max_posts`` any rule asks for. Every poll hands the
   whole list on, with the counts it read.
+  A post that appears after the account began to be followed (created after
+  that, or after the newest post the previous poll saw) is handed on as
+  *new*: the rules count it from zero. A line is logged when a post starts
+  and stops being watched.
 * **Messages.** The first start ever reads the inbox's initial state: what is
   there was sent before notifier was running and never alerts. From then on
   ``user_updates`` with the saved cursor gives what is new; each message from
   someone else is handed on once, then remembered (the cursor and the ids
-  survive restarts through :class:`InboxMemory`). The stream's ``dm_update``
-  is only a doorbell (:meth:`AccountWatcher.ring`): the inbox is the truth.
+  survive restarts through :class:`InboxMemory`). The inbox has its own,
+  shorter interval (``WatchPlan.inbox_poll``): the stream cannot ring for a
+  conversation it has never heard of. The stream's ``dm_update`` is a doorbell
+  (:meth:`AccountWatcher.ring`): the inbox is read at once, at most once per
+  :data:`MIN_SPACING`; the inbox is the truth.
 
-X's limits are respected: an endpoint that answered 429, or whose allowance
-is spent, waits until its reset. A GraphQL query X rejects (its id rotated)
+Posts and the inbox are polled by two loops, so a slow timeline never delays a
+message. X's limits are respected: an endpoint that answered 429, or whose
+allowance is spent, waits until its reset, doorbell or not. A GraphQL query X rejects (its id rotated)
 is logged once, with the setting that fixes it, and polling goes on for the
 rest; the posts already known stay watched.
 """
@@ -29,16 +37,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..durations import format_duration
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
 from .inbox import DirectMessage, InboxPage, Sender
+from .jsonvalues import snowflake_time
 from .timeline import Post, TimelinePage, User
 
-__all__ = ["AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
+__all__ = ["MIN_SPACING", "AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +57,11 @@ log = logging.getLogger(__name__)
 _SEEN = 5000
 # At most this many timeline pages are read to cover an account's window at start.
 _START_PAGES = 10
+# The least time between two requests to one endpoint, doorbell or not: a burst
+# of dm_update events makes one or two inbox reads, not one each.
+MIN_SPACING = 1.0
+# How much of a post's text a log line quotes (it is X's data: bounded, one line).
+_LOGGED_WORDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +81,13 @@ class WatchPlan:
     follows: tuple[Followed, ...] = ()
     dms: bool = False
     requests: bool = True
-    poll: float = 120.0
+    poll: float = 60.0
+    # The inbox's own interval (None: ``poll``); a new conversation's first message has no doorbell.
+    inbox_poll: float | None = None
+
+    @property
+    def inbox_every(self) -> float:
+        return self.poll if self.inbox_poll is None else self.inbox_poll
 
     @property
     def active(self) -> bool:
@@ -75,8 +97,12 @@ class WatchPlan:
 class AccountSink(Protocol):
     """Who hears what polling found; each call returns once it is safely handled."""
 
-    def posts_found(self, account: str, posts: Sequence[Post]) -> None:
-        """The posts of ``account`` that are watched now, newest first, with their counts."""
+    def posts_found(self, account: str, posts: Sequence[Post], new: frozenset[str] = frozenset()) -> None:
+        """The posts of ``account`` that are watched now, newest first, with their counts.
+
+        ``new``: the ids of those that appeared after the account began to be
+        followed (the rules count them from zero).
+        """
         ...
 
     def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
@@ -133,11 +159,19 @@ class InboxMemory:
 
 @dataclass(slots=True)
 class _Timeline:
-    """What is known of one followed account."""
+    """What is known of one followed account.
+
+    ``since``: when notifier began to follow it; ``newest``: the creation
+    time of the newest post a poll saw; ``new``: the posts that appeared
+    after either.
+    """
 
     follow: Followed
+    since: float
     user_id: str | None = None
     posts: dict[str, Post] | None = None
+    newest: float | None = None
+    new: set[str] = field(default_factory=set)
 
 
 class AccountWatcher:
@@ -165,14 +199,19 @@ class AccountWatcher:
         self._memory = memory if memory is not None else InboxMemory()
         self._save = save
         self._clock = clock
-        self._timelines = [_Timeline(follow) for follow in plan.follows]
+        self._timelines = [_Timeline(follow, clock()) for follow in plan.follows]
         self._senders: dict[str, Sender] = {}
         self._trusted: dict[str, bool] = {}
         # Conversation → the id of its newest message seen, to list the active ones first.
         self._active: dict[str, int] = {}
+        # Wakes the inbox loop (a doorbell, a new plan) and the posts loop (a new plan).
         self._ring = asyncio.Event()
-        # Endpoint → when it may be asked again (poll interval, or X's reset after a 429).
+        self._replanned = asyncio.Event()
+        # Endpoint → when it is asked next (its interval, a doorbell, or X's reset after a 429).
         self._next: dict[str, float] = {}
+        # Endpoint → when it was last asked, and until when X's limit holds it back.
+        self._last: dict[str, float] = {}
+        self._hold: dict[str, float] = {}
         self._rejected: set[str] = set()
         # Endpoint → since when (and why) its polls fail, for the daemon's health.
         self._failing: dict[str, tuple[float, str]] = {}
@@ -188,9 +227,17 @@ class AccountWatcher:
         return min(self._failing.values(), default=None)
 
     def ring(self) -> None:
-        """The stream says a conversation changed: read the inbox as soon as X's limits allow."""
-        if self._plan.dms:
-            self._ring.set()
+        """The stream says a conversation changed: read the inbox as soon as X's limits allow.
+
+        That is now, or :data:`MIN_SPACING` after the last read (a read under
+        way is followed by one more), or when X's limit resets.
+        """
+        if not self._plan.dms:
+            return
+        due = max(self._last.get("inbox", -MIN_SPACING) + MIN_SPACING, self._hold.get("inbox", 0.0))
+        if due < self._next.get("inbox", 0.0):
+            self._next["inbox"] = due
+        self._ring.set()
 
     def replace_plan(self, plan: WatchPlan) -> None:
         """Follow what a reloaded rule file asks for; accounts still followed keep what is known."""
@@ -198,43 +245,80 @@ class AccountWatcher:
         self._timelines = []
         for follow in plan.follows:
             old = known.get(follow.account)
-            timeline = _Timeline(follow, old.user_id if old else None, old.posts if old and old.follow == follow else None)
+            if old is None:
+                timeline = _Timeline(follow, self._clock())
+            else:
+                posts = old.posts if old.follow == follow else None
+                timeline = _Timeline(follow, old.since, old.user_id, posts, old.newest, old.new)
             self._timelines.append(timeline)
         self._plan = plan
         polled = {f"posts {follow.account}" for follow in plan.follows} | ({"inbox"} if plan.dms else set())
         self._failing = {endpoint: since for endpoint, since in self._failing.items() if endpoint in polled}
+        self._replanned.set()
+        self._ring.set()
 
     async def run(self) -> None:
         """Poll until cancelled. AuthenticationError (cookies rejected) ends it."""
         if self._memory.conversations:
             self._sink.conversations(self._by_activity())
+        loops = [
+            asyncio.ensure_future(self._loop(self._poll_posts_due, self._replanned)),
+            asyncio.ensure_future(self._loop(self._poll_inbox_due, self._ring)),
+        ]
+        try:
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+            for loop in done:
+                loop.result()
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _loop(self, poll: Callable[[], Awaitable[list[str]]], wake: asyncio.Event) -> None:
+        """Ask the endpoints ``poll`` names when due; sleep until the next is due or ``wake`` is set."""
         while True:
-            await self.poll_once()
-            wait = max(0.0, min(self._next.values(), default=self._clock() + self._plan.poll) - self._clock())
-            self._ring.clear()
-            try:
-                await asyncio.wait_for(self._ring.wait(), wait)
-            except TimeoutError:
-                pass
+            endpoints = await poll()
+            wake.clear()  # set again by a doorbell during the wait; _next already says when
+            now = self._clock()
+            due = min((self._next.get(e, now) for e in endpoints), default=now + self._plan.poll)
+            if due > now:
+                try:
+                    await asyncio.wait_for(wake.wait(), due - now)
+                except TimeoutError:
+                    pass
 
     async def poll_once(self) -> None:
         """Ask every endpoint that is due, once."""
         self.polls += 1
-        for timeline in self._timelines:
-            await self._guarded(f"posts {timeline.follow.account}", lambda t=timeline: self._poll_posts(t))
-        if self._plan.dms:
-            await self._guarded("inbox", self._poll_inbox)
+        await self._poll_posts_due()
+        await self._poll_inbox_due()
 
-    async def _guarded(self, endpoint: str, call: Callable[[], Awaitable[None]]) -> None:
+    async def _poll_posts_due(self) -> list[str]:
+        endpoints = []
+        for timeline in self._timelines:
+            endpoint = f"posts {timeline.follow.account}"
+            endpoints.append(endpoint)
+            await self._guarded(endpoint, self._plan.poll, lambda t=timeline: self._poll_posts(t))
+        return endpoints
+
+    async def _poll_inbox_due(self) -> list[str]:
+        if not self._plan.dms:
+            return []
+        await self._guarded("inbox", self._plan.inbox_every, self._poll_inbox)
+        return ["inbox"]
+
+    async def _guarded(self, endpoint: str, interval: float, call: Callable[[], Awaitable[None]]) -> None:
         now = self._clock()
         if self._next.get(endpoint, 0.0) > now:
             return
-        self._next[endpoint] = now + self._plan.poll
+        # A doorbell during the call may bring the next read forward (see ring).
+        self._next[endpoint] = now + interval
+        self._last[endpoint] = now
         try:
             await call()
         except RateLimitedError as exc:
-            wait = max(exc.retry_after or 0.0, self._plan.poll)
-            self._next[endpoint] = now + wait
+            wait = max(exc.retry_after or 0.0, interval)
+            self._next[endpoint] = self._hold[endpoint] = now + wait
             log.warning(
                 "X's rate limit for %s is spent: asking again in %.0f s", endpoint, wait,
                 extra={"event": "account_rate_limited", "endpoint": endpoint, "retry_in": round(wait)},
@@ -286,9 +370,54 @@ class AccountWatcher:
             ):
                 break
             cursor = page.cursor
-        kept = _newest(known.values(), self._clock(), follow)
+        now = self._clock()
+        kept = _newest(known.values(), now, follow)
+        self._note_changes(timeline, kept, now)
         timeline.posts = {post.id: post for post in kept}
-        self._sink.posts_found(follow.account, kept)
+        times = [t for t in map(_created, known.values()) if t is not None]
+        timeline.newest = max(times, default=timeline.newest)
+        self._sink.posts_found(follow.account, kept, frozenset(timeline.new))
+
+    def _note_changes(self, timeline: _Timeline, kept: Sequence[Post], now: float) -> None:
+        """Note which posts are new, and log those that start or stop being watched."""
+        follow = timeline.follow
+        before = timeline.posts
+        for post in kept:
+            if before is not None and post.id in before:
+                continue
+            # New: it appeared after notifier began to follow the account, or
+            # after the newest post the previous poll saw (X's clock, not ours).
+            created = _created(post)
+            if created is not None and (
+                created > timeline.since or (timeline.newest is not None and created > timeline.newest)
+            ):
+                timeline.new.add(post.id)
+            age = "age unknown" if post.created_at is None else f"{format_duration(max(now - post.created_at, 0), words=True)} old"
+            new = "; a new post, counted from zero" if post.id in timeline.new else ""
+            log.info(
+                "watching post %s (%s, %s), found under %s%s", post.id, _words(post.text), age, follow.account, new,
+                extra={"event": "post_watched", "post": post.id, "account": follow.account, "new": bool(new)},
+            )
+        if before is None:
+            log.info(
+                "following %s: %d post%s watched (the newest %d that fit within %s)", follow.account, len(kept),
+                "" if len(kept) == 1 else "s", follow.max_posts, format_duration(follow.within, words=True),
+                extra={"event": "posts_watched", "account": follow.account, "count": len(kept)},
+            )
+            return
+        ids = {post.id for post in kept}
+        for post in before.values():
+            if post.id in ids:
+                continue
+            timeline.new.discard(post.id)
+            if post.created_at is not None and now - post.created_at > follow.within:
+                why = f"older than {format_duration(follow.within, words=True)}"
+            else:
+                why = f"{follow.max_posts} newer posts are watched"
+            log.info(
+                "no longer watching post %s (%s), found under %s: %s", post.id, _words(post.text), follow.account, why,
+                extra={"event": "post_unwatched", "post": post.id, "account": follow.account},
+            )
 
     async def _user_id(self, account: str) -> str:
         if account == "me":
@@ -348,6 +477,28 @@ class AccountWatcher:
     def _wanted(self, conversation_id: str) -> bool:
         # A conversation X has not described is taken as trusted: better an alert than silence.
         return self._plan.requests or self._trusted.get(conversation_id, True)
+
+
+def _created(post: Post) -> float | None:
+    """When a post was made, to the millisecond when its id says so (X's ``created_at`` has whole seconds).
+
+    An id whose time is not within that second of ``created_at`` is not a
+    snowflake to trust: ``created_at`` is used then.
+    """
+    created = post.created_at
+    if created is None:
+        return None
+    precise = snowflake_time(post.id)
+    return precise if 0 <= precise - created < 1 else created
+
+
+def _words(text: str) -> str:
+    """A post's first words for a log line: control and format characters out, one line, bounded, quoted."""
+    clean = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text)
+    flat = " ".join(clean.split())
+    if len(flat) > _LOGGED_WORDS:
+        flat = flat[: _LOGGED_WORDS - 1].rstrip() + "…"
+    return f"“{flat}”" if flat else "no text"
 
 
 def _newest(posts: Iterable[Post], now: float, follow: Followed) -> list[Post]:

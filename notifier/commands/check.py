@@ -261,7 +261,7 @@ def _control(ruleset: RuleFile) -> list[str]:
 def _account_watching(ruleset: RuleFile) -> list[str]:
     """The followed accounts, how often X is asked, and what dms: any cannot see."""
     from ..durations import format_duration
-    from ..rulefile.account import poll_warning
+    from ..rulefile.account import cost_warning, polling_cost
 
     if not ruleset.follows and not ruleset.watches_any_dm and not ruleset.graphql:
         return []
@@ -271,12 +271,14 @@ def _account_watching(ruleset: RuleFile) -> list[str]:
     if ruleset.watches_any_dm:
         requests = "message requests too" if ruleset.any_dm_requests else "not message requests"
         lines.append(f"  dms: any: every conversation the DM inbox shows, {requests}")
+    costs = polling_cost([follow.replies for follow in ruleset.follows], ruleset.poll, ruleset.watches_any_dm)
     if ruleset.follows or ruleset.watches_any_dm:
         lines.append(f"  asks X every {format_duration(ruleset.poll, words=True)} (account.poll)")
+        lines += [f"  costs {cost.describe()}" for cost in costs]
     for name, query_id in ruleset.graphql.items():
         lines.append(f"  GraphQL {name}: query id {query_id} (account.graphql)")
-    warning = poll_warning(ruleset.poll)
-    if warning and (ruleset.follows or ruleset.watches_any_dm):
+    warning = cost_warning(costs)
+    if warning:
         lines.append(f"  warning: {warning}")
     if ruleset.watches_any_dm:
         lines.append(f"  note: {XCHAT_NOTE}")

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
 from ..exceptions import ExpectFileError, RuleFileError
@@ -201,6 +201,7 @@ class _Printer:
         if self.fmt == "json":
             for explanation in explanations:
                 self.out.write(_explanation_json(step, explanation) + "\n")
+            self._discovery_alerts(step)
             return
         count = len(discovery.posts)  # type: ignore[union-attr]
         self.out.write(format_header(event.line, event.ts, event.topic) + "\n")
@@ -209,6 +210,25 @@ class _Printer:
             self.out.write(f"  no rule follows {discovery.account}\n")  # type: ignore[union-attr]
         for explanation in explanations:
             self.out.write(f"  {format_explanation(explanation)}\n")
+        self._discovery_alerts(step)
+
+    def _discovery_alerts(self, step: Step) -> None:
+        """What the counts a discovery filled in fired (a new post is counted from zero)."""
+        from ..rules.explain import NEW_POST, format_explanation
+
+        if not step.alerts:
+            return
+        new = {post.id for post in step.event.payload.discovery.posts if post.new}  # type: ignore[union-attr]
+        explanations = self.explainer.explain([], step.alerts)
+        for alert in step.alerts:
+            explanations += self.targets.route(alert, step.event.ts)
+        for explanation in explanations:
+            if explanation.key in new and explanation.outcome == "fired":
+                explanation = replace(explanation, detail=f"{explanation.detail} ({NEW_POST})")
+            if self.fmt == "json":
+                self.out.write(_explanation_json(step, explanation) + "\n")
+            else:
+                self.out.write(f"  {format_explanation(explanation)}\n")
 
     def finish(self, fired: list[Alert]) -> None:
         from ..rules.expect import dump_expected

@@ -3,7 +3,7 @@
 ```yaml
 account:
   cookies: cookies.json
-  poll: 2m                       # how often account watching asks X (default 2m)
+  poll: 1m                       # how often account watching asks X for posts (default 1m)
   graphql: {UserTweets: ID}      # X rotated a query id: use the new one without a release
 ```
 """
@@ -11,7 +11,7 @@ account:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -22,22 +22,85 @@ from ..rules.yamlnodes import NULL_TAG
 from .model import DEFAULT_POLL
 from .nodes import NodeReader
 
-__all__ = ["POLL_WARNING_BELOW", "AccountReader", "AccountSettings", "poll_warning"]
+__all__ = [
+    "INBOX_POLL", "AccountReader", "AccountSettings", "EndpointCost", "cost_warning", "inbox_interval", "polling_cost",
+]
 
 _ACCOUNT_KEYS = ("cookies", "poll", "graphql")
-# X allows about 50 timeline requests per 15 minutes: one every 18 s. A poll
-# below 30 s leaves little room for a second followed account or a retry.
-POLL_WARNING_BELOW = 30.0
 _QUERY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
+# X's rate-limit windows are 15 minutes.
+WINDOW = 900.0
+# What X allows per window and signed-in account, by endpoint (x-web-api.md);
+# None: X lists no limit (user_updates; other clients poll it every 8-10 s).
+X_LIMITS: Mapping[str, int | None] = MappingProxyType({
+    "UserTweets": 50, "UserTweetsAndReplies": 50, "user_updates": None,
+})
+# The inbox's own interval: a new conversation's first message cannot be rung
+# by the stream, so it is read this often whatever account.poll says.
+INBOX_POLL = 10.0
+# Above this share of an endpoint's allowance, check and run warn.
+COST_WARNING_SHARE = 0.8
 
-def poll_warning(poll: float) -> str | None:
-    """What ``notifier check`` and ``run`` say about a poll interval X may not allow; None when it is fine."""
-    if poll >= POLL_WARNING_BELOW:
+
+def inbox_interval(poll: float) -> float:
+    """How often the DM inbox is read: every :data:`INBOX_POLL`, or every ``poll`` when that is shorter."""
+    return min(poll, INBOX_POLL)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointCost:
+    """What polling costs on one of X's endpoints: requests per 15 minutes, against X's limit (None: none known)."""
+
+    endpoint: str
+    requests: float
+    limit: int | None
+
+    @property
+    def share(self) -> float | None:
+        return None if self.limit is None else self.requests / self.limit
+
+    @property
+    def too_much(self) -> bool:
+        share = self.share
+        return share is not None and share > COST_WARNING_SHARE
+
+    def describe(self) -> str:
+        """``UserTweets: 15 requests per 15 minutes, 30 % of X's 50``."""
+        spent = f"{self.endpoint}: {self.requests:,.0f} request{'' if round(self.requests) == 1 else 's'} per 15 minutes"
+        if self.limit is None:
+            return f"{spent} (X lists no limit)"
+        return f"{spent}, {self.share:.0%} of X's {self.limit}"
+
+
+def polling_cost(replies: Sequence[bool], poll: float, dms: bool) -> tuple[EndpointCost, ...]:
+    """What following accounts (one entry each: whether it reads replies) and ``dms`` cost, steady state.
+
+    Each followed account reads one timeline page per ``poll`` (``UserTweets``, or
+    ``UserTweetsAndReplies`` with replies); X counts each endpoint per signed-in
+    account, so followed accounts on one endpoint add up. The inbox is read every
+    :func:`inbox_interval`, and once more per stream doorbell (at most once a
+    second). The start reads a few pages more per account, once.
+    """
+    costs = []
+    for endpoint, with_replies in (("UserTweets", False), ("UserTweetsAndReplies", True)):
+        count = sum(1 for r in replies if r is with_replies)
+        if count:
+            costs.append(EndpointCost(endpoint, count * WINDOW / poll, X_LIMITS[endpoint]))
+    if dms:
+        costs.append(EndpointCost("user_updates", WINDOW / inbox_interval(poll), X_LIMITS["user_updates"]))
+    return tuple(costs)
+
+
+def cost_warning(costs: Sequence[EndpointCost]) -> str | None:
+    """What ``notifier check`` and ``run`` say when polling spends more than 80 % of an allowance; None when fine."""
+    over = [cost for cost in costs if cost.too_much]
+    if not over:
         return None
-    return (f"account.poll is {poll:g} s: X allows about 50 timeline requests per 15 minutes "
-            "(one every 18 s) and each followed account takes one per poll, so polls this frequent "
-            "may be refused (429) and then wait for the reset; 30s or more is safe")
+    worst = max(over, key=lambda cost: cost.share or 0.0)
+    return (f"account.poll spends {worst.share:.0%} of X's {worst.limit} {worst.endpoint} requests per 15 minutes: "
+            "X answers 429 when they run out, and polling then waits for the reset; "
+            "a longer account.poll or fewer followed accounts leaves room")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from ..rules.model import RuleSet
 __all__ = ["DEFAULT_POLL", "DEFAULT_STREAM_DOWN", "ControlSpec", "HealthSpec", "HomeAssistantSpec", "RuleFile", "TargetSpec"]
 
 # account.poll when the file does not say.
-DEFAULT_POLL = 120.0
+# A new post is watched within a minute; one followed account costs 15 of X's 50 timeline requests a window.
+DEFAULT_POLL = 60.0
 # health.stream_down when the file does not say.
 DEFAULT_STREAM_DOWN = 600.0
 

@@ -286,6 +286,53 @@ class Engine:
                     alerts.append(alert)
         return alerts
 
+    # -- a post's first observation by each rule (account watching; never on the event path)
+
+    def unobserved(self, topic: str) -> frozenset[str]:
+        """The state keys of the rules on a tweet's topic that have not seen it yet."""
+        plan = self._plans.get(topic)
+        if plan is None or plan.__class__ is not TweetPlan:
+            return frozenset()
+        return frozenset(watch.rkey for watch in plan.rules if watch.state is None)
+
+    def count_from_zero(self, topic: str, rkeys: frozenset[str]) -> None:
+        """A new post: the rules ``rkeys`` (that have not seen it) start from zero counts.
+
+        Their first look at its counts is then a crossing like any other: every
+        threshold and the highest milestone it is above fire. A gain needs a
+        history and starts as usual.
+        """
+        plan = self._plans.get(topic)
+        if plan is None or plan.__class__ is not TweetPlan:
+            return
+        for watch in plan.rules:
+            if watch.rkey in rkeys and watch.state is None:
+                zero = watch.rule.zero_state()
+                if zero is not None:
+                    watch.attach(self._state.add_rule_entry(watch.rkey, zero))
+
+    def observe(self, topic: str, rkeys: frozenset[str], now: float, explain: list | None = None) -> list[Alert]:
+        """Run the rules ``rkeys`` on what is known of the tweet's counts: their first look at it.
+
+        A post found under a second follow has counts already (the first
+        follow's rules saw them); the second's rules start from those, so a
+        crossing later in the run fires for them too. Running a rule again on
+        counts it has seen changes nothing.
+        """
+        plan = self._plans.get(topic)
+        if plan is None or plan.__class__ is not TweetPlan or not plan.snap:
+            return []
+        alerts = []
+        memory = self._state
+        for watch in plan.rules:  # type: ignore[union-attr]
+            if watch.rkey in rkeys:
+                alert = watch.rule.run(watch, memory, memory.changes, topic, plan.key, plan.snap, now, explain)
+                if alert is not None:
+                    if watch.rule.chart_field is not None:
+                        alert = self._charted(alert, watch.rule, plan, plan.snap, now)  # type: ignore[arg-type]
+                    alerts.append(alert)
+        return alerts
+
     def _sample(self, plan: TweetPlan, snap: dict, now: float) -> None:
         """Add the tweet's counts to its history (entered in the state on its first sample)."""
         if plan.history is None:

@@ -21,6 +21,7 @@ from .discovery import post_verdicts, rough_age
 from .model import Every, Gain, Milestones, On, Rule, RuleSet, When, field_label
 
 __all__ = [
+    "NEW_POST",
     "OUTCOMES",
     "Explainer",
     "Explanation",
@@ -50,6 +51,10 @@ OUTCOMES: Mapping[str, str] = {
     "watched": "watched",
     "not_watched": "not watched",
 }
+
+
+# What explanations say of a post made after notifier began following its account.
+NEW_POST = "a new post, counted from zero (what it has was gained while watched)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +133,8 @@ def explain_discovery(ruleset: RuleSet, event: DiscoveryEvent, now: float) -> li
             age = "time unknown" if post.created_at is None else f"{rough_age(now - post.created_at)} old"
             what = f"post {post.id} ({age})"
             if verdict.watched:
+                if post.new:
+                    what += f": {NEW_POST}"
                 detail = (f"{what}: inside the window (within: {format_duration(follow.within, words=True)}), "
                           f"among the {follow.max_posts:,} newest that fit")
                 explanations.append(Explanation(rule.name, post.id, "watched", detail, {}, True))

@@ -105,6 +105,9 @@ class PostRef:
     replies: int | None = None
     quotes: int | None = None
     views: int | None = None
+    # True: it appeared after notifier began to follow the account, so its
+    # rules count it from zero (None, not False, keeps recordings short).
+    new: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,6 +188,7 @@ def _post(item: Any) -> PostRef | None:
         replies=_count(item.get("replies")),
         quotes=_count(item.get("quotes")),
         views=_count(item.get("views")),
+        new=True if item.get("new") is True else None,
     )
 
 

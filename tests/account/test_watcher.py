@@ -23,12 +23,14 @@ class Sink:
 
     def __init__(self) -> None:
         self.posts: dict[str, list[Post]] = {}
+        self.new: dict[str, set[str]] = {}
         self.messages: list[tuple[str, str, str | None]] = []
         self.requests: list[bool] = []
         self.known: tuple[str, ...] = ()
 
-    def posts_found(self, account: str, posts: Sequence[Post]) -> None:
+    def posts_found(self, account: str, posts: Sequence[Post], new: frozenset[str] = frozenset()) -> None:
         self.posts[account] = list(posts)
+        self.new[account] = set(new)
 
     def message(self, message: DirectMessage, sender: Sender | None, *, request: bool = False) -> None:
         self.messages.append((message.id, message.text, sender.screen_name if sender else None))
@@ -216,3 +218,71 @@ async def test_failing_polls_say_since_when_until_one_succeeds(x_web: FakeXWeb) 
     await watch.poll_once()
     assert watch.failing() is None
     await client.aclose()
+
+
+def inbox_asks(fake: FakeXWeb) -> int:
+    return sum(1 for r in fake.requests if r["path"].endswith("/user_updates.json"))
+
+
+async def test_a_doorbell_reads_the_inbox_before_its_interval_at_most_once_a_second(
+    x_web: FakeXWeb, client: XWebClient
+) -> None:
+    """ring() makes the inbox due one second after the last read, not at the next interval; a second ring waits."""
+    now = [1000.0]
+    watch = AccountWatcher(client, WatchPlan(dms=True, poll=120.0, inbox_poll=10.0), Sink(), own_user_id="1000",
+                           clock=lambda: now[0])
+    await watch.poll_once()  # the first start: the inbox's initial state
+    now[0] += 0.2
+    watch.ring()
+    await watch.poll_once()
+    assert inbox_asks(x_web) == 0  # not a second after the last read yet
+    now[0] += 0.8
+    await watch.poll_once()
+    assert inbox_asks(x_web) == 1
+    for _ in range(5):  # a burst: one more read, a second later
+        watch.ring()
+    await watch.poll_once()
+    now[0] += 1.0
+    await watch.poll_once()
+    await watch.poll_once()
+    assert inbox_asks(x_web) == 2
+    now[0] += 5.0
+    await watch.poll_once()
+    assert inbox_asks(x_web) == 2  # no doorbell: the inbox's own interval (10 s) is not over
+    now[0] += 5.0
+    await watch.poll_once()
+    assert inbox_asks(x_web) == 3
+
+
+async def test_a_doorbell_does_not_jump_x_rate_limit(x_web: FakeXWeb, client: XWebClient) -> None:
+    """After a 429 the inbox waits for X's reset, however often the stream rings."""
+    now = [time.time()]
+    watch = AccountWatcher(client, WatchPlan(dms=True, poll=120.0, inbox_poll=10.0), Sink(), own_user_id="1000",
+                           clock=lambda: now[0])
+    await watch.poll_once()
+    x_web.rate_limit("/1.1/dm/user_updates.json", remaining=0, reset=now[0] + 300)
+    now[0] += 10.0
+    await watch.poll_once()  # answered 429
+    asked = inbox_asks(x_web)
+    for _ in range(3):
+        now[0] += 2.0
+        watch.ring()
+        await watch.poll_once()
+    assert inbox_asks(x_web) == asked
+
+
+async def test_a_post_made_after_the_follow_began_is_handed_on_as_new(x_web: FakeXWeb, client: XWebClient) -> None:
+    """Posts there at start are old; one created later is new, and stays new while it is watched."""
+    me = x_web.own_user_id
+    old = x_web.add_post(me, "old", created_at=time.time() - 3600)
+    sink = Sink()
+    now = [time.time()]
+    watch = AccountWatcher(client, WatchPlan((Followed("me", DAY, 50, False),), poll=0.0), sink, own_user_id=me,
+                           clock=lambda: now[0])
+    await watch.poll_once()
+    assert sink.new["me"] == set()
+    later = x_web.add_post(me, "later", created_at=now[0] + 5)
+    now[0] += 10
+    await watch.poll_once()
+    await watch.poll_once()
+    assert sink.new["me"] == {later} and old not in sink.new["me"]

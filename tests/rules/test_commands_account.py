@@ -52,11 +52,34 @@ def test_check_shows_each_followed_account_its_window_and_the_xchat_limit(tmp_pa
     assert "  + the posts and conversations account watching finds" in out
 
 
-def test_check_warns_about_a_poll_under_30_seconds(tmp_path, capsys):
-    """A poll under 30 s loads (tests use 1 s), and check warns that X allows about 50 timeline requests per 15 minutes."""
-    assert main(["check", str(rules_file(tmp_path, "poll: 1s"))]) == 0
+def test_check_prints_what_polling_costs_against_x_limits(tmp_path, capsys):
+    """Two follows every 2 minutes cost 15 of UserTweets' 50 per 15 minutes; the inbox every 10 s, no limit listed."""
+    assert main(["check", str(rules_file(tmp_path))]) == 0
     out = capsys.readouterr().out
-    assert "  warning: account.poll is 1 s: X allows about 50 timeline requests per 15 minutes" in out
+    assert ("  costs UserTweets: 15 requests per 15 minutes, 30% of X's 50\n"
+            "  costs user_updates: 90 requests per 15 minutes (X lists no limit)\n") in out
+
+
+def test_check_warns_when_polling_spends_more_than_80_percent_of_a_limit(tmp_path, capsys):
+    """A poll of 30 s for two accounts is 60 of 50 timeline requests: check warns and says what to change."""
+    assert main(["check", str(rules_file(tmp_path, "poll: 30s"))]) == 0
+    out = capsys.readouterr().out
+    assert "UserTweets: 60 requests per 15 minutes, 120% of X's 50" in out
+    assert "  warning: account.poll spends 120% of X's 50 UserTweets requests per 15 minutes" in out
+    assert "a longer account.poll" in out
+
+
+def test_the_cost_of_polling_adds_up_per_endpoint():
+    """Follows add up on their endpoint; replies use UserTweetsAndReplies; the inbox never polls slower than 10 s."""
+    from notifier.rulefile.account import cost_warning, polling_cost
+
+    costs = polling_cost([False, True, False], 60.0, True)
+    assert [(c.endpoint, c.requests, c.limit) for c in costs] == [
+        ("UserTweets", 30.0, 50), ("UserTweetsAndReplies", 15.0, 50), ("user_updates", 90.0, None),
+    ]
+    assert cost_warning(costs) is None
+    assert cost_warning(polling_cost([False] * 3, 60.0, False)) is not None  # 45 of 50: above 80 %
+    assert polling_cost([], 5.0, True)[0].requests == 180.0  # a poll shorter than 10 s reads the inbox as often
 
 
 def test_check_of_a_file_without_account_watching_is_as_before(tmp_path, capsys):

@@ -47,7 +47,7 @@ def test_the_issue_example_loads(tmp_path):
 
 
 def test_defaults_of_a_follow_and_of_the_account(tmp_path):
-    """tweets: {from: me} alone means the last 3 days, no replies, the 50 newest; poll defaults to 2 minutes."""
+    """tweets: {from: me} alone means the last 3 days, no replies, the 50 newest; poll defaults to a minute."""
     loaded = ruleset(tmp_path, """
         - name: Mine
           tweets: {from: "@Brand_2"}
@@ -55,7 +55,7 @@ def test_defaults_of_a_follow_and_of_the_account(tmp_path):
     """)
     (rule,) = loaded.rules
     assert rule.follow == Follow("@brand_2", 3 * 86400.0, False, 50)
-    assert loaded.poll == 120.0
+    assert loaded.poll == 60.0
     assert not loaded.watches_any_dm and not loaded.any_dm_requests
 
 

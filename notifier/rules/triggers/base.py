@@ -146,5 +146,13 @@ class CompiledRule:
         values["counts"] = counts_line(snapshot)
         return values
 
+    def zero_state(self) -> RuleEntry | None:
+        """The state of a post with no likes, no views, nothing yet: where a new post is counted from.
+
+        None when that cannot be known (a condition on the view state, a
+        gain, which needs a history): the first observation starts it as usual.
+        """
+        return None
+
     # Whether a saved entry has the shape this rule kind writes.
     valid = staticmethod(RuleEntry.valid_timing)

@@ -117,6 +117,10 @@ class MilestoneRule(CompiledRule):
         self.decide(explain, topic, key, "announced" if mark else "no_match", False, detail,
                     {self.field: value, "announced": mark})
 
+    def zero_state(self) -> RuleEntry | None:
+        """No milestone reached: the first count above one announces the highest reached, once."""
+        return RuleEntry.milestone(0)
+
     def values(self, key: str, snap: Mapping[str, object], milestone: int) -> dict[str, Any]:
         values = self.tweet_values(key, snap)
         values["milestone"] = milestone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ...alert import Alert
@@ -15,7 +16,10 @@ from .base import FIELD_BITS, CompiledRule
 if TYPE_CHECKING:  # pragma: no cover
     from ..plans import Watch
 
-__all__ = ["WhenRule", "threshold_of"]
+__all__ = ["ZERO_COUNTS", "WhenRule", "threshold_of"]
+
+# A post just made: every count zero (its view state is not known).
+ZERO_COUNTS: Mapping[str, int] = MappingProxyType({name: 0 for name in COUNT_FIELDS})
 
 
 def threshold_of(canonical: str) -> tuple[str, float] | None:
@@ -153,6 +157,11 @@ class WhenRule(CompiledRule):
             self.decide(explain, topic, key, "waiting", value,
                         texts.when_still_holds(source),
                         self.condition.values(snap))
+
+    def zero_state(self) -> RuleEntry | None:
+        """Armed when the condition is false at zero counts (``likes > 100``), so crossing it fires."""
+        value = self.condition.kleene(ZERO_COUNTS)
+        return None if value is None else RuleEntry.edge(not value)
 
     def values(self, key: str, snap: Mapping[str, object]) -> dict[str, Any]:
         values = self.tweet_values(key, snap)
