@@ -14,7 +14,8 @@ The tree::
     ├── StateError                the state database cannot be opened, read or written
     ├── DeliveryError             a target cannot be used
     └── WebAPIError               X's web API (account polling) failed: 5xx, network, odd answer
-        └── QueryRejectedError    GraphQL 400/404: X rotated a query id or its features
+        ├── QueryRejectedError    GraphQL 400/404: X rotated a query id or its features
+        └── UnreadableAnswerError too slow, too large, too deep, HTML or not JSON
 
 The account poller (``notifier.account.web``) also raises AuthenticationError
 and RateLimitedError from the stream branch, so one ``except`` handles bad
@@ -39,6 +40,7 @@ __all__ = [
     "SessionNotFoundError",
     "StateError",
     "StreamError",
+    "UnreadableAnswerError",
     "WebAPIError",
 ]
 
@@ -138,3 +140,11 @@ class QueryRejectedError(WebAPIError):
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+
+class UnreadableAnswerError(WebAPIError):
+    """X's answer could not be read: ``kind`` is ``timeout``, ``too_large``, ``too_deep``, ``html`` or ``not_json``."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

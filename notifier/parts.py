@@ -257,7 +257,9 @@ def assemble(
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
         plan = watch_plan(ruleset)
-        web = XWebClient(cookies, query_ids=ruleset.graphql or None)
+        web = XWebClient(
+            cookies, query_ids=ruleset.graphql or None, on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
+        )
         watcher = AccountWatcher(
             web, plan,
             FeedSink(lambda topic, payload: pipeline.handle(topic, payload, clock()), topics.conversations_changed),

@@ -19,21 +19,29 @@ pipeline, or ``notifier record``'s file):
   is only a doorbell (:meth:`AccountWatcher.ring`): the inbox is the truth.
 
 X's limits are respected: an endpoint that answered 429, or whose allowance
-is spent, waits until its reset. A GraphQL query X rejects (its id rotated)
-is logged once, with the setting that fixes it, and polling goes on for the
-rest; the posts already known stay watched.
+is spent, waits until its reset (an hour at most: the client caps it). A
+GraphQL query X rejects (its id rotated) is logged once, with the setting that
+fixes it, and polling goes on for the rest; the posts already known stay
+watched. An answer that fails (a 5xx, a timeout, an unreadable answer) is
+asked again after the project's one backoff (:mod:`notifier.backoff`), never
+later than the poll interval's growth allows. Rate-limited, rejected or failing,
+an endpoint counts as failing from the first such answer until one succeeds:
+:meth:`AccountWatcher.failing` feeds the daemon's health, which alerts once it
+lasts past the health threshold.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..backoff import backoff_delay
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
 from .inbox import DirectMessage, InboxPage, Sender
 from .timeline import Post, TimelinePage, User
@@ -46,6 +54,9 @@ log = logging.getLogger(__name__)
 _SEEN = 5000
 # At most this many timeline pages are read to cover an account's window at start.
 _START_PAGES = 10
+# After a failed answer: the first retry at most this soon, then doubling up to X's 15-minute window.
+_RETRY_FIRST = 15.0
+_RETRY_MAX = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +187,9 @@ class AccountWatcher:
         self._rejected: set[str] = set()
         # Endpoint → since when (and why) its polls fail, for the daemon's health.
         self._failing: dict[str, tuple[float, str]] = {}
+        # Endpoint → failed answers in a row, for the backoff.
+        self._failures: dict[str, int] = {}
+        self._rng = random.Random()
         self.polls = 0
 
     @property
@@ -235,10 +249,12 @@ class AccountWatcher:
         except RateLimitedError as exc:
             wait = max(exc.retry_after or 0.0, self._plan.poll)
             self._next[endpoint] = now + wait
+            self._failing.setdefault(endpoint, (now, f"X's rate limit for {endpoint} is spent ({exc})"))
             log.warning(
                 "X's rate limit for %s is spent: asking again in %.0f s", endpoint, wait,
                 extra={"event": "account_rate_limited", "endpoint": endpoint, "retry_in": round(wait)},
             )
+            return
         except QueryRejectedError as exc:
             self._failing.setdefault(endpoint, (now, str(exc)))
             if endpoint not in self._rejected:
@@ -247,10 +263,18 @@ class AccountWatcher:
             return
         except WebAPIError as exc:
             self._failing.setdefault(endpoint, (now, f"polling {endpoint} failed: {exc}"))
-            log.warning("polling %s failed: %s; trying again at the next poll", endpoint, exc,
-                        extra={"event": "account_poll_failed", "endpoint": endpoint})
+            failures = self._failures.get(endpoint, 0)
+            self._failures[endpoint] = failures + 1
+            wait = backoff_delay(
+                failures, initial=min(self._plan.poll, _RETRY_FIRST), maximum=max(self._plan.poll, _RETRY_MAX),
+                jitter_from=0.5, jitter_span=0.5, draw=self._rng.random(),
+            )
+            self._next[endpoint] = now + wait
+            log.warning("polling %s failed: %s; trying again in %.0f s", endpoint, exc, wait,
+                        extra={"event": "account_poll_failed", "endpoint": endpoint, "retry_in": round(wait)})
             return
         self._failing.pop(endpoint, None)
+        self._failures.pop(endpoint, None)
         if endpoint in self._rejected:
             self._rejected.discard(endpoint)
             log.info("X answers %s again", endpoint, extra={"event": "account_query_recovered"})

@@ -15,6 +15,7 @@ computing it needs the web app's page and scripts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -31,11 +32,13 @@ from ..exceptions import (
     CredentialsError,
     QueryRejectedError,
     RateLimitedError,
+    UnreadableAnswerError,
     WebAPIError,
 )
 from ..logs import add_secrets
 from ..stream.auth import Cookies, auth_headers
-from ..stream.http import check_api_base, describe, error_detail, parse_json, x_errors
+from ..stream.bounds import MAX_ANSWER, MAX_DEPTH
+from ..stream.http import check_api_base, describe, error_detail, parse_json, unreadable_kind, x_errors
 from . import graphql
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
@@ -60,6 +63,9 @@ _SETTINGS = "/1.1/account/settings.json"
 # X's windows are 15 minutes; when it does not say when a limit resets, a
 # minute is long enough not to hammer it and short enough not to miss much.
 _DEFAULT_RATE_LIMIT_WAIT = 60.0
+# X's windows are 15 minutes: a reset named further off than an hour is not one
+# (a clock gone wrong, or a hostile answer) and must not silence watching for good.
+MAX_RATE_LIMIT_WAIT = 3600.0
 # 32: could not authenticate; 353: the CSRF header does not match ct0.
 _AUTH_ERROR_CODES = frozenset({32, 353})
 _TIMELINE_PAGE_SIZE = 40
@@ -111,10 +117,15 @@ class XWebClient:
 
     ``api_base`` defaults to ``$NOTIFIER_WEB_API_BASE``, else
     ``https://x.com/i/api``. ``query_ids`` replaces GraphQL query ids by
-    operation (see :mod:`notifier.account.graphql`). ``timeout`` bounds each
-    request; ``clock`` (epoch seconds) is what rate-limit resets are compared
-    with. When X rotates the ``ct0`` cookie the new value is used from the
-    next request on; :attr:`cookies` holds the current set.
+    operation (see :mod:`notifier.account.graphql`). ``timeout`` is the
+    whole time one request may take, connecting to the last byte (httpx's own
+    timeouts are per read: an answer dripping a byte every few seconds would
+    never end); an answer is read up to :data:`~notifier.stream.bounds.MAX_ANSWER`
+    bytes. ``on_unreadable`` hears the kind of each answer that could not be
+    read (for metrics); each kind is logged once. ``clock`` (epoch seconds) is
+    what rate-limit resets are compared with. When X rotates the ``ct0`` cookie
+    the new value is used from the next request on; :attr:`cookies` holds the
+    current set.
     """
 
     def __init__(
@@ -125,6 +136,7 @@ class XWebClient:
         query_ids: Mapping[str, str] | None = None,
         timeout: float = 20.0,
         clock: Callable[[], float] = time.time,
+        on_unreadable: Callable[[str], None] = lambda kind: None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -134,6 +146,9 @@ class XWebClient:
         self._query_ids = graphql.query_ids(query_ids)
         self._clock = clock
         self._allowances: dict[str, _Allowance] = {}
+        self._timeout = timeout
+        self._on_unreadable = on_unreadable
+        self._unreadable_logged: set[str] = set()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -256,33 +271,60 @@ class XWebClient:
                 f"{allowance.reset - now:.0f} s, until it resets",
                 allowance.reset - now,
             )
+        url = self.api_base + path
         try:
-            response = await self._http.get(
-                self.api_base + path,
-                params=params,
-                headers={**auth_headers(self._cookies), **(headers or {})},
-            )
+            async with asyncio.timeout(self._timeout):
+                response, content = await self._fetch(url, params, {**auth_headers(self._cookies), **(headers or {})})
+        except (TimeoutError, httpx.TimeoutException):
+            raise self._unreadable(
+                endpoint, "timeout", f"X's web API did not answer {endpoint} within {self._timeout:.0f} s"
+            ) from None
         except httpx.HTTPError as exc:
             raise WebAPIError(f"cannot reach X's web API at {self.api_base} for {endpoint}: {describe(exc)}") from exc
         log.debug("GET %s: %s", endpoint, response.status_code)
         self._accept_rotated_ct0(response)
-        body = parse_json(response.content)
+        if content is None:
+            raise self._unreadable(endpoint, "too_large", f"X's answer to {endpoint} is over {MAX_ANSWER} bytes")
+        body = parse_json(content)
         self._remember_allowance(endpoint, response, now)
-        error = self._error(endpoint, operation, response, body, now)
+        error = self._error(endpoint, operation, response, body, now, content)
         if error is not None:
             raise error
         if body is None:
-            raise WebAPIError(f"X answered {endpoint} with {len(response.content)} bytes that are not JSON")
+            kind = unreadable_kind(content)
+            raise self._unreadable(endpoint, kind, f"X answered {endpoint} with {len(content)} bytes that are {_KINDS[kind]}")
         return body
 
+    async def _fetch(
+        self, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> tuple[httpx.Response, bytes | None]:
+        """The response and its body; None for a body over MAX_ANSWER (not read further)."""
+        async with self._http.stream("GET", url, params=params, headers=headers) as response:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER:
+                    return response, None
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+
+    def _unreadable(self, endpoint: str, kind: str, message: str) -> UnreadableAnswerError:
+        """The error for an answer that could not be read; counted every time, logged once per kind."""
+        self._on_unreadable(kind)
+        if kind not in self._unreadable_logged:
+            self._unreadable_logged.add(kind)
+            log.warning("%s; notifier retries with backoff (each kind of unreadable answer is logged once)", message,
+                        extra={"event": "account_unreadable", "endpoint": endpoint, "kind": kind})
+        return UnreadableAnswerError(message, kind)
+
     def _error(
-        self, endpoint: str, operation: str | None, response: httpx.Response, body: Any, now: float
+        self, endpoint: str, operation: str | None, response: httpx.Response, body: Any, now: float, content: bytes
     ) -> Exception | None:
         status = response.status_code
         if status == 200:
             return None
         codes = {error.get("code") for error in x_errors(body)}
-        detail = error_detail(body, response.content)
+        detail = error_detail(body, content)
         if status == 401 or (status == 403 and codes & _AUTH_ERROR_CODES):
             return AuthenticationError(status, detail)
         suffix = f" ({detail})" if detail else ""
@@ -294,10 +336,13 @@ class XWebClient:
         if operation is not None and status in (400, 404):
             return QueryRejectedError(operation, self._query_ids[operation], status, detail)
         reason = f"{status} {response.reason_phrase}".strip()
+        if body is None and content.strip():
+            kind = unreadable_kind(content)
+            return self._unreadable(endpoint, kind, f"X answered {reason} to {endpoint} with {_KINDS[kind]}")
         return WebAPIError(f"X answered {reason} to {endpoint}{suffix}")
 
     def _remember_allowance(self, endpoint: str, response: httpx.Response, now: float) -> None:
-        reset = _reset(response)
+        reset = min(_reset(response), now + MAX_RATE_LIMIT_WAIT)
         if response.status_code == 429:
             # Wait for the reset X names; without one (or one already past), a minute.
             self._allowances[endpoint] = _Allowance(0, reset if reset > now else now + _DEFAULT_RATE_LIMIT_WAIT)
@@ -321,6 +366,14 @@ class XWebClient:
             add_secrets(value)
             self._cookies = rotated
             log.info("X rotated the ct0 cookie; using the new one from now on")
+
+
+_KINDS = {
+    "too_deep": f"JSON nested deeper than any answer of X's ({MAX_DEPTH} levels)",
+    "html": "an HTML page, not JSON",
+    "not_json": "not JSON (cut short, or not X's)",
+    "too_large": "too large",
+}
 
 
 def _number(value: str | None) -> float | None:

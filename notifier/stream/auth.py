@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 from ..exceptions import CredentialsError
 from ..logs import add_secrets
+from .bounds import json_depth
 
 __all__ = ["BEARER_TOKEN", "USER_AGENT", "Cookies", "auth_headers", "load_cookies", "resolve_cookies"]
 
@@ -45,6 +46,8 @@ _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TWID = re.compile(r'"?u=([0-9]+)"?')
 # A browser's whole cookie jar is a few hundred KB; x.com's cookies, a few KB.
 MAX_COOKIE_FILE = 1 << 20
+# A browser extension's export is a list of objects of scalars (some add one more level).
+_MAX_COOKIE_DEPTH = 8
 _HOW_TO_EXPORT = (
     "export auth_token and ct0 from a browser logged in to x.com "
     "(a cookies.txt or a JSON file such as twikit's cookies.json), "
@@ -220,6 +223,13 @@ def _from_file(path: Path) -> Cookies:
 
 
 def _parse_json(text: str, source: str) -> dict[str, Any]:
+    # Any export nests three levels at most; a deeper file is not one, and would
+    # otherwise reach the recursive decoder (RecursionError, a traceback).
+    if json_depth(text) > _MAX_COOKIE_DEPTH:
+        raise CredentialsError(
+            f"cookie file {source} nests JSON {_MAX_COOKIE_DEPTH}+ levels deep, which no cookie export does: "
+            f"{_HOW_TO_EXPORT}"
+        )
     try:
         data = json.loads(text)
     except ValueError as exc:

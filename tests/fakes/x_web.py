@@ -54,6 +54,16 @@ _ERROR_BODIES: dict[int, Any] = {
     429: {"errors": [{"code": 88, "message": "Rate limit exceeded."}]},
 }
 _INTERNAL_ERROR = {"errors": [{"code": 131, "message": "Internal error."}]}
+_DRIP = "x-fake-drip"  # an internal marker between _route and _serve, never sent
+
+
+async def _drip(writer: asyncio.StreamWriter, body: bytes, every: float) -> None:
+    """A 200 whose body comes one byte every ``every`` seconds: each read is quick, the whole is not."""
+    writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    for byte in body:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(every)
 
 
 @dataclass
@@ -67,6 +77,8 @@ class _Limit:
 class _Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # None: X's usual error body for the status
+    drip: float = 0.0  # > 0: send the body one byte every this many seconds
 
 
 class FakeXWeb(LoopServer, Polling):
@@ -221,11 +233,21 @@ class FakeXWeb(LoopServer, Polling):
             self._limits[endpoint] = _Limit(remaining, time.time() + _WINDOW if reset is None else reset, limit)
 
     def fail_next(
-        self, endpoint: str, status: int, headers: Mapping[str, str] | None = None, times: int = 1
+        self, endpoint: str, status: int, headers: Mapping[str, str] | None = None, times: int = 1,
+        *, body: Any = None,
     ) -> None:
-        """Answer the next ``times`` requests to ``endpoint`` (operation or path) with ``status``."""
+        """Answer the next ``times`` requests to ``endpoint`` (operation or path) with ``status``.
+
+        ``body`` (bytes sent as they are, or JSON) replaces X's usual error body:
+        a hostile answer such as 5 KB of ``[`` or an HTML page.
+        """
         with self._lock:
-            self._failures[endpoint].extend([_Failure(status, dict(headers or {}))] * times)
+            self._failures[endpoint].extend([_Failure(status, dict(headers or {}), body)] * times)
+
+    def drip_next(self, endpoint: str, every: float = 5.0, times: int = 1, size: int = 64) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` with ``size`` bytes, one every ``every`` s."""
+        with self._lock:
+            self._failures[endpoint].extend([_Failure(200, {}, b"{" + b" " * (size - 1), every)] * times)
 
     def stale(self, operation: str) -> str:
         """Retire ``operation``'s query id, as X does: the old one now gets 404. Returns the new one."""
@@ -254,6 +276,10 @@ class FakeXWeb(LoopServer, Polling):
     async def _serve(self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         with self._lock:
             status, body, extra = self._answer(request.method, request.target, request.headers)
+        drip = float(extra.pop(_DRIP, 0.0))
+        if drip > 0:
+            await _drip(writer, body, drip)
+            return False
         respond(writer, status, body, extra)
         await writer.drain()
         return True
@@ -281,7 +307,9 @@ class FakeXWeb(LoopServer, Polling):
         failures = self._failures.get(endpoint)
         if failures:
             failure = failures.popleft()
-            return failure.status, _ERROR_BODIES.get(failure.status, _INTERNAL_ERROR), failure.headers
+            body = failure.body if failure.body is not None else _ERROR_BODIES.get(failure.status, _INTERNAL_ERROR)
+            extra = {**failure.headers, _DRIP: str(failure.drip)} if failure.drip else dict(failure.headers)
+            return failure.status, body, extra
         limited = self._spend(endpoint)
         if limited is not None and limited[0] == 429:
             return limited
