@@ -123,23 +123,47 @@ class QueryRejectedError(WebAPIError):
     """X refused a GraphQL query (400/404): its query id or feature flags are out of date.
 
     ``operation`` is the GraphQL operation (``UserTweets``), ``query_id`` the id
-    sent; the message names the rule-file setting that replaces it.
+    sent; ``features`` the feature flags X said it wants (a 400); ``tried``
+    what notifier did about it already. The message names the rule-file
+    setting that replaces the id.
     """
 
-    def __init__(self, operation: str, query_id: str, status_code: int, detail: str = "") -> None:
+    def __init__(
+        self,
+        operation: str,
+        query_id: str,
+        status_code: int,
+        detail: str = "",
+        *,
+        features: tuple[str, ...] = (),
+        tried: tuple[str, ...] = (),
+    ) -> None:
         self.operation = operation
         self.query_id = query_id
         self.status_code = status_code
+        self.detail = detail
+        self.features = features
+        self.tried = tried
         message = (
             f"X answered {status_code} to the GraphQL query {operation} (query id {query_id}): "
-            "X has probably rotated the query id or the feature flags it requires. "
-            f"Set a current id in the rule file as account.graphql.{operation} "
+            "X has probably rotated the query id or the feature flags it requires."
+        )
+        if tried:
+            message += " Tried: " + "; ".join(tried) + "."
+        message += (
+            f" Set a current id in the rule file as account.graphql.{operation} "
             f"(account: {{graphql: {{{operation}: <id>}}}}); the id is in x.com's web app "
             f"scripts, as queryId next to operationName \"{operation}\"."
         )
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+    def with_tried(self, tried: tuple[str, ...]) -> QueryRejectedError:
+        """The same rejection, saying what notifier tried about it."""
+        return QueryRejectedError(
+            self.operation, self.query_id, self.status_code, self.detail, features=self.features, tried=tried
+        )
 
 
 class UnreadableAnswerError(WebAPIError):

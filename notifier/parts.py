@@ -38,7 +38,7 @@ from .state import StateStore
 from .stream.auth import resolve_cookies
 from .stream.supervisor import StreamSupervisor
 from .stream.topics import Topic
-from .watching import INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
+from .watching import GRAPHQL_KEY, INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
 
 if TYPE_CHECKING:
     from .account.lookup import PostLookup
@@ -207,6 +207,7 @@ def assemble(
     # The watcher's inbox memory, Home Assistant's and the looked-up words share the
     # file; the engine keeps (and prunes) only its own entries.
     inbox = entries.pop(INBOX_KEY, None)
+    learned = entries.pop(GRAPHQL_KEY, None)
     ha_memory = entries.pop(HA_STATE_KEY, None)
     words = {key[len(WORDS_PREFIX) :]: entries.pop(key) for key in [k for k in entries if k.startswith(WORDS_PREFIX)]}
     engine = Engine(ruleset, EngineState.from_entries(entries), own_user_id=own_user_id)
@@ -259,6 +260,8 @@ def assemble(
         plan = watch_plan(ruleset)
         web = XWebClient(
             cookies, query_ids=ruleset.graphql or None, on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
+            learned=learned if isinstance(learned, dict) else None,
+            save_learned=lambda entry: store.save({GRAPHQL_KEY: entry}),
         )
         watcher = AccountWatcher(
             web, plan,

@@ -8,9 +8,20 @@ error answers are translated here, at the boundary, so callers only see
 endpoint, and a call whose allowance is used up fails at once instead of
 asking X again before the reset.
 
-Not sent: ``x-client-transaction-id``. X may start requiring it on GraphQL
-calls (it answers 404 then, which surfaces as :class:`QueryRejectedError`);
-computing it needs the web app's page and scripts.
+It heals itself when X changes (``docs/account.md`` says what the user sees):
+
+* a GraphQL query answered with the stale-id 404 makes it read the current
+  ids from the logged-in web app (:mod:`.webapp`) and ask once more with the
+  new one; so does the first query of a run whose ids are older than a week.
+  ``account.graphql`` in the rule file wins over anything found;
+* a 400 naming feature flags that "cannot be null" adds them and asks once more;
+* where X still answers 404 to a current id, it asks once more with the
+  ``x-client-transaction-id`` header (:mod:`.transaction`) and remembers that
+  the operation needs it.
+
+What it learned (ids and when they were found, flags, operations needing the
+header) is handed to ``save_learned`` for the state file and given back as
+``learned`` at the next start.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from ..stream.auth import Cookies, auth_headers
 from ..stream.bounds import MAX_ANSWER, MAX_DEPTH
 from ..stream.http import check_api_base, describe, error_detail, parse_json, unreadable_kind, x_errors
 from . import graphql
+from .webapp import ENV_WEB_BASE, WebApp, read_web_app, web_base
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
 from .timeline import (
@@ -51,7 +63,7 @@ from .timeline import (
     parse_user,
 )
 
-__all__ = ["DEFAULT_WEB_API_BASE", "XWebClient"]
+__all__ = ["DEFAULT_WEB_API_BASE", "IDS_MAX_AGE", "XWebClient"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +81,12 @@ MAX_RATE_LIMIT_WAIT = 3600.0
 # 32: could not authenticate; 353: the CSRF header does not match ct0.
 _AUTH_ERROR_CODES = frozenset({32, 353})
 _TIMELINE_PAGE_SIZE = 40
+# Ids found longer ago than this are read again from the web app at the first query of a run.
+IDS_MAX_AGE = 7 * 86400.0
+# The web app is read at most this often (a 404 that persists must not fetch x.com every poll).
+_READ_WEB_APP_EVERY = 600.0
+# When the built-in ids were current (twscrape 0.20.1): their age, before anything was found.
+_BUILT_IN_IDS_FOUND_AT = 1786060800.0  # 2026-08-07
 # The web app's inbox flags; filter_low_quality=false keeps the low-quality
 # message requests, which the web app hides behind a click but which are messages.
 _INBOX_PARAMS = {
@@ -137,13 +155,24 @@ class XWebClient:
         timeout: float = 20.0,
         clock: Callable[[], float] = time.time,
         on_unreadable: Callable[[str], None] = lambda kind: None,
+        web_base_url: str | None = None,
+        learned: Mapping[str, Any] | None = None,
+        save_learned: Callable[[dict[str, Any]], None] = lambda entry: None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self._cookies = cookies
         base = api_base if api_base is not None else os.environ.get(_ENV_WEB_API_BASE) or DEFAULT_WEB_API_BASE
         self.api_base = check_api_base(base, DEFAULT_WEB_API_BASE)
-        self._query_ids = graphql.query_ids(query_ids)
+        self.web_base = web_base(web_base_url or os.environ.get(ENV_WEB_BASE), self.api_base)
+        self._overrides = {op: qid for op, qid in graphql.query_ids(query_ids).items() if op in (query_ids or {})}
+        self._found, self._found_at, self._features, self._needs_transaction = _read_learned(learned)
+        self._save_learned = save_learned
+        self._query_ids = self._effective_ids()
+        self._age_checked = False
+        self._web_app: WebApp | None = None
+        self._web_app_read_at: float | None = None
+        self._web_app_error = ""
         self._clock = clock
         self._allowances: dict[str, _Allowance] = {}
         self._timeout = timeout
@@ -165,6 +194,15 @@ class XWebClient:
     def query_ids(self) -> Mapping[str, str]:
         """The GraphQL query id used for each operation."""
         return dict(self._query_ids)
+
+    def learned(self) -> dict[str, Any]:
+        """What the client learned of X's web app, for the state file (see ``learned``)."""
+        return {
+            "found_at": self._found_at,
+            "query_ids": dict(self._found),
+            "features": dict(self._features),
+            "transaction": sorted(self._needs_transaction),
+        }
 
     def __repr__(self) -> str:
         return f"XWebClient(api_base={self.api_base!r}, user_id={self._cookies.user_id!r})"
@@ -249,9 +287,126 @@ class XWebClient:
     # -- internals -----------------------------------------------------------
 
     async def _graphql(self, operation: str, variables: Mapping[str, Any]) -> Any:
-        query_id = self._query_ids[operation]
-        path = f"/graphql/{query_id}/{operation}"
-        return await self._get(path, graphql.request_params(variables), operation=operation)
+        await self._refresh_old_ids()
+        done: set[str] = set()
+        tried: list[str] = []
+        while True:
+            query_id = self._query_ids[operation]
+            path = f"/graphql/{query_id}/{operation}"
+            headers = await self._transaction_headers(operation, path)
+            try:
+                return await self._get(
+                    path, graphql.request_params(variables, self._features), headers, operation=operation
+                )
+            except QueryRejectedError as exc:
+                if not await self._recover(operation, exc, done, tried):
+                    raise exc.with_tried(tuple(tried)) from None
+
+    async def _recover(self, operation: str, exc: QueryRejectedError, done: set[str], tried: list[str]) -> bool:
+        """Whether to ask again after ``exc``: each remedy is tried once per call, in this order."""
+        if exc.status_code == 400 and exc.features and "features" not in done:
+            done.add("features")
+            new = [name for name in exc.features if name not in self._features and name not in graphql.FEATURES]
+            if not new:
+                return False
+            # X only asks that they be set; false keeps the answer's layout as notifier knows it.
+            self._features.update(dict.fromkeys(new, False))
+            self._save()
+            log.warning("X wants the feature flags %s for %s: sending them from now on", ", ".join(new), operation,
+                        extra={"event": "graphql_features_learned", "operation": operation})
+            tried.append(f"added the feature flags X named ({', '.join(new)})")
+            return True
+        if exc.status_code != 404:
+            return False
+        if "ids" not in done:
+            done.add("ids")
+            if operation in self._overrides:
+                tried.append(f"kept the id account.graphql.{operation} of the rule file, which wins over x.com's web app")
+            else:
+                found = await self._read_web_app(f"{operation} answered 404")
+                new_id = found.get(operation) if found is not None else None
+                if new_id is not None and new_id != exc.query_id:
+                    tried.append(f"read the current id {new_id} from x.com's web app")
+                    return True
+                if found is None:
+                    tried.append(f"could not read x.com's web app at {self.web_base} ({self._web_app_error})")
+                elif new_id is None:
+                    tried.append(f"x.com's web app at {self.web_base} names no id for {operation}")
+                else:
+                    tried.append(f"x.com's web app names the same id {new_id}")
+        if "transaction" not in done:
+            done.add("transaction")
+            if operation in self._needs_transaction:
+                return False
+            why = await self._transaction_unavailable()
+            if why is not None:
+                tried.append(f"could not compute the x-client-transaction-id header X may want ({why})")
+                return False
+            self._needs_transaction.add(operation)
+            tried.append("asked again with the x-client-transaction-id header")
+            done.add("transaction-added")
+            return True
+        if "transaction-added" in done:
+            self._needs_transaction.discard(operation)  # the header did not help: do not send it from now on
+        return False
+
+    async def _refresh_old_ids(self) -> None:
+        """At the first query of a run: read the web app again when the ids in use are over a week old."""
+        if self._age_checked:
+            return
+        self._age_checked = True
+        found_at = self._found_at if self._found_at is not None else _BUILT_IN_IDS_FOUND_AT
+        age = self._clock() - found_at
+        if age > IDS_MAX_AGE:
+            await self._read_web_app(f"the query ids in use are {age / 86400:.0f} days old")
+
+    async def _read_web_app(self, why: str) -> Mapping[str, str] | None:
+        """The query ids x.com's web app uses now (at most one read per _READ_WEB_APP_EVERY); None if unreadable."""
+        now = self._clock()
+        if self._web_app_read_at is not None and now - self._web_app_read_at < _READ_WEB_APP_EVERY:
+            return self._web_app.query_ids if self._web_app is not None else None
+        self._web_app_read_at = now
+        try:
+            app = await read_web_app(
+                self._http, self.web_base, self._cookies, wanted=graphql.OPERATIONS, timeout=self._timeout
+            )
+        except WebAPIError as exc:
+            self._web_app_error = str(exc)
+            log.warning("cannot read the current query ids from x.com's web app (%s): %s", why, exc,
+                        extra={"event": "graphql_ids_unreadable"})
+            return None
+        self._web_app = app
+        known = {op: qid for op, qid in app.query_ids.items() if op in graphql.OPERATIONS}
+        changed = sorted(op for op, qid in known.items() if self._found.get(op, graphql.DEFAULT_QUERY_IDS[op]) != qid)
+        self._found.update(known)
+        self._found_at = now
+        self._query_ids = self._effective_ids()
+        self._save()
+        log.info(
+            "read the current query ids from x.com's web app (%s): %s", why,
+            f"new ids for {', '.join(changed)}" if changed else "no change",
+            extra={"event": "graphql_ids_read", "changed": changed},
+        )
+        stale = sorted(op for op in self._overrides if op in known and known[op] != self._overrides[op])
+        for op in stale:
+            log.warning("account.graphql.%s in the rule file (%s) is not the id x.com's web app uses now (%s); "
+                        "the rule file wins: update or remove it", op, self._overrides[op], known[op],
+                        extra={"event": "graphql_override_differs", "operation": op})
+        return known
+
+    async def _transaction_headers(self, operation: str, path: str) -> dict[str, str] | None:
+        """``x-client-transaction-id`` for operations known to need it; None otherwise."""
+        return None
+
+    async def _transaction_unavailable(self) -> str | None:
+        """Why the x-client-transaction-id header cannot be computed; None when it can."""
+        return "notifier does not compute it"
+
+    def _effective_ids(self) -> dict[str, str]:
+        return {**graphql.DEFAULT_QUERY_IDS, **self._found, **self._overrides}
+
+    def _save(self) -> None:
+        self._save_learned(self.learned())
 
     async def _get(
         self,
@@ -334,7 +489,8 @@ class XWebClient:
                 f"X answered 429 to {endpoint}: rate limited for {wait:.0f} s{suffix}", wait
             )
         if operation is not None and status in (400, 404):
-            return QueryRejectedError(operation, self._query_ids[operation], status, detail)
+            features = graphql.missing_features(detail) if status == 400 else ()
+            return QueryRejectedError(operation, self._query_ids[operation], status, detail, features=features)
         reason = f"{status} {response.reason_phrase}".strip()
         if body is None and content.strip():
             kind = unreadable_kind(content)
@@ -374,6 +530,28 @@ _KINDS = {
     "not_json": "not JSON (cut short, or not X's)",
     "too_large": "too large",
 }
+
+
+def _read_learned(entry: Mapping[str, Any] | None) -> tuple[dict[str, str], float | None, dict[str, bool], set[str]]:
+    """What :meth:`XWebClient.learned` saved; anything unreadable is left out (and learned again)."""
+    if not isinstance(entry, Mapping):
+        return {}, None, {}, set()
+    ids: dict[str, str] = {}
+    raw_ids = entry.get("query_ids")
+    for operation, query_id in (raw_ids.items() if isinstance(raw_ids, Mapping) else ()):
+        try:
+            ids.update({operation: graphql.query_ids({operation: query_id})[operation]})
+        except ValueError:
+            continue
+    found_at = _number(str(entry.get("found_at"))) if entry.get("found_at") is not None else None
+    raw_features = entry.get("features")
+    features = {
+        name: value for name, value in (raw_features.items() if isinstance(raw_features, Mapping) else ())
+        if isinstance(name, str) and isinstance(value, bool)
+    }
+    raw_ops = entry.get("transaction")
+    needs = {op for op in (raw_ops if isinstance(raw_ops, list) else ()) if op in graphql.OPERATIONS}
+    return ids, found_at, features, needs
 
 
 def _number(value: str | None) -> float | None:

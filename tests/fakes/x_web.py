@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from notifier.account.graphql import DEFAULT_QUERY_IDS, OPERATIONS
 
 from .loopserver import LoopServer, Request, parse_cookies, respond
+from .x_web_app import web_app_answer
 from .polling import Polling
 from .x_web_shapes import DM_CURSOR_PREFIX, Conversation, Message, Post, World
 
@@ -109,6 +110,9 @@ class FakeXWeb(LoopServer, Polling):
         self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
         self._pending_ct0: str | None = None
         self._requests: list[dict[str, Any]] = []
+        # The web app (x.com's page and scripts): "main" (2024-25), "x-web" (2026: one entry script), "none".
+        self.front_end = "main"
+        self._required_features: set[str] = set()
 
     # -- what tests use ------------------------------------------------------
 
@@ -256,6 +260,15 @@ class FakeXWeb(LoopServer, Polling):
             self._query_ids[operation] = new
             return new
 
+    def require_feature(self, name: str) -> None:
+        """From now on GraphQL answers 400 "features cannot be null" unless ``features`` holds ``name``."""
+        with self._lock:
+            self._required_features.add(name)
+
+    def page_requests(self) -> list[dict[str, Any]]:
+        """The requests for the web app's page and scripts (not the API)."""
+        return [r for r in self.requests if r["path"] == "/home" or r["path"].endswith(".js")]
+
     def rotate_ct0(self, new: str | None = None) -> str:
         """Send a new ``ct0`` with the next answer; from then on only the new one is accepted."""
         with self._lock:
@@ -300,6 +313,9 @@ class FakeXWeb(LoopServer, Polling):
     def _route(
         self, method: str, path: str, operation: str | None, query: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
+        page = web_app_answer(self, path, headers)
+        if page is not None:
+            return page
         refusal = self._refusal(headers)
         if refusal is not None:
             return refusal, _ERROR_BODIES[refusal], {}
@@ -369,6 +385,10 @@ class FakeXWeb(LoopServer, Polling):
             variables = features = None
         if not isinstance(features, dict) or not isinstance(variables, dict):
             message = "The following features cannot be null: responsive_web_graphql_timeline_navigation_enabled"
+            return 400, {"errors": [{"code": 336, "message": message}]}
+        missing = sorted(name for name in self._required_features if features.get(name) is None)
+        if missing:
+            message = f"The following features cannot be null: {', '.join(missing)}"
             return 400, {"errors": [{"code": 336, "message": message}]}
         if operation == "UserByScreenName":
             return 200, self._world.user_answer(str(variables.get("screen_name", "")))
