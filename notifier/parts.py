@@ -257,9 +257,13 @@ def assemble(
         from .account.web import XWebClient  # noqa: PLC0415
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
+        from .stream.auth import SessionCookies  # noqa: PLC0415
+
         plan = watch_plan(ruleset)
+        # One session for the stream and the web client: a ct0 X rotates for one is used by both.
+        session = SessionCookies(cookies)
         web = XWebClient(
-            cookies, query_ids=ruleset.graphql or None, on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
+            session, query_ids=ruleset.graphql or None, on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
             learned=learned if isinstance(learned, dict) else None,
             save_learned=lambda entry: store.save({GRAPHQL_KEY: entry}),
         )
@@ -272,7 +276,7 @@ def assemble(
         if bridge is not None and plan.active:
             # Only when X's web API is asked anyway: the device's name is not worth a request of its own.
             bridge.handle = web.settings
-        client = StreamClient(cookies, api_base=config.api_base)
+        client = StreamClient(session, api_base=config.api_base)
         supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
         topics.supervisor = supervisor
         if ruleset.account_cookies is not None:

@@ -40,14 +40,12 @@ import httpx
 
 from ..exceptions import (
     AuthenticationError,
-    CredentialsError,
     QueryRejectedError,
     RateLimitedError,
     UnreadableAnswerError,
     WebAPIError,
 )
-from ..logs import add_secrets
-from ..stream.auth import Cookies, auth_headers
+from ..stream.auth import Cookies, SessionCookies
 from ..stream.bounds import MAX_ANSWER, MAX_DEPTH
 from ..stream.http import check_api_base, describe, error_detail, parse_json, unreadable_kind, x_errors
 from . import graphql
@@ -148,7 +146,7 @@ class XWebClient:
 
     def __init__(
         self,
-        cookies: Cookies,
+        cookies: Cookies | SessionCookies,
         *,
         api_base: str | None = None,
         query_ids: Mapping[str, str] | None = None,
@@ -161,7 +159,8 @@ class XWebClient:
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        self._cookies = cookies
+        # Shared with the stream in a run: a ct0 X rotates here is the stream's too.
+        self._session = cookies if isinstance(cookies, SessionCookies) else SessionCookies(cookies)
         base = api_base if api_base is not None else os.environ.get(_ENV_WEB_API_BASE) or DEFAULT_WEB_API_BASE
         self.api_base = check_api_base(base, DEFAULT_WEB_API_BASE)
         self.web_base = web_base(web_base_url or os.environ.get(ENV_WEB_BASE), self.api_base)
@@ -181,14 +180,14 @@ class XWebClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            # The Cookie header is built from self._cookies; httpx must not keep a jar of its own.
+            # The Cookie header is built from the session; httpx must not keep a jar of its own.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
 
     @property
     def cookies(self) -> Cookies:
         """The session cookies in use, with ``ct0`` as X last set it."""
-        return self._cookies
+        return self._session.cookies
 
     @property
     def query_ids(self) -> Mapping[str, str]:
@@ -205,7 +204,7 @@ class XWebClient:
         }
 
     def __repr__(self) -> str:
-        return f"XWebClient(api_base={self.api_base!r}, user_id={self._cookies.user_id!r})"
+        return f"XWebClient(api_base={self.api_base!r}, user_id={self._session.cookies.user_id!r})"
 
     async def user_by_screen_name(self, handle: str) -> User:
         """The account behind ``@handle``; WebAPIError if X knows none."""
@@ -368,7 +367,7 @@ class XWebClient:
         self._web_app_read_at = now
         try:
             app = await read_web_app(
-                self._http, self.web_base, self._cookies, wanted=graphql.OPERATIONS, timeout=self._timeout
+                self._http, self.web_base, self._session.cookies, wanted=graphql.OPERATIONS, timeout=self._timeout
             )
         except WebAPIError as exc:
             self._web_app_error = str(exc)
@@ -429,7 +428,7 @@ class XWebClient:
         url = self.api_base + path
         try:
             async with asyncio.timeout(self._timeout):
-                response, content = await self._fetch(url, params, {**auth_headers(self._cookies), **(headers or {})})
+                response, content = await self._fetch(url, params, {**self._session.headers(), **(headers or {})})
         except (TimeoutError, httpx.TimeoutException):
             raise self._unreadable(
                 endpoint, "timeout", f"X's web API did not answer {endpoint} within {self._timeout:.0f} s"
@@ -437,7 +436,7 @@ class XWebClient:
         except httpx.HTTPError as exc:
             raise WebAPIError(f"cannot reach X's web API at {self.api_base} for {endpoint}: {describe(exc)}") from exc
         log.debug("GET %s: %s", endpoint, response.status_code)
-        self._accept_rotated_ct0(response)
+        self._session.accept(response.headers.get_list("set-cookie"))
         if content is None:
             raise self._unreadable(endpoint, "too_large", f"X's answer to {endpoint} is over {MAX_ANSWER} bytes")
         body = parse_json(content)
@@ -506,22 +505,6 @@ class XWebClient:
         remaining = _number(response.headers.get("x-rate-limit-remaining"))
         if remaining is not None and reset > 0:
             self._allowances[endpoint] = _Allowance(int(remaining), reset)
-
-    def _accept_rotated_ct0(self, response: httpx.Response) -> None:
-        for header in response.headers.get_list("set-cookie"):
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0].strip().strip('"')
-            if name.strip() != "ct0" or not value or value == self._cookies.ct0:
-                continue
-            items = tuple((n, value if n == "ct0" else v) for n, v in self._cookies.items)
-            try:
-                rotated = Cookies(items, self._cookies.source)
-            except CredentialsError:
-                log.warning("X set a ct0 cookie that cannot be sent back; keeping the current one")
-                continue
-            add_secrets(value)
-            self._cookies = rotated
-            log.info("X rotated the ct0 cookie; using the new one from now on")
 
 
 _KINDS = {

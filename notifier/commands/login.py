@@ -268,20 +268,7 @@ def _ask_x(cookies: Cookies) -> tuple[str, Cookies] | int:
 def _write(path: Path, cookies: Cookies) -> None:
     """Write the cookies as JSON, mode 600, replacing ``path`` in one step."""
     import json
-    import tempfile
 
-    body = json.dumps({name: value for name, value in cookies.items if name in _COOKIE_NAMES}, indent=2) + "\n"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkstemp creates the file 600 before a byte is written, and the rename
-    # means a crash leaves the old file or the new one, never half of either.
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(body)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from ..stream.auth import write_private
+
+    write_private(path, json.dumps({name: value for name, value in cookies.items if name in _COOKIE_NAMES}, indent=2) + "\n")
