@@ -5,7 +5,7 @@ feature flag X newly requires gets a 400 ("The following features cannot be
 null"). The ids below are those of twscrape 0.20.1 (2026-08), the most recent
 public client, except ``TweetResultByRestId`` (which twscrape does not use):
 its id is the one public web userscripts sent in 2025-26 (see
-:mod:`.lookup`). The rule file can replace any of them (``account.graphql``)
+:mod:`.lookup`), and ``Viewer`` (who is signed in, :mod:`.identity`). The rule file can replace any of them (``account.graphql``)
 without a release, and :func:`query_ids` merges those overrides.
 
 Extra feature flags are tolerated by X, so :data:`FEATURES` errs on the side of
@@ -34,7 +34,9 @@ _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]{2,120}")
 # X names a handful at a time; a list of hundreds is not a real answer.
 _MAX_LEARNED = 50
 
-OPERATIONS: tuple[str, ...] = ("UserByScreenName", "UserTweets", "UserTweetsAndReplies", "TweetResultByRestId")
+OPERATIONS: tuple[str, ...] = (
+    "UserByScreenName", "UserTweets", "UserTweetsAndReplies", "TweetResultByRestId", "Viewer",
+)
 
 DEFAULT_QUERY_IDS: Mapping[str, str] = MappingProxyType(
     {
@@ -42,6 +44,9 @@ DEFAULT_QUERY_IDS: Mapping[str, str] = MappingProxyType(
         "UserTweets": "SXVCYB8XHSS25nzIljNtZA",
         "UserTweetsAndReplies": "qUpkZU6eN8MbtQb7rC_pYg",
         "TweetResultByRestId": "zAz9764BcLZOJ0JU2wrd1A",
+        # Who is signed in, when account/settings.json will not say (2026); public 2026 scripts'
+        # fallback. Clients read it from the web app's scripts, as notifier does when it is stale.
+        "Viewer": "_8ClT24oZ8tpylf_OSuNdg",
     }
 )
 

@@ -101,8 +101,10 @@ def parse_tweet_result(body: Any) -> LookedUp | None:
 
 
 def parse_user(body: Any) -> User | None:
-    """The user of a ``UserByScreenName`` answer; None if there is none or it is unreadable."""
+    """The user of a ``UserByScreenName`` answer (or a ``Viewer`` one); None if there is none or it is unreadable."""
     result = path(body, "data", "user", "result")
+    if result is None:
+        result = path(body, "data", "viewer", "user_results", "result")
     if not isinstance(result, dict) or result.get("__typename") == "UserUnavailable":
         return None
     user_id = snowflake(result.get("rest_id"))

@@ -39,12 +39,16 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..backoff import backoff_delay
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
+from .identity import who_am_i
 from .inbox import DirectMessage, InboxPage, Sender
 from .timeline import Post, TimelinePage, User
+
+if TYPE_CHECKING:
+    from ..stream.auth import Cookies
 
 __all__ = ["AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
 
@@ -314,17 +318,23 @@ class AccountWatcher:
         timeline.posts = {post.id: post for post in kept}
         self._sink.posts_found(follow.account, kept)
 
+    async def _own_id(self) -> str:
+        """The signed-in account's id: given (the twid cookie), else asked of X once (see :mod:`.identity`)."""
+        if self._own is None:
+            self._own = (await who_am_i(self._client)).user_id
+        return self._own
+
     async def _user_id(self, account: str) -> str:
         if account == "me":
-            if self._own is None:
-                self._own = (await self._client.user_by_screen_name(await self._client.settings())).id
-            return self._own
+            return await self._own_id()
         return (await self._client.user_by_screen_name(account.lstrip("@"))).id
 
     # ------------------------------------------------------------------ inbox
 
     async def _poll_inbox(self) -> None:
         memory = self._memory
+        # One's own messages never alert: know who one is before reading any.
+        await self._own_id()
         if memory.cursor is None:
             # The first start ever: what the inbox holds was sent before; none of it alerts.
             page = await self._client.inbox_initial_state()
@@ -393,3 +403,8 @@ class _Client(Protocol):
     async def user_updates(self, cursor: str) -> InboxPage: ...
 
     async def settings(self) -> str: ...
+
+    async def viewer(self) -> User: ...
+
+    @property
+    def cookies(self) -> Cookies: ...

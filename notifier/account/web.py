@@ -218,6 +218,13 @@ class XWebClient:
             raise WebAPIError(f"X knows no account @{screen_name} (or it is suspended or unreadable)")
         return user
 
+    async def viewer(self) -> User:
+        """The signed-in account, as the web app asks (GraphQL ``Viewer``); WebAPIError if X does not say."""
+        user = parse_user(await self._graphql("Viewer", {"withCommunitiesMemberships": False}))
+        if user is None:
+            raise WebAPIError("X's answer to Viewer did not say which account is signed in")
+        return user
+
     async def user_tweets(self, user_id: str, *, cursor: str | None = None, replies: bool = False) -> TimelinePage:
         """One page of the account's timeline, newest first; pass the page's cursor for the next.
 

@@ -392,6 +392,9 @@ class FakeXWeb(LoopServer, Polling):
             return 400, {"errors": [{"code": 336, "message": message}]}
         if operation == "UserByScreenName":
             return 200, self._world.user_answer(str(variables.get("screen_name", "")))
+        if operation == "Viewer":
+            user = self._world.user_answer(self.own_screen_name)["data"]["user"]["result"]
+            return 200, {"data": {"viewer": {"user_results": {"result": user}}}}
         if operation == "TweetResultByRestId":
             return 200, self._world.tweet_answer(str(variables.get("tweetId", "")))
         return 200, self._world.timeline_answer(
