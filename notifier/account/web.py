@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -50,6 +50,9 @@ from ..stream.bounds import MAX_ANSWER, MAX_DEPTH
 from ..stream.http import check_api_base, describe, error_detail, parse_json, unreadable_kind, x_errors
 from . import graphql
 from .webapp import ENV_WEB_BASE, WebApp, read_web_app, web_base
+
+if TYPE_CHECKING:
+    from .transaction import TransactionIds
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
 from .timeline import (
@@ -172,6 +175,9 @@ class XWebClient:
         self._web_app: WebApp | None = None
         self._web_app_read_at: float | None = None
         self._web_app_error = ""
+        self._transaction: TransactionIds | None = None
+        self._transaction_error = ""
+        self._transaction_tried_for: WebApp | None = None
         self._clock = clock
         self._allowances: dict[str, _Allowance] = {}
         self._timeout = timeout
@@ -349,11 +355,15 @@ class XWebClient:
                 tried.append(f"could not compute the x-client-transaction-id header X may want ({why})")
                 return False
             self._needs_transaction.add(operation)
+            self._save()
+            log.warning("X answers 404 to %s with a current id: asking with the x-client-transaction-id header",
+                        operation, extra={"event": "transaction_id_needed", "operation": operation})
             tried.append("asked again with the x-client-transaction-id header")
             done.add("transaction-added")
             return True
         if "transaction-added" in done:
             self._needs_transaction.discard(operation)  # the header did not help: do not send it from now on
+            self._save()
         return False
 
     async def _refresh_old_ids(self) -> None:
@@ -382,6 +392,7 @@ class XWebClient:
                         extra={"event": "graphql_ids_unreadable"})
             return None
         self._web_app = app
+        self._transaction = None  # computed again from this reading when needed
         known = {op: qid for op, qid in app.query_ids.items() if op in graphql.OPERATIONS}
         changed = sorted(op for op, qid in known.items() if self._found.get(op, graphql.DEFAULT_QUERY_IDS[op]) != qid)
         self._found.update(known)
@@ -402,11 +413,34 @@ class XWebClient:
 
     async def _transaction_headers(self, operation: str, path: str) -> dict[str, str] | None:
         """``x-client-transaction-id`` for operations known to need it; None otherwise."""
-        return None
+        if operation not in self._needs_transaction or await self._transaction_unavailable() is not None:
+            return None
+        assert self._transaction is not None
+        value = self._transaction.make("GET", httpx.URL(self.api_base + path).path)
+        return {"x-client-transaction-id": value} if value else None
 
     async def _transaction_unavailable(self) -> str | None:
         """Why the x-client-transaction-id header cannot be computed; None when it can."""
-        return "notifier does not compute it"
+        if self._transaction is not None:
+            return None
+        if self._web_app is None and await self._read_web_app("to compute x-client-transaction-id") is None:
+            return self._web_app_error or "x.com's web app could not be read"
+        if self._web_app is None:
+            return "x.com's web app could not be read"
+        if self._transaction_error and self._transaction_tried_for is self._web_app:
+            return self._transaction_error
+        self._transaction_tried_for = self._web_app
+        from .transaction import TransactionIds  # noqa: PLC0415 - its third-party parts load only when needed
+
+        try:
+            self._transaction = await TransactionIds.from_web_app(self._web_app, self._http, self._timeout)
+        except WebAPIError as exc:
+            self._transaction_error = str(exc)
+            log.warning("cannot compute the x-client-transaction-id header: %s", exc,
+                        extra={"event": "transaction_id_unavailable"})
+            return self._transaction_error
+        self._transaction_error = ""
+        return None
 
     def _effective_ids(self) -> dict[str, str]:
         return {**graphql.DEFAULT_QUERY_IDS, **self._found, **self._overrides}

@@ -31,7 +31,16 @@ from ..stream.auth import USER_AGENT, Cookies
 from ..stream.bounds import MAX_ANSWER
 from ..stream.http import check_api_base, describe
 
-__all__ = ["DEFAULT_WEB_BASE", "ENV_WEB_BASE", "MAX_SCRIPTS", "WebApp", "find_query_ids", "read_web_app", "web_base"]
+__all__ = [
+    "DEFAULT_WEB_BASE",
+    "ENV_WEB_BASE",
+    "MAX_SCRIPTS",
+    "WebApp",
+    "fetch_text",
+    "find_query_ids",
+    "read_web_app",
+    "web_base",
+]
 
 DEFAULT_WEB_BASE = "https://x.com"
 ENV_WEB_BASE = "NOTIFIER_WEB_BASE"
@@ -138,6 +147,11 @@ def _resolve(origin: str, refs: Iterable[str], base: str) -> list[str]:
         if text not in urls:
             urls.append(text)
     return urls
+
+
+async def fetch_text(http: httpx.AsyncClient, url: str, timeout: float) -> str:
+    """One of X's scripts as text (no cookies), bounded like every answer; WebAPIError otherwise."""
+    return await _text(http, url, {"User-Agent": USER_AGENT}, timeout)
 
 
 async def _text(http: httpx.AsyncClient, url: str, headers: Mapping[str, str], timeout: float) -> str:

@@ -74,7 +74,7 @@ async def test_the_rule_files_id_wins_over_the_web_app(x_web: FakeXWeb) -> None:
         with pytest.raises(QueryRejectedError) as caught:
             await client.user_tweets(x_web.own_user_id)
     assert "kept the id account.graphql.UserTweets" in str(caught.value)
-    assert not x_web.page_requests()
+    assert {r["path"] for r in x_web.requests if r["op"]} == {"/graphql/StaleFromTheRuleFile/UserTweets"}
 
 
 async def test_ids_older_than_a_week_are_read_again_at_start(x_web: FakeXWeb) -> None:
@@ -126,3 +126,42 @@ async def test_a_features_400_that_persists_is_asked_once_more_only(x_web: FakeX
             await client.user_tweets(x_web.own_user_id)
     assert "added the feature flags X named (some_flag_enabled)" in str(caught.value)
     assert len([r for r in x_web.requests if r["op"] == "UserTweets"]) == 2
+
+
+async def test_an_operation_that_demands_the_transaction_header_gets_it(x_web: FakeXWeb) -> None:
+    """UserTweetsAndReplies answers 404 to a current id: asked again with x-client-transaction-id, remembered."""
+    x_web.demand_transaction("UserTweetsAndReplies")
+    post = x_web.add_post(x_web.own_user_id, "hello")
+    saved: list = []
+    async with client_for(x_web, saved) as client:
+        page = await client.user_tweets(x_web.own_user_id, replies=True)
+        assert [p.id for p in page.posts] == [post]
+        await client.user_tweets(x_web.own_user_id, replies=True)
+        await client.user_tweets(x_web.own_user_id)
+    calls = [r for r in x_web.requests if r["op"] in ("UserTweetsAndReplies", "UserTweets")]
+    assert [(r["op"], r["status"], "x-client-transaction-id" in r["headers"]) for r in calls] == [
+        ("UserTweetsAndReplies", 404, False),
+        ("UserTweetsAndReplies", 200, True),
+        ("UserTweetsAndReplies", 200, True),
+        ("UserTweets", 200, False),  # only where X demands it
+    ]
+    assert saved[-1]["transaction"] == ["UserTweetsAndReplies"]
+    assert any(r["path"].startswith("/responsive-web/client-web/ondemand.s.") for r in x_web.page_requests())
+
+
+async def test_the_transaction_header_is_sent_from_the_start_when_remembered(x_web: FakeXWeb) -> None:
+    """A restart with the operation remembered sends the header at the first request: no 404."""
+    x_web.demand_transaction("UserTweetsAndReplies")
+    async with client_for(x_web, learned={"found_at": time.time(), "transaction": ["UserTweetsAndReplies"]}) as client:
+        await client.user_tweets(x_web.own_user_id, replies=True)
+    assert [r["status"] for r in x_web.requests if r["op"]] == [200]
+
+
+async def test_without_the_pages_material_the_404_says_so(x_web: FakeXWeb) -> None:
+    """A page without scripts: no header can be made, and the error says what was tried."""
+    x_web.demand_transaction("UserTweetsAndReplies")
+    x_web.front_end = "none"
+    async with client_for(x_web) as client:
+        with pytest.raises(QueryRejectedError) as caught:
+            await client.user_tweets(x_web.own_user_id, replies=True)
+    assert "x-client-transaction-id" in str(caught.value)

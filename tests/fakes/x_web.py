@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from notifier.account.graphql import DEFAULT_QUERY_IDS, OPERATIONS
 
 from .loopserver import LoopServer, Request, parse_cookies, respond
-from .x_web_app import web_app_answer
+from .x_web_app import valid_transaction_id, web_app_answer
 from .polling import Polling
 from .x_web_shapes import DM_CURSOR_PREFIX, Conversation, Message, Post, World
 
@@ -113,6 +113,7 @@ class FakeXWeb(LoopServer, Polling):
         # The web app (x.com's page and scripts): "main" (2024-25), "x-web" (2026: one entry script), "none".
         self.front_end = "main"
         self._required_features: set[str] = set()
+        self._transaction_ops: set[str] = set()
 
     # -- what tests use ------------------------------------------------------
 
@@ -265,6 +266,11 @@ class FakeXWeb(LoopServer, Polling):
         with self._lock:
             self._required_features.add(name)
 
+    def demand_transaction(self, operation: str) -> None:
+        """From now on ``operation`` answers 404 (empty) without a valid ``x-client-transaction-id``, as X does."""
+        with self._lock:
+            self._transaction_ops.add(operation)
+
     def page_requests(self) -> list[dict[str, Any]]:
         """The requests for the web app's page and scripts (not the API)."""
         return [r for r in self.requests if r["path"] == "/home" or r["path"].endswith(".js")]
@@ -332,7 +338,9 @@ class FakeXWeb(LoopServer, Polling):
         extra = limited[2] if limited is not None else {}
         if method != "GET":
             return 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}, extra
-        if operation is not None:
+        if operation in self._transaction_ops and not valid_transaction_id(headers.get("x-client-transaction-id", "")):
+            status, body = 404, b""
+        elif operation is not None:
             status, body = self._graphql(path, operation, query)
         elif path == SETTINGS:
             status, body = 200, {"screen_name": self.own_screen_name, "language": "en", "protected": False}

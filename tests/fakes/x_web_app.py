@@ -72,7 +72,11 @@ def _page(fake: FakeXWeb, logged_in: bool) -> bytes:
         for i in range(4)
     )
     key = base64.b64encode(SITE_KEY).decode()
-    chunks = f'<script>window.__SCRIPTS__={{{_ONDEMAND_CHUNK}:"ondemand.s"}};window.__H__={{{_ONDEMAND_CHUNK}:"{_ONDEMAND_HASH}"}}</script>'
+    # As webpack's runtime in the page: chunk number → name, then chunk number → hash.
+    chunks = (
+        f'<script>var n={{1:"vendor",{_ONDEMAND_CHUNK}:"ondemand.s"}};'
+        f'var h={{1:"0a1b2c3d",{_ONDEMAND_CHUNK}:"{_ONDEMAND_HASH}"}}</script>'
+    )
     return (
         f'<!DOCTYPE html><html dir="ltr" lang="en"><head><meta name="twitter-site-verification" content="{key}"/>'
         f"{scripts}</head><body>{frames}{chunks}</body></html>"
