@@ -175,6 +175,8 @@ class XWebClient:
         self._web_app: WebApp | None = None
         self._web_app_read_at: float | None = None
         self._web_app_error = ""
+        # (operation, id) pairs whose 404 already made the client read the web app.
+        self._read_for: set[tuple[str, str]] = set()
         self._transaction: TransactionIds | None = None
         self._transaction_error = ""
         self._transaction_tried_for: WebApp | None = None
@@ -335,7 +337,7 @@ class XWebClient:
             if operation in self._overrides:
                 tried.append(f"kept the id account.graphql.{operation} of the rule file, which wins over x.com's web app")
             else:
-                found = await self._read_web_app(f"{operation} answered 404")
+                found = await self._read_web_app(f"{operation} answered 404", (operation, exc.query_id))
                 new_id = found.get(operation) if found is not None else None
                 if new_id is not None and new_id != exc.query_id:
                     tried.append(f"read the current id {new_id} from x.com's web app")
@@ -376,10 +378,19 @@ class XWebClient:
         if age > IDS_MAX_AGE:
             await self._read_web_app(f"the query ids in use are {age / 86400:.0f} days old")
 
-    async def _read_web_app(self, why: str) -> Mapping[str, str] | None:
-        """The query ids x.com's web app uses now (at most one read per _READ_WEB_APP_EVERY); None if unreadable."""
+    async def _read_web_app(self, why: str, trigger: tuple[str, str] | None = None) -> Mapping[str, str] | None:
+        """The query ids x.com's web app uses now; None if unreadable.
+
+        The first 404 of each (operation, id) reads at once (X rotated since the
+        last read); otherwise the app is read at most every _READ_WEB_APP_EVERY,
+        so a 404 nothing cures does not fetch x.com's page at every poll.
+        """
         now = self._clock()
-        if self._web_app_read_at is not None and now - self._web_app_read_at < _READ_WEB_APP_EVERY:
+        fresh = trigger is not None and trigger not in self._read_for
+        if fresh:
+            self._read_for.add(trigger)  # type: ignore[arg-type]
+        recent = self._web_app_read_at is not None and now - self._web_app_read_at < _READ_WEB_APP_EVERY
+        if recent and not fresh:
             return self._web_app.query_ids if self._web_app is not None else None
         self._web_app_read_at = now
         try:

@@ -165,3 +165,15 @@ async def test_without_the_pages_material_the_404_says_so(x_web: FakeXWeb) -> No
         with pytest.raises(QueryRejectedError) as caught:
             await client.user_tweets(x_web.own_user_id, replies=True)
     assert "x-client-transaction-id" in str(caught.value)
+
+
+async def test_a_rotation_right_after_the_start_of_run_read_still_heals(x_web: FakeXWeb) -> None:
+    """The web app was read at start (old ids); X rotates a minute later: the new 404 reads it again at once."""
+    clock = [time.time()]
+    async with client_for(x_web, learned={}, clock=lambda: clock[0]) as client:
+        await client.user_tweets(x_web.own_user_id)
+        clock[0] += 60
+        new = x_web.stale("UserTweets")
+        await client.user_tweets(x_web.own_user_id)
+        assert client.query_ids["UserTweets"] == new
+    assert len([r for r in x_web.page_requests() if r["path"] == "/home"]) == 2
