@@ -70,3 +70,4 @@ async def test_the_stream_reconnects_with_the_ct0_the_web_client_was_given(tmp_p
             await live_session.aclose()
         await client.aclose()
         assert json.loads(path.read_text())["ct0"] == NEW
+
