@@ -125,3 +125,59 @@ def test_me_is_followed_without_twid_when_settings_answers_404(
     assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=20), child.stderr
     assert receiver.titles == ["Launching today passed 1,000 likes"]
     run.stop(child)
+
+
+MY_POSTS_AND_REPLIES = """\
+  - name: My posts
+    tweets: {from: me, within: 3d, replies: true}
+    every: {likes: 1000}
+    title: "{text} passed {milestone:,} likes"
+"""
+
+
+def test_a_features_400_and_a_demanded_transaction_header_heal_in_a_run(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """X wants a new feature flag and the transaction header for UserTweetsAndReplies: the run adapts, no alert."""
+    web.require_feature("responsive_web_brand_new_enabled")
+    web.demand_transaction("UserTweetsAndReplies")
+    post = web.add_post(ME, "Launching today", likes=10)
+    run.rules(MY_POSTS_AND_REPLIES + HEALTH)
+    child = run.start()
+    subscribed(stream, post)
+    child.wait_for_event("graphql_features_learned", timeout=10)
+    child.wait_for_event("transaction_id_needed", timeout=10)
+    later = web.add_post(ME, "And a second one", likes=10)
+    subscribed(stream, later)
+    stream.push_engagement(later, like_count=1200)
+    assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=20), child.stderr
+    assert receiver.titles == ["And a second one passed 1,000 likes"]
+    assert len(child.events("transaction_id_needed")) == 1 and not health_titles(receiver)
+    run.stop(child)
+
+
+def test_an_absurd_polled_count_fires_nothing(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """A polled favorite_count of 10**29 is not believed: no absurd alert, no poisoned mark; real milestones alert."""
+    post = web.add_post(ME, "Launching today", likes=10**29)
+    run.rules(MY_POSTS + HEALTH)
+    child = run.start()
+    subscribed(stream, post)
+    stream.push_engagement(post, like_count=1200)  # the first real count: already past 1,000, silent at start
+    child.wait_for_event("initial_met", timeout=10)
+    stream.push_engagement(post, like_count=2100)
+    assert receiver.wait_for(lambda r: len(r.received) >= 1, timeout=20), child.stderr
+    assert receiver.titles == ["Launching today passed 2,000 likes"]
+    run.stop(child)
+
+
+def test_a_cookie_file_of_brackets_exits_2_without_a_traceback(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """200,000 '[' as the cookie file: a clear message and exit 2, not a traceback and exit 1."""
+    (run.folder / "cookies.json").write_text("[" * 200_000)
+    run.rules(MY_POSTS)
+    child = run.start()
+    assert child.wait() == 2
+    assert "Traceback" not in child.stderr and "nests JSON" in child.stderr
