@@ -262,11 +262,17 @@ def assemble(
         plan = watch_plan(ruleset)
         # One session for the stream and the web client: a ct0 X rotates for one is used by both.
         session = SessionCookies(cookies)
-        web = XWebClient(
-            session, query_ids=ruleset.graphql or None, on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
-            learned=learned if isinstance(learned, dict) else None,
-            save_learned=lambda entry: store.save({GRAPHQL_KEY: entry}),
-        )
+        try:
+            web = XWebClient(
+                session, query_ids=ruleset.graphql or None,
+                on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
+                learned=learned if isinstance(learned, dict) else None,
+                save_learned=lambda entry: store.save({GRAPHQL_KEY: entry}),
+            )
+        except ValueError as exc:  # a base URL in the environment that is not one
+            raise StartupFailure(
+                f"{exc}: fix NOTIFIER_WEB_API_BASE or NOTIFIER_WEB_BASE in the environment", "usage"
+            ) from None
         watcher = AccountWatcher(
             web, plan,
             FeedSink(lambda topic, payload: pipeline.handle(topic, payload, clock()), topics.conversations_changed),

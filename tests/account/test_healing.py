@@ -177,3 +177,17 @@ async def test_a_rotation_right_after_the_start_of_run_read_still_heals(x_web: F
         await client.user_tweets(x_web.own_user_id)
         assert client.query_ids["UserTweets"] == new
     assert len([r for r in x_web.page_requests() if r["path"] == "/home"]) == 2
+
+
+def test_the_web_apps_base_url_is_an_environment_setting(monkeypatch) -> None:
+    """NOTIFIER_WEB_BASE names the web app; without it, the origin of the web API base (https://x.com)."""
+    cookies = Cookies.from_mapping({"auth_token": "a" * 20, "ct0": "b" * 20})
+    monkeypatch.delenv("NOTIFIER_WEB_BASE", raising=False)
+    monkeypatch.delenv("NOTIFIER_WEB_API_BASE", raising=False)
+    assert XWebClient(cookies).web_base == "https://x.com"
+    assert XWebClient(cookies, api_base="http://127.0.0.1:8081/i/api").web_base == "http://127.0.0.1:8081"
+    monkeypatch.setenv("NOTIFIER_WEB_BASE", "http://127.0.0.1:9090/")
+    assert XWebClient(cookies).web_base == "http://127.0.0.1:9090"
+    monkeypatch.setenv("NOTIFIER_WEB_BASE", "not a url")
+    with pytest.raises(ValueError, match="http"):
+        XWebClient(cookies)

@@ -181,3 +181,17 @@ def test_a_cookie_file_of_brackets_exits_2_without_a_traceback(
     child = run.start()
     assert child.wait() == 2
     assert "Traceback" not in child.stderr and "nests JSON" in child.stderr
+
+
+def test_a_web_base_that_is_no_url_exits_2_naming_the_setting(
+    run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
+) -> None:
+    """NOTIFIER_WEB_BASE=nonsense: exit 2 with the setting named, not a traceback."""
+    from tests.daemon.process import NotifierProcess
+
+    run.rules(MY_POSTS)
+    child = NotifierProcess(["rules.yaml", "--state", "state.db"], env={**run.env, "NOTIFIER_WEB_BASE": "nonsense"},
+                            cwd=run.folder)
+    run.children.append(child)
+    assert child.wait() == 2
+    assert "NOTIFIER_WEB_BASE" in child.stderr and "Traceback" not in child.stderr
