@@ -14,7 +14,8 @@ The tree::
     ├── StateError                the state database cannot be opened, read or written
     ├── DeliveryError             a target cannot be used
     └── WebAPIError               X's web API (account polling) failed: 5xx, network, odd answer
-        └── QueryRejectedError    GraphQL 400/404: X rotated a query id or its features
+        ├── QueryRejectedError    GraphQL 400/404: X rotated a query id or its features
+        └── UnreadableAnswerError too slow, too large, too deep, HTML or not JSON
 
 The account poller (``notifier.account.web``) also raises AuthenticationError
 and RateLimitedError from the stream branch, so one ``except`` handles bad
@@ -39,6 +40,7 @@ __all__ = [
     "SessionNotFoundError",
     "StateError",
     "StreamError",
+    "UnreadableAnswerError",
     "WebAPIError",
 ]
 
@@ -121,20 +123,52 @@ class QueryRejectedError(WebAPIError):
     """X refused a GraphQL query (400/404): its query id or feature flags are out of date.
 
     ``operation`` is the GraphQL operation (``UserTweets``), ``query_id`` the id
-    sent; the message names the rule-file setting that replaces it.
+    sent; ``features`` the feature flags X said it wants (a 400); ``tried``
+    what notifier did about it already. The message names the rule-file
+    setting that replaces the id.
     """
 
-    def __init__(self, operation: str, query_id: str, status_code: int, detail: str = "") -> None:
+    def __init__(
+        self,
+        operation: str,
+        query_id: str,
+        status_code: int,
+        detail: str = "",
+        *,
+        features: tuple[str, ...] = (),
+        tried: tuple[str, ...] = (),
+    ) -> None:
         self.operation = operation
         self.query_id = query_id
         self.status_code = status_code
+        self.detail = detail
+        self.features = features
+        self.tried = tried
         message = (
             f"X answered {status_code} to the GraphQL query {operation} (query id {query_id}): "
-            "X has probably rotated the query id or the feature flags it requires. "
-            f"Set a current id in the rule file as account.graphql.{operation} "
+            "X has probably rotated the query id or the feature flags it requires."
+        )
+        if tried:
+            message += " Tried: " + "; ".join(tried) + "."
+        message += (
+            f" Set a current id in the rule file as account.graphql.{operation} "
             f"(account: {{graphql: {{{operation}: <id>}}}}); the id is in x.com's web app "
             f"scripts, as queryId next to operationName \"{operation}\"."
         )
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+    def with_tried(self, tried: tuple[str, ...]) -> QueryRejectedError:
+        """The same rejection, saying what notifier tried about it."""
+        return QueryRejectedError(
+            self.operation, self.query_id, self.status_code, self.detail, features=self.features, tried=tried
+        )
+
+
+class UnreadableAnswerError(WebAPIError):
+    """X's answer could not be read: ``kind`` is ``timeout``, ``too_large``, ``too_deep``, ``html`` or ``not_json``."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -147,6 +147,12 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.unreadable = Counter(
+            "notifier_unreadable_answers",
+            "Answers of X's web API that could not be read, by kind: timeout, too_large, too_deep, html, not_json.",
+            ["kind"],
+            registry=self.registry,
+        )
         self.registry.register(_StreamCollector(self))
 
     def event(self, kind: str) -> None:

@@ -44,7 +44,7 @@ from .state import StateStore
 from .stream.auth import Cookies, resolve_cookies
 from .stream.supervisor import StreamSupervisor
 from .stream.topics import Topic
-from .watching import INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
+from .watching import GRAPHQL_KEY, INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
 
 if TYPE_CHECKING:
     from .account.lookup import PostLookup
@@ -261,6 +261,7 @@ def assemble(
     # The watcher's inbox memory, Home Assistant's and the looked-up words share the
     # file; the engine keeps (and prunes) only its own entries.
     inbox = entries.pop(INBOX_KEY, None)
+    learned = entries.pop(GRAPHQL_KEY, None)
     ha_memory = entries.pop(HA_STATE_KEY, None)
     entries.pop(MUTE_KEY, None)  # the mute's, read by its keeper
     words = {key[len(WORDS_PREFIX) :]: entries.pop(key) for key in [k for k in entries if k.startswith(WORDS_PREFIX)]}
@@ -331,8 +332,22 @@ def assemble(
         from .account.web import XWebClient  # noqa: PLC0415
         from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
+        from .stream.auth import SessionCookies  # noqa: PLC0415
+
         plan = watch_plan(ruleset)
-        web = XWebClient(cookies, query_ids=ruleset.graphql or None)
+        # One session for the stream and the web client: a ct0 X rotates for one is used by both.
+        session = SessionCookies(cookies)
+        try:
+            web = XWebClient(
+                session, query_ids=ruleset.graphql or None,
+                on_unreadable=lambda kind: metrics.unreadable.labels(kind).inc(),
+                learned=learned if isinstance(learned, dict) else None,
+                save_learned=lambda entry: store.save({GRAPHQL_KEY: entry}),
+            )
+        except ValueError as exc:  # a base URL in the environment that is not one
+            raise StartupFailure(
+                f"{exc}: fix NOTIFIER_WEB_API_BASE or NOTIFIER_WEB_BASE in the environment", "usage"
+            ) from None
         watcher = AccountWatcher(
             web, plan,
             FeedSink(lambda topic, payload: pipeline.handle(topic, payload, clock()), topics.conversations_changed),
@@ -345,7 +360,7 @@ def assemble(
         if bridge is not None and plan.active:
             # Only when X's web API is asked anyway: the device's name is not worth a request of its own.
             bridge.handle = web.settings
-        client = StreamClient(cookies, api_base=config.api_base)
+        client = StreamClient(session, api_base=config.api_base)
         supervisor = StreamSupervisor(client, LiveFeed(pipeline, clock, doorbell=watcher.ring), clock=clock)
         topics.supervisor = supervisor
         if ruleset.account_cookies is not None:

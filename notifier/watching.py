@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from .rulefile import RuleFile
     from .stream.supervisor import StreamSupervisor
 
-__all__ = ["INBOX_KEY", "WORDS_PREFIX", "StreamTopics", "named_posts", "watch_plan"]
+__all__ = ["GRAPHQL_KEY", "INBOX_KEY", "WORDS_PREFIX", "StreamTopics", "named_posts", "watch_plan"]
 
 log = logging.getLogger(__name__)
 
 # Where the watcher's inbox memory lives in the state file, beside the engine's entries.
 INBOX_KEY = "account:inbox"
+# What the web client learned of X's web app: query ids (and when), feature flags, header needs.
+GRAPHQL_KEY = "account:graphql"
 # Where the looked-up words of posts live: one entry per post, "account:words:<id>".
 WORDS_PREFIX = "account:words:"
 

@@ -5,7 +5,7 @@ feature flag X newly requires gets a 400 ("The following features cannot be
 null"). The ids below are those of twscrape 0.20.1 (2026-08), the most recent
 public client, except ``TweetResultByRestId`` (which twscrape does not use):
 its id is the one public web userscripts sent in 2025-26 (see
-:mod:`.lookup`). The rule file can replace any of them (``account.graphql``)
+:mod:`.lookup`), and ``Viewer`` (who is signed in, :mod:`.identity`). The rule file can replace any of them (``account.graphql``)
 without a release, and :func:`query_ids` merges those overrides.
 
 Extra feature flags are tolerated by X, so :data:`FEATURES` errs on the side of
@@ -15,13 +15,28 @@ sending more rather than fewer.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DEFAULT_QUERY_IDS", "FEATURES", "OPERATIONS", "query_ids", "request_params"]
+__all__ = [
+    "DEFAULT_QUERY_IDS",
+    "FEATURES",
+    "OPERATIONS",
+    "missing_features",
+    "query_ids",
+    "request_params",
+]
 
-OPERATIONS: tuple[str, ...] = ("UserByScreenName", "UserTweets", "UserTweetsAndReplies", "TweetResultByRestId")
+_CANNOT_BE_NULL = re.compile(r"features cannot be null:\s*([\w\s,]{1,4000})", re.I)
+_FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]{2,120}")
+# X names a handful at a time; a list of hundreds is not a real answer.
+_MAX_LEARNED = 50
+
+OPERATIONS: tuple[str, ...] = (
+    "UserByScreenName", "UserTweets", "UserTweetsAndReplies", "TweetResultByRestId", "Viewer",
+)
 
 DEFAULT_QUERY_IDS: Mapping[str, str] = MappingProxyType(
     {
@@ -29,6 +44,9 @@ DEFAULT_QUERY_IDS: Mapping[str, str] = MappingProxyType(
         "UserTweets": "SXVCYB8XHSS25nzIljNtZA",
         "UserTweetsAndReplies": "qUpkZU6eN8MbtQb7rC_pYg",
         "TweetResultByRestId": "zAz9764BcLZOJ0JU2wrd1A",
+        # Who is signed in, when account/settings.json will not say (2026); public 2026 scripts'
+        # fallback. Clients read it from the web app's scripts, as notifier does when it is stale.
+        "Viewer": "_8ClT24oZ8tpylf_OSuNdg",
     }
 )
 
@@ -103,9 +121,18 @@ def query_ids(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     return ids
 
 
-def request_params(variables: Mapping[str, Any]) -> dict[str, str]:
-    """The query string of a GraphQL GET: ``variables`` and ``features`` as compact JSON."""
+def request_params(variables: Mapping[str, Any], extra_features: Mapping[str, bool] | None = None) -> dict[str, str]:
+    """The query string of a GraphQL GET: ``variables`` and ``features`` (plus those learned) as compact JSON."""
     return {
         "variables": json.dumps(dict(variables), separators=(",", ":")),
-        "features": json.dumps(dict(FEATURES), separators=(",", ":")),
+        "features": json.dumps({**FEATURES, **(extra_features or {})}, separators=(",", ":")),
     }
+
+
+def missing_features(message: str) -> tuple[str, ...]:
+    """The feature names of X's 400 "The following features cannot be null: a, b"; none if it is not that."""
+    match = _CANNOT_BE_NULL.search(message)
+    if match is None:
+        return ()
+    names = (name.strip() for name in match.group(1).split(","))
+    return tuple(dict.fromkeys(name for name in names if _FEATURE_NAME.fullmatch(name)))[:_MAX_LEARNED]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..stream.bounds import MAX_REAL_COUNT
 from .jsonvalues import count, dict_at, path, snowflake
 
 __all__ = ["LookedUp", "Post", "TimelinePage", "User", "parse_timeline", "parse_tweet_result", "parse_user"]
@@ -100,8 +101,10 @@ def parse_tweet_result(body: Any) -> LookedUp | None:
 
 
 def parse_user(body: Any) -> User | None:
-    """The user of a ``UserByScreenName`` answer; None if there is none or it is unreadable."""
+    """The user of a ``UserByScreenName`` answer (or a ``Viewer`` one); None if there is none or it is unreadable."""
     result = path(body, "data", "user", "result")
+    if result is None:
+        result = path(body, "data", "viewer", "user_results", "result")
     if not isinstance(result, dict) or result.get("__typename") == "UserUnavailable":
         return None
     user_id = snowflake(result.get("rest_id"))
@@ -202,16 +205,23 @@ def _post(result: Any, pinned: bool) -> Post | None:
     author_id = snowflake(author) or snowflake(field("user_id_str"))
     note = path(result, "note_tweet", "note_tweet_results", "result", "text")
     text = note if isinstance(note, str) and note else field("full_text")
+    counts = [count(field(name)) for name in ("favorite_count", "retweet_count", "reply_count", "quote_count")]
+    counts.append(count(path(result, "views", "count")))
+    if any(c is not None and c > MAX_REAL_COUNT for c in counts):
+        # The stream's bound: a count no post can have makes all of this answer's counts
+        # untrustworthy, as it makes a stream line malformed (and a replay agrees).
+        counts = [None] * 5
+    likes, retweets, replies, quotes, views = counts
     return Post(
         id=post_id,
         author_id=author_id,
         created_at=_created_at(field("created_at")),
         text=text if isinstance(text, str) else "",
-        likes=count(field("favorite_count")),
-        retweets=count(field("retweet_count")),
-        replies=count(field("reply_count")),
-        quotes=count(field("quote_count")),
-        views=count(path(result, "views", "count")),
+        likes=likes,
+        retweets=retweets,
+        replies=replies,
+        quotes=quotes,
+        views=views,
         reply=snowflake(field("in_reply_to_status_id_str")) is not None,
         repost=bool(field("retweeted_status_result")),
         pinned=pinned,

@@ -26,28 +26,40 @@ pipeline, or ``notifier record``'s file):
   :data:`MIN_SPACING`; the inbox is the truth.
 
 Posts and the inbox are polled by two loops, so a slow timeline never delays a
-message. X's limits are respected: an endpoint that answered 429, or whose
-allowance is spent, waits until its reset, doorbell or not. A GraphQL query X rejects (its id rotated)
-is logged once, with the setting that fixes it, and polling goes on for the
-rest; the posts already known stay watched.
+message. X's limits are respected: an endpoint that answered 429, or whose allowance
+is spent, waits until its reset (an hour at most: the client caps it). A
+GraphQL query X rejects (its id rotated) is logged once, with the setting that
+fixes it, and polling goes on for the rest; the posts already known stay
+watched. An answer that fails (a 5xx, a timeout, an unreadable answer) is
+asked again after the project's one backoff (:mod:`notifier.backoff`), never
+later than the poll interval's growth allows. Rate-limited, rejected or failing,
+an endpoint counts as failing from the first such answer until one succeeds:
+:meth:`AccountWatcher.failing` feeds the daemon's health, which alerts once it
+lasts past the health threshold.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from ..backoff import backoff_delay
 from ..durations import format_duration
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
+from .identity import who_am_i
 from .inbox import DirectMessage, InboxPage, Sender
 from .jsonvalues import snowflake_time
 from .timeline import Post, TimelinePage, User
+
+if TYPE_CHECKING:
+    from ..stream.auth import Cookies
 
 __all__ = ["MIN_SPACING", "AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
 
@@ -62,6 +74,9 @@ _START_PAGES = 10
 MIN_SPACING = 1.0
 # How much of a post's text a log line quotes (it is X's data: bounded, one line).
 _LOGGED_WORDS = 60
+# After a failed answer: the first retry at most this soon, then doubling up to X's 15-minute window.
+_RETRY_FIRST = 15.0
+_RETRY_MAX = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +230,9 @@ class AccountWatcher:
         self._rejected: set[str] = set()
         # Endpoint → since when (and why) its polls fail, for the daemon's health.
         self._failing: dict[str, tuple[float, str]] = {}
+        # Endpoint → failed answers in a row, for the backoff.
+        self._failures: dict[str, int] = {}
+        self._rng = random.Random()
         self.polls = 0
 
     @property
@@ -319,10 +337,12 @@ class AccountWatcher:
         except RateLimitedError as exc:
             wait = max(exc.retry_after or 0.0, interval)
             self._next[endpoint] = self._hold[endpoint] = now + wait
+            self._failing.setdefault(endpoint, (now, f"X's rate limit for {endpoint} is spent ({exc})"))
             log.warning(
                 "X's rate limit for %s is spent: asking again in %.0f s", endpoint, wait,
                 extra={"event": "account_rate_limited", "endpoint": endpoint, "retry_in": round(wait)},
             )
+            return
         except QueryRejectedError as exc:
             self._failing.setdefault(endpoint, (now, str(exc)))
             if endpoint not in self._rejected:
@@ -331,10 +351,18 @@ class AccountWatcher:
             return
         except WebAPIError as exc:
             self._failing.setdefault(endpoint, (now, f"polling {endpoint} failed: {exc}"))
-            log.warning("polling %s failed: %s; trying again at the next poll", endpoint, exc,
-                        extra={"event": "account_poll_failed", "endpoint": endpoint})
+            failures = self._failures.get(endpoint, 0)
+            self._failures[endpoint] = failures + 1
+            wait = backoff_delay(
+                failures, initial=min(interval, _RETRY_FIRST), maximum=max(interval, _RETRY_MAX),
+                jitter_from=0.5, jitter_span=0.5, draw=self._rng.random(),
+            )
+            self._next[endpoint] = now + wait
+            log.warning("polling %s failed: %s; trying again in %.0f s", endpoint, exc, wait,
+                        extra={"event": "account_poll_failed", "endpoint": endpoint, "retry_in": round(wait)})
             return
         self._failing.pop(endpoint, None)
+        self._failures.pop(endpoint, None)
         if endpoint in self._rejected:
             self._rejected.discard(endpoint)
             log.info("X answers %s again", endpoint, extra={"event": "account_query_recovered"})
@@ -419,17 +447,23 @@ class AccountWatcher:
                 extra={"event": "post_unwatched", "post": post.id, "account": follow.account},
             )
 
+    async def _own_id(self) -> str:
+        """The signed-in account's id: given (the twid cookie), else asked of X once (see :mod:`.identity`)."""
+        if self._own is None:
+            self._own = (await who_am_i(self._client)).user_id
+        return self._own
+
     async def _user_id(self, account: str) -> str:
         if account == "me":
-            if self._own is None:
-                self._own = (await self._client.user_by_screen_name(await self._client.settings())).id
-            return self._own
+            return await self._own_id()
         return (await self._client.user_by_screen_name(account.lstrip("@"))).id
 
     # ------------------------------------------------------------------ inbox
 
     async def _poll_inbox(self) -> None:
         memory = self._memory
+        # One's own messages never alert: know who one is before reading any.
+        await self._own_id()
         if memory.cursor is None:
             # The first start ever: what the inbox holds was sent before; none of it alerts.
             page = await self._client.inbox_initial_state()
@@ -520,3 +554,8 @@ class _Client(Protocol):
     async def user_updates(self, cursor: str) -> InboxPage: ...
 
     async def settings(self) -> str: ...
+
+    async def viewer(self) -> User: ...
+
+    @property
+    def cookies(self) -> Cookies: ...

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
+    from ..account.identity import Identity
     from ..stream.auth import Cookies
 
 __all__ = ["add_parser", "login"]
@@ -38,6 +39,11 @@ example:
   printf 'auth_token=%s; ct0=%s\\n' "$TOKEN" "$CT0" | notifier login rules.yaml"""
 
 _COOKIE_NAMES = ("auth_token", "ct0", "twid")
+_TWID_NOTE = (
+    "No twid cookie was given: twid (u%3D<user id>, beside auth_token and ct0 in the browser) says which\n"
+    "account the cookies belong to. X said it is user {user_id}; notifier saves it as twid, so it knows\n"
+    "its own posts and messages from the start without asking X (whose account settings may not answer)."
+)
 _HOW_TO_GIVE = (
     "pipe 'auth_token=...; ct0=...' on standard input, run notifier login in a terminal "
     "to paste them, or give --from-file with a browser's cookie export"
@@ -95,12 +101,16 @@ def login(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         print(f"notifier login: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    had_twid = cookies.user_id is not None
     outcome = _ask_x(cookies)
     if isinstance(outcome, int):
         return outcome
-    handle, cookies = outcome
+    identity, cookies = outcome
 
-    print(f"signed in as @{handle}")
+    print(f"signed in as @{identity.handle}" if identity.handle else f"signed in as user {identity.user_id}")
+    if not had_twid:
+        print(_TWID_NOTE.format(user_id=identity.user_id))
+        cookies = _with_twid(cookies, identity.user_id)
     if keep:
         # The rule file already reads this export; rewriting it would drop the rest of it.
         print(f"{output} already holds these cookies; left as it is")
@@ -237,17 +247,25 @@ def _prompt() -> dict[str, str]:
     return values
 
 
-def _ask_x(cookies: Cookies) -> tuple[str, Cookies] | int:
+def _with_twid(cookies: Cookies, user_id: str) -> Cookies:
+    """``cookies`` plus the ``twid`` X's answer implies, so ``notifier run`` knows the account without asking."""
+    from ..stream.auth import Cookies
+
+    return Cookies((*cookies.items, ("twid", f"u%3D{user_id}")), cookies.source)
+
+
+def _ask_x(cookies: Cookies) -> tuple[Identity, Cookies] | int:
     """Who X says the cookies belong to, with ``ct0`` as X last set it; or the exit code."""
     import asyncio
 
     from ..account import XWebClient
+    from ..account.identity import who_am_i
     from ..exceptions import AuthenticationError, RateLimitedError, WebAPIError
 
-    async def ask() -> tuple[str, Cookies]:
+    async def ask() -> tuple[Identity, Cookies]:
         async with XWebClient(cookies) as client:
-            handle = await client.settings()
-            return handle, client.cookies
+            identity = await who_am_i(client)
+            return identity, client.cookies
 
     try:
         return asyncio.run(ask())
@@ -268,20 +286,7 @@ def _ask_x(cookies: Cookies) -> tuple[str, Cookies] | int:
 def _write(path: Path, cookies: Cookies) -> None:
     """Write the cookies as JSON, mode 600, replacing ``path`` in one step."""
     import json
-    import tempfile
 
-    body = json.dumps({name: value for name, value in cookies.items if name in _COOKIE_NAMES}, indent=2) + "\n"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkstemp creates the file 600 before a byte is written, and the rename
-    # means a crash leaves the old file or the new one, never half of either.
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(body)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from ..stream.auth import write_private
+
+    write_private(path, json.dumps({name: value for name, value in cookies.items if name in _COOKIE_NAMES}, indent=2) + "\n")

@@ -13,15 +13,25 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from ..exceptions import CredentialsError
 from ..logs import add_secrets
+from .bounds import json_depth
 
-__all__ = ["BEARER_TOKEN", "USER_AGENT", "Cookies", "auth_headers", "load_cookies", "resolve_cookies"]
+__all__ = [
+    "BEARER_TOKEN",
+    "USER_AGENT",
+    "Cookies",
+    "SessionCookies",
+    "auth_headers",
+    "load_cookies",
+    "resolve_cookies",
+    "write_private",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,8 @@ _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TWID = re.compile(r'"?u=([0-9]+)"?')
 # A browser's whole cookie jar is a few hundred KB; x.com's cookies, a few KB.
 MAX_COOKIE_FILE = 1 << 20
+# A browser extension's export is a list of objects of scalars (some add one more level).
+_MAX_COOKIE_DEPTH = 8
 _HOW_TO_EXPORT = (
     "export auth_token and ct0 from a browser logged in to x.com "
     "(a cookies.txt or a JSON file such as twikit's cookies.json), "
@@ -62,6 +74,8 @@ class Cookies:
 
     items: tuple[tuple[str, str], ...]
     source: str = "a mapping"
+    # The cookie file they were read from, where a rotated ct0 is written back; None otherwise.
+    path: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         jar = dict(self.items)
@@ -115,6 +129,123 @@ class Cookies:
         return f"Cookies(source={self.source!r}, names={list(self.names)!r}, user_id={self.user_id!r})"
 
     __str__ = __repr__
+
+
+class SessionCookies:
+    """The one session of a run: the stream and the web client read its cookies at every request.
+
+    X may rotate ``ct0`` with a ``Set-Cookie`` on any answer (undocumented,
+    seen by other clients). :meth:`accept` takes the new value once, for every
+    user of the session alike (a stream reconnecting with the old one is
+    refused), and writes it back to the cookie file it came from, atomically
+    and readable by the owner only, so a restart starts with it too.
+    """
+
+    __slots__ = ("_cookies",)
+
+    def __init__(self, cookies: Cookies) -> None:
+        self._cookies = cookies
+
+    @property
+    def cookies(self) -> Cookies:
+        return self._cookies
+
+    def headers(self) -> dict[str, str]:
+        """The headers of the next request, with ``ct0`` as X last set it."""
+        return auth_headers(self._cookies)
+
+    def accept(self, set_cookie: Iterable[str]) -> bool:
+        """Use a new ``ct0`` from these ``Set-Cookie`` header values; True when it changed."""
+        for header in set_cookie:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0].strip().strip('"')
+            if name.strip() != "ct0" or not value or value == self._cookies.ct0:
+                continue
+            items = tuple((n, value if n == "ct0" else v) for n, v in self._cookies.items)
+            try:
+                rotated = Cookies(items, self._cookies.source, self._cookies.path)
+            except CredentialsError:
+                log.warning("X set a ct0 cookie that cannot be sent back; keeping the current one")
+                continue
+            add_secrets(value)
+            self._cookies = rotated
+            log.info("X rotated the ct0 cookie; using the new one from now on", extra={"event": "ct0_rotated"})
+            if rotated.path is not None:
+                _write_back(Path(rotated.path), value)
+            return True
+        return False
+
+    def __repr__(self) -> str:
+        return f"SessionCookies({self._cookies!r})"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, mode 600, replacing it in one step (a crash leaves the old file or the new)."""
+    import tempfile  # noqa: PLC0415 - only a login or a rotated ct0 writes
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkstemp creates the file 600 before a byte is written.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_back(path: Path, ct0: str) -> None:
+    """Put the new ``ct0`` into the cookie file in its own format; a file that cannot take it is left alone."""
+    try:
+        with path.open("rb") as raw:
+            text = raw.read(MAX_COOKIE_FILE + 1).decode("utf-8-sig")
+        updated = _with_ct0(text, ct0)
+        if updated is None:
+            log.warning("the cookie file %s cannot take the rotated ct0 (its format is not one notifier writes): "
+                        "notifier uses the new one until it stops; export fresh cookies if X rejects the old one then",
+                        path, extra={"event": "ct0_not_saved"})
+            return
+        write_private(path, updated)
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("cannot write the rotated ct0 to %s: %s", path, exc.strerror if isinstance(exc, OSError) else exc,
+                    extra={"event": "ct0_not_saved"})
+        return
+    log.info("saved the rotated ct0 in %s", path, extra={"event": "ct0_saved"})
+
+
+def _with_ct0(text: str, ct0: str) -> str | None:
+    """``text`` (a JSON object, a JSON list of cookies, or a cookies.txt) with ``ct0`` replaced; None if it has none."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        if json_depth(text) > _MAX_COOKIE_DEPTH:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if isinstance(data, dict) and "ct0" in data:
+            data["ct0"] = ct0
+            return json.dumps(data, indent=2) + "\n"
+        if isinstance(data, list):
+            hits = [item for item in data if isinstance(item, dict) and item.get("name") == "ct0"]
+            for item in hits:
+                item["value"] = ct0
+            return json.dumps(data, indent=2) + "\n" if hits else None
+        return None
+    lines, hit = [], False
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        fields = body.split("\t")
+        if len(fields) in (6, 7) and fields[5] == "ct0" and not (body.startswith("#") and not body.startswith("#HttpOnly_")):
+            fields[6:] = [ct0]
+            line = "\t".join(fields) + line[len(body):]
+            hit = True
+        lines.append(line)
+    return "".join(lines) if hit else None
 
 
 def auth_headers(cookies: Cookies) -> dict[str, str]:
@@ -215,11 +346,20 @@ def _from_file(path: Path) -> Cookies:
         raise CredentialsError(f"cannot read cookie file {str(path)!r}: {reason}") from exc
     source = repr(str(path))
     if text.lstrip().startswith(("{", "[")):
-        return Cookies.from_mapping(_parse_json(text, source), source)
-    return Cookies.from_mapping(_parse_netscape(text, source), source)
+        cookies = Cookies.from_mapping(_parse_json(text, source), source)
+    else:
+        cookies = Cookies.from_mapping(_parse_netscape(text, source), source)
+    return replace(cookies, path=str(path))
 
 
 def _parse_json(text: str, source: str) -> dict[str, Any]:
+    # Any export nests three levels at most; a deeper file is not one, and would
+    # otherwise reach the recursive decoder (RecursionError, a traceback).
+    if json_depth(text) > _MAX_COOKIE_DEPTH:
+        raise CredentialsError(
+            f"cookie file {source} nests JSON {_MAX_COOKIE_DEPTH}+ levels deep, which no cookie export does: "
+            f"{_HOW_TO_EXPORT}"
+        )
     try:
         data = json.loads(text)
     except ValueError as exc:

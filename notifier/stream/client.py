@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..exceptions import (
     SessionNotFoundError,
     StreamError,
 )
-from .auth import Cookies, auth_headers, load_cookies
+from .auth import Cookies, SessionCookies, load_cookies
 from .backoff import BackoffPolicy, parse_retry_after
 from .events import Payload, SubscriptionsEvent
 from .http import check_api_base, describe, error_detail, parse_json, x_errors
@@ -53,14 +54,15 @@ class StreamClient:
 
     def __init__(
         self,
-        cookies: Cookies | Mapping[str, str] | str | os.PathLike[str] | None = None,
+        cookies: SessionCookies | Cookies | Mapping[str, str] | str | os.PathLike[str] | None = None,
         *,
         api_base: str | None = None,
         backoff: BackoffPolicy | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
         timeout: float | None = None,
     ) -> None:
-        self._cookies = load_cookies(cookies)
+        # A SessionCookies shared with the web client: a ct0 X rotates for one is used by both.
+        self._session = cookies if isinstance(cookies, SessionCookies) else SessionCookies(load_cookies(cookies))
         base = api_base if api_base is not None else os.environ.get(_ENV_API_BASE) or DEFAULT_API_BASE
         self.api_base = check_api_base(base, DEFAULT_API_BASE)
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else float(timeout)
@@ -68,14 +70,14 @@ class StreamClient:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self._backoff = backoff
         self._sleep = sleep
-        self._transport = _HttpTransport(self.api_base, self._cookies, self._timeout)
+        self._transport = _HttpTransport(self.api_base, self._session, self._timeout)
         self._sessions: weakref.WeakSet[StreamingSession] = weakref.WeakSet()
         self._closed = False
 
     @property
     def user_id(self) -> str | None:
         """The account's own user id, from the ``twid`` cookie; None if absent."""
-        return self._cookies.user_id
+        return self._session.cookies.user_id
 
     def __repr__(self) -> str:
         return f"StreamClient(api_base={self.api_base!r}, user_id={self.user_id!r})"
@@ -145,13 +147,15 @@ class _HttpConnection:
 class _HttpTransport:
     """The stream and update requests, with X's answers turned into exceptions."""
 
-    def __init__(self, api_base: str, cookies: Cookies, timeout: float) -> None:
+    def __init__(self, api_base: str, session: SessionCookies, timeout: float) -> None:
         self._api_base = api_base
         self._timeout = timeout
+        self._session = session
         self._http = httpx.AsyncClient(
-            headers=auth_headers(cookies),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
+            # The Cookie header is built from the session at each request; no jar of httpx's own.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
 
     async def open_stream(self, topics: Sequence[str]) -> _HttpConnection:
@@ -159,6 +163,7 @@ class _HttpTransport:
             "GET",
             self._api_base + _EVENTS_PATH,
             params={"topic": ",".join(topics)} if topics else None,
+            headers=self._session.headers(),
             # No read timeout: the session's heartbeat watchdog judges silence.
             timeout=httpx.Timeout(self._timeout, read=None),
         )
@@ -166,6 +171,7 @@ class _HttpTransport:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise StreamError(f"cannot open the stream at {self._api_base}: {describe(exc)}") from exc
+        self._session.accept(response.headers.get_list("set-cookie"))
         if response.status_code != 200:
             try:
                 body = await _read_some(response)
@@ -181,12 +187,13 @@ class _HttpTransport:
             response = await self._http.post(
                 self._api_base + _UPDATE_PATH,
                 data={"sub_topics": ",".join(subscribe), "unsub_topics": ",".join(unsubscribe)},
-                headers={"LivePipeline-Session": session_id},
+                headers={**self._session.headers(), "LivePipeline-Session": session_id},
             )
         except httpx.HTTPError as exc:
             raise StreamError(
                 f"cannot update subscriptions at {self._api_base}: {describe(exc)}"
             ) from exc
+        self._session.accept(response.headers.get_list("set-cookie"))
         body = parse_json(response.content)
         if not response.is_success or _SESSION_NOT_FOUND in _error_codes(body):
             raise _status_error(f"updating session {session_id}", response, body)

@@ -6,6 +6,11 @@ API base the same way, describe httpx errors the same way and read X's
 ``{"errors": [{"code": ..., "message": ...}]}`` answers the same way, so an
 error reads alike whichever client met it. The account package may import
 this module (and :mod:`notifier.stream.auth`) but nothing else of the stream.
+
+Every answer from X is bounded here too: :func:`parse_json` refuses a body
+over the limits of :mod:`notifier.stream.bounds` before the recursive
+decoder sees it (a 5 KB ``[[[…`` page would otherwise raise RecursionError
+wherever it is read).
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from typing import Any
 
 import httpx
 
-__all__ = ["check_api_base", "describe", "error_detail", "parse_json", "x_errors"]
+from .bounds import MAX_ANSWER, MAX_DEPTH, json_depth
+
+__all__ = [
+    "check_api_base",
+    "describe",
+    "error_detail",
+    "parse_json",
+    "unreadable_kind",
+    "x_errors",
+]
 
 
 def check_api_base(value: str, example: str) -> str:
@@ -35,12 +49,25 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def parse_json(data: bytes) -> Any:
-    """``data`` as JSON, or None when it is not."""
+def parse_json(data: bytes | str) -> Any:
+    """``data`` as JSON, or None when it is not, or is too large or too deep to be X's."""
+    if len(data) > MAX_ANSWER or json_depth(data) > MAX_DEPTH:
+        return None
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def unreadable_kind(data: bytes) -> str:
+    """Why ``data`` did not read as JSON, in one word: ``too_large``, ``too_deep``, ``html`` or ``not_json``."""
+    if len(data) > MAX_ANSWER:
+        return "too_large"
+    if b"<html" in data[:2048].lower() or data[:64].lstrip().lower().startswith(b"<!doctype"):
+        return "html"
+    if json_depth(data) > MAX_DEPTH:
+        return "too_deep"
+    return "not_json"
 
 
 def x_errors(body: Any) -> list[dict[str, Any]]:

@@ -27,14 +27,13 @@ from .events import (
     SubscriptionsEvent,
     TweetEngagementEvent,
 )
+from .bounds import MAX_REAL_COUNT
 from .sse import message_text
 
 __all__ = ["parse_message", "parse_subscriptions"]
 
 _MAX_COUNT = 10**18
 _MAX_DIGITS = 18  # so a string of ASCII digits that long is always below _MAX_COUNT
-# The most views any post has had is in the billions: a trillion is no real count.
-MAX_REAL_COUNT = 10**12
 _REAL_DIGITS = 12  # so a string of ASCII digits that long is always at most MAX_REAL_COUNT
 
 
@@ -178,16 +177,21 @@ def _post(item: Any) -> PostRef | None:
     if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created):
         created = None
     text = item.get("text")
+    try:
+        counts = [_engagement_count(item.get(name)) for name in ("likes", "retweets", "replies", "quotes", "views")]
+    except _Unreal:
+        counts = [None] * 5  # as polling reads such a post: none of its counts is trusted
+    likes, retweets, replies, quotes, views = counts
     return PostRef(
         post_id,
         None if created is None else float(created),
         reply=item.get("reply") is True,
         text=text if isinstance(text, str) else "",
-        likes=_count(item.get("likes")),
-        retweets=_count(item.get("retweets")),
-        replies=_count(item.get("replies")),
-        quotes=_count(item.get("quotes")),
-        views=_count(item.get("views")),
+        likes=likes,
+        retweets=retweets,
+        replies=replies,
+        quotes=quotes,
+        views=views,
         new=True if item.get("new") is True else None,
     )
 

@@ -93,8 +93,23 @@ def test_rule_file_without_account_gets_cookies_json_beside_it_and_a_hint(x_web,
 
     assert done.returncode == 0, done.stderr
     written = tmp_path / "conf" / "cookies.json"
-    assert json.loads(written.read_text()) == {"auth_token": x_web.auth_token, "ct0": x_web.ct0}
+    # Without twid, the id X gave is saved as one, so a run knows the account without asking.
+    assert json.loads(written.read_text()) == {
+        "auth_token": x_web.auth_token, "ct0": x_web.ct0, "twid": f"u%3D{x_web.own_user_id}",
+    }
     assert "account:\n  cookies: cookies.json" in done.stdout
+    assert "No twid cookie was given" in done.stdout
+
+
+def test_login_works_when_settings_answers_404_and_twid_is_absent(x_web, tmp_path):
+    """settings.json 404 (as in 2026) and no twid: GraphQL Viewer names the account; the cookies are saved."""
+    x_web.fail_next(SETTINGS, 404, times=3)
+    done = login(x_web.url, tmp_path, "-o", str(tmp_path / "c.json"),
+                 stdin="auth_token=%s\nct0=%s\n" % (x_web.auth_token, x_web.ct0))
+    assert done.returncode == 0, done.stderr
+    assert "signed in as @alice" in done.stdout and "twid" in done.stdout
+    assert json.loads((tmp_path / "c.json").read_text())["twid"] == f"u%3D{x_web.own_user_id}"
+    assert_no_secret(done, x_web)
 
 
 def test_rejected_cookies_exit_3_and_write_nothing(x_web, tmp_path):

@@ -112,6 +112,7 @@ async def test_a_stale_query_id_is_logged_once_and_nothing_is_saved(
 ) -> None:
     """X rotated the query id: one error naming the setting, however often the lookup tries again."""
     post = x_web.add_post("7", "Launching today")
+    x_web.front_end = "none"  # and x.com's web app offers no new id
     x_web.stale("TweetResultByRestId")
     memory = Memory()
     post_lookup = lookup(client, memory)

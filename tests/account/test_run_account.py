@@ -83,6 +83,7 @@ def test_a_stale_query_id_keeps_the_daemon_alive_with_a_clear_log_line(
     run.rules(MY_POSTS)
     child = run.start()
     stream.wait_for(lambda f: any(f"/tweet_engagement/{post}" in live for live in f.sessions.values()), timeout=15)
+    web.front_end = "none"  # x.com's web app offers no new id either
     web.stale("UserTweets")
     (error,) = child.wait_for_event("account_query_rejected", timeout=15)
     assert "account.graphql.UserTweets" in error["message"]

@@ -1,6 +1,7 @@
 """One post by id (TweetResultByRestId): the answer's parsing, and the request's shape checked with respx."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -99,7 +100,8 @@ def test_garbage_never_raises(body):
 
 @pytest.fixture
 async def client():
-    web = XWebClient(Cookies.from_mapping(COOKIES), api_base=API)
+    # Ids found just now: the client does not read x.com's web app, which these unit tests do not mock.
+    web = XWebClient(Cookies.from_mapping(COOKIES), api_base=API, learned={"found_at": time.time()})
     yield web
     await web.aclose()
 
@@ -123,8 +125,13 @@ async def test_the_request_asks_as_the_web_app_does(client):
 @respx.mock
 async def test_a_stale_query_id_names_the_setting():
     """A 404 is a QueryRejectedError naming account.graphql.TweetResultByRestId; an override is the id used."""
-    web = XWebClient(Cookies.from_mapping(COOKIES), api_base=API, query_ids={"TweetResultByRestId": "NewId"})
+    web = XWebClient(
+        Cookies.from_mapping(COOKIES), api_base=API, query_ids={"TweetResultByRestId": "NewId"},
+        learned={"found_at": time.time()},
+    )
     route = respx.get(f"{API}/graphql/NewId/TweetResultByRestId").mock(return_value=httpx.Response(404))
+    # Before giving up the client looks for what the header X may want is computed from: not there.
+    respx.get(url__regex=r".*/home$").mock(return_value=httpx.Response(404))
     with pytest.raises(QueryRejectedError, match=r"account\.graphql\.TweetResultByRestId"):
         await web.tweet_result("1850")
     assert route.called

@@ -201,12 +201,14 @@ async def test_spent_allowance_raises_without_sending(x_web, client):
 
 
 async def test_stale_query_id_names_the_setting(x_web, client):
-    """A retired query id gets 404, raised as QueryRejectedError naming account.graphql.UserTweets."""
+    """A retired id that x.com's web app cannot replace raises QueryRejectedError naming the setting and what was tried."""
+    x_web.front_end = "none"
     x_web.stale("UserTweets")
     with pytest.raises(QueryRejectedError) as caught:
         await client.user_tweets(x_web.own_user_id)
     assert "account.graphql.UserTweets" in str(caught.value)
     assert caught.value.status_code == 404 and caught.value.operation == "UserTweets"
+    assert "x.com's web app" in str(caught.value) and caught.value.tried
 
 
 async def test_overriding_the_query_id_works_again(x_web):
@@ -262,6 +264,7 @@ async def test_no_cookie_value_in_logs_or_errors(x_web, caplog):
         await client.settings()
         for fail in ("UserByScreenName", INBOX_INITIAL_STATE):
             x_web.fail_next(fail, 403)
+        x_web.front_end = "none"
         x_web.stale("UserTweets")
         x_web.fail_next(USER_UPDATES, 429)
         for call in (

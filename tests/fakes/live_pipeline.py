@@ -89,6 +89,7 @@ class _Session:
 class _Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # None: X's usual error body for the status
 
 
 class FakeLivePipeline(LoopServer):
@@ -203,9 +204,11 @@ class FakeLivePipeline(LoopServer):
 
         self._call(apply)
 
-    def fail_next(self, status: int, times: int = 1, headers: Mapping[str, str] | None = None) -> None:
-        """Answer the next ``times`` stream connects with ``status`` (and ``headers``)."""
-        failure = _Failure(status, dict(headers or {}))
+    def fail_next(
+        self, status: int, times: int = 1, headers: Mapping[str, str] | None = None, *, body: Any = None
+    ) -> None:
+        """Answer the next ``times`` stream connects with ``status`` (and ``headers``; ``body`` bytes or JSON)."""
+        failure = _Failure(status, dict(headers or {}), body)
         self._call(lambda: self._failures.extend([failure] * times))
 
     def forget_sessions(self) -> None:
@@ -313,7 +316,9 @@ class FakeLivePipeline(LoopServer):
         refusal = self._refusal(headers)
         if self._failures:
             failure = self._failures.popleft()
-            body = _ERROR_BODIES.get(failure.status, {"errors": [{"code": 131, "message": "Internal error."}]})
+            body = failure.body if failure.body is not None else _ERROR_BODIES.get(
+                failure.status, {"errors": [{"code": 131, "message": "Internal error."}]}
+            )
             refusal = (failure.status, body)
             extra = failure.headers
         else:

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from notifier.account.graphql import DEFAULT_QUERY_IDS, OPERATIONS
 
 from .loopserver import LoopServer, Request, parse_cookies, respond
+from .x_web_app import valid_transaction_id, web_app_answer
 from .polling import Polling
 from .x_web_shapes import DM_CURSOR_PREFIX, Conversation, Message, Post, World
 
@@ -54,6 +55,16 @@ _ERROR_BODIES: dict[int, Any] = {
     429: {"errors": [{"code": 88, "message": "Rate limit exceeded."}]},
 }
 _INTERNAL_ERROR = {"errors": [{"code": 131, "message": "Internal error."}]}
+_DRIP = "x-fake-drip"  # an internal marker between _route and _serve, never sent
+
+
+async def _drip(writer: asyncio.StreamWriter, body: bytes, every: float) -> None:
+    """A 200 whose body comes one byte every ``every`` seconds: each read is quick, the whole is not."""
+    writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    for byte in body:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(every)
 
 
 @dataclass
@@ -67,6 +78,8 @@ class _Limit:
 class _Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # None: X's usual error body for the status
+    drip: float = 0.0  # > 0: send the body one byte every this many seconds
 
 
 class FakeXWeb(LoopServer, Polling):
@@ -97,6 +110,10 @@ class FakeXWeb(LoopServer, Polling):
         self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
         self._pending_ct0: str | None = None
         self._requests: list[dict[str, Any]] = []
+        # The web app (x.com's page and scripts): "main" (2024-25), "x-web" (2026: one entry script), "none".
+        self.front_end = "main"
+        self._required_features: set[str] = set()
+        self._transaction_ops: set[str] = set()
 
     # -- what tests use ------------------------------------------------------
 
@@ -221,11 +238,21 @@ class FakeXWeb(LoopServer, Polling):
             self._limits[endpoint] = _Limit(remaining, time.time() + _WINDOW if reset is None else reset, limit)
 
     def fail_next(
-        self, endpoint: str, status: int, headers: Mapping[str, str] | None = None, times: int = 1
+        self, endpoint: str, status: int, headers: Mapping[str, str] | None = None, times: int = 1,
+        *, body: Any = None,
     ) -> None:
-        """Answer the next ``times`` requests to ``endpoint`` (operation or path) with ``status``."""
+        """Answer the next ``times`` requests to ``endpoint`` (operation or path) with ``status``.
+
+        ``body`` (bytes sent as they are, or JSON) replaces X's usual error body:
+        a hostile answer such as 5 KB of ``[`` or an HTML page.
+        """
         with self._lock:
-            self._failures[endpoint].extend([_Failure(status, dict(headers or {}))] * times)
+            self._failures[endpoint].extend([_Failure(status, dict(headers or {}), body)] * times)
+
+    def drip_next(self, endpoint: str, every: float = 5.0, times: int = 1, size: int = 64) -> None:
+        """Answer the next ``times`` requests to ``endpoint`` with ``size`` bytes, one every ``every`` s."""
+        with self._lock:
+            self._failures[endpoint].extend([_Failure(200, {}, b"{" + b" " * (size - 1), every)] * times)
 
     def stale(self, operation: str) -> str:
         """Retire ``operation``'s query id, as X does: the old one now gets 404. Returns the new one."""
@@ -233,6 +260,20 @@ class FakeXWeb(LoopServer, Polling):
             new = f"Rotated{next(self._rotations)}{self._query_ids[operation][:12]}"
             self._query_ids[operation] = new
             return new
+
+    def require_feature(self, name: str) -> None:
+        """From now on GraphQL answers 400 "features cannot be null" unless ``features`` holds ``name``."""
+        with self._lock:
+            self._required_features.add(name)
+
+    def demand_transaction(self, operation: str) -> None:
+        """From now on ``operation`` answers 404 (empty) without a valid ``x-client-transaction-id``, as X does."""
+        with self._lock:
+            self._transaction_ops.add(operation)
+
+    def page_requests(self) -> list[dict[str, Any]]:
+        """The requests for the web app's page and scripts (not the API)."""
+        return [r for r in self.requests if r["path"] == "/home" or r["path"].endswith(".js")]
 
     def rotate_ct0(self, new: str | None = None) -> str:
         """Send a new ``ct0`` with the next answer; from then on only the new one is accepted."""
@@ -254,6 +295,10 @@ class FakeXWeb(LoopServer, Polling):
     async def _serve(self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         with self._lock:
             status, body, extra = self._answer(request.method, request.target, request.headers)
+        drip = float(extra.pop(_DRIP, 0.0))
+        if drip > 0:
+            await _drip(writer, body, drip)
+            return False
         respond(writer, status, body, extra)
         await writer.drain()
         return True
@@ -274,6 +319,9 @@ class FakeXWeb(LoopServer, Polling):
     def _route(
         self, method: str, path: str, operation: str | None, query: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
+        page = web_app_answer(self, path, headers)
+        if page is not None:
+            return page
         refusal = self._refusal(headers)
         if refusal is not None:
             return refusal, _ERROR_BODIES[refusal], {}
@@ -281,14 +329,18 @@ class FakeXWeb(LoopServer, Polling):
         failures = self._failures.get(endpoint)
         if failures:
             failure = failures.popleft()
-            return failure.status, _ERROR_BODIES.get(failure.status, _INTERNAL_ERROR), failure.headers
+            body = failure.body if failure.body is not None else _ERROR_BODIES.get(failure.status, _INTERNAL_ERROR)
+            extra = {**failure.headers, _DRIP: str(failure.drip)} if failure.drip else dict(failure.headers)
+            return failure.status, body, extra
         limited = self._spend(endpoint)
         if limited is not None and limited[0] == 429:
             return limited
         extra = limited[2] if limited is not None else {}
         if method != "GET":
             return 404, {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}, extra
-        if operation is not None:
+        if operation in self._transaction_ops and not valid_transaction_id(headers.get("x-client-transaction-id", "")):
+            status, body = 404, b""
+        elif operation is not None:
             status, body = self._graphql(path, operation, query)
         elif path == SETTINGS:
             status, body = 200, {"screen_name": self.own_screen_name, "language": "en", "protected": False}
@@ -342,8 +394,15 @@ class FakeXWeb(LoopServer, Polling):
         if not isinstance(features, dict) or not isinstance(variables, dict):
             message = "The following features cannot be null: responsive_web_graphql_timeline_navigation_enabled"
             return 400, {"errors": [{"code": 336, "message": message}]}
+        missing = sorted(name for name in self._required_features if features.get(name) is None)
+        if missing:
+            message = f"The following features cannot be null: {', '.join(missing)}"
+            return 400, {"errors": [{"code": 336, "message": message}]}
         if operation == "UserByScreenName":
             return 200, self._world.user_answer(str(variables.get("screen_name", "")))
+        if operation == "Viewer":
+            user = self._world.user_answer(self.own_screen_name)["data"]["user"]["result"]
+            return 200, {"data": {"viewer": {"user_results": {"result": user}}}}
         if operation == "TweetResultByRestId":
             return 200, self._world.tweet_answer(str(variables.get("tweetId", "")))
         return 200, self._world.timeline_answer(

@@ -91,3 +91,17 @@ def test_a_recording_without_newlines_is_read_in_bounded_pieces() -> None:
 
     lines = list(bounded_lines(Endless(), "/dev/zero"))
     assert len(lines) == 1 and len(lines[0]) < 100
+
+
+async def test_a_deep_error_page_when_the_stream_opens_is_an_ordinary_failure():
+    """A 503 whose body is 5 KB of nesting is a StreamError to reconnect from, not a RecursionError."""
+    from notifier.exceptions import StreamError
+    from notifier.stream.client import StreamClient
+    from tests.fakes.live_pipeline import FakeLivePipeline
+
+    with FakeLivePipeline(heartbeat_millis=300, own_user_id="1000") as stream:
+        stream.fail_next(503, body=b'{"errors":' + b"[" * 5000)
+        async with StreamClient(stream.cookies, api_base=stream.url) as live:
+            with pytest.raises(StreamError) as caught:
+                await live.get_streaming_session(["/tweet_engagement/1850"], auto_reconnect=False)
+    assert "503" in str(caught.value)
