@@ -480,13 +480,15 @@ def _lock(state_path: Path) -> StateLock:
         raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
 
 
-async def own_account(web: XWebClient) -> tuple[str, str]:
-    """The signed-in account's user id and @handle, asked of X (settings, then the user by handle).
+async def own_account(web: XWebClient) -> tuple[str, str | None]:
+    """The signed-in account's user id and @handle, asked of X the one way the account watcher asks too.
 
     For when the twid cookie, which holds the user id, is missing.
     """
-    user = await web.user_by_screen_name(await web.settings())
-    return user.id, user.screen_name
+    from .account.identity import who_am_i  # noqa: PLC0415 - loads with the web client, which a run without an account lacks
+
+    identity = await who_am_i(web)
+    return identity.user_id, identity.handle
 
 
 def _session(cookies: Cookies) -> str:

@@ -288,6 +288,7 @@ def test_a_run_without_twid_announces_under_the_account_id_and_keeps_it_when_twi
     live = subscribe()
     rules = ha_rules(THRESHOLD_AND_MILESTONES, {"hook": receiver.json_url()})
     web.fail_next("/1.1/account/settings.json", 503)
+    web.fail_next("Viewer", 503)  # and GraphQL Viewer, the other way to ask
     env = {**ENV, "NOTIFIER_WEB_API_BASE": web.url}
     first = start_notifier(str(rules), "--state", "state.db", extra_env=env)
     first.wait_for_event("ha_identity_unknown", timeout=30)
