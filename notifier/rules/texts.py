@@ -15,7 +15,7 @@ from .model import COUNT_FIELDS, FIELDS, field_label
 from .templates import Template, compile_template
 
 __all__ = [
-    "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "SENDER_TITLES", "WORD_TITLES",
+    "DEFAULT_TEXTS", "FROM_X", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "SENDER_TITLES", "WORD_TITLES",
     "counts_line", "placeholders",
 ]
 
@@ -23,6 +23,11 @@ __all__ = [
 # {sender}, {sender_name} and {text} once the DM inbox showed the message (the
 # stream never says them). Unknown, they render empty rather than "?".
 OPTIONAL_TEXTS = frozenset({"text", "sender", "sender_name"})
+
+# Values that come from X, written by anyone: marked where they are placed into
+# a title or message, so delivery escapes them (and only them) for each service.
+# {post} and {preview} are the post's and the message's first words.
+FROM_X = frozenset({"text", "sender", "sender_name", "post", "preview"})
 
 _TWEET_PLACEHOLDERS = {
     "rule": "text", "tweet_id": "text", "url": "text", "time": "time", "counts": "text",
