@@ -84,8 +84,12 @@ def decode_entities(text: str) -> str:
 
 
 def mark(value: str) -> str:
-    """``value`` (already cleaned) between the markers: text from X placed into a template."""
-    return f"{OPEN}{_MARKS.sub('', value)}{CLOSE}"
+    """``value`` between the markers: text from X placed into a template.
+
+    Cleaned again on the way (a source that forgot to cannot smuggle a
+    control character or a marker into an alert).
+    """
+    return f"{OPEN}{_UNWANTED.sub('', value)}{CLOSE}"
 
 
 def unmark(text: str) -> str:
