@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..untrusted import CLOSE, OPEN
 
-__all__ = ["PREVIEW_LIMIT", "TITLE_LIMIT", "clip", "cut", "quoted"]
+__all__ = ["PREVIEW_LIMIT", "TITLE_LIMIT", "clip", "cut", "preview_limit", "quoted"]
 
 # A default title longer than this is cut: what a lock screen shows of one line.
 TITLE_LIMIT = 65
@@ -19,6 +19,15 @@ TITLE_LIMIT = 65
 PREVIEW_LIMIT = 100
 
 _ELLIPSIS = "…"
+
+
+def preview_limit(preview: bool | int) -> int | None:
+    """How many characters of a message a rule's ``preview:`` shows; None for none."""
+    if preview is True:
+        return PREVIEW_LIMIT
+    if preview is False or preview <= 0:
+        return None
+    return int(preview)
 # Punctuation left dangling before the ellipsis reads badly ("today,…").
 _TRAILING = " \t,;:-–—.…"
 
