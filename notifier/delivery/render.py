@@ -13,11 +13,13 @@ Apprise converts it into what each service speaks. The escapes are therefore
 Markdown's, which every one of Apprise's converters reads back as literal
 characters, with what a service adds on top:
 
-- ``markdown`` (email and Pushover as HTML, Telegram's Markdown, json://…):
-  a backslash before every character Markdown or HTML could act on
-  (``\\ ` * _ { } [ ] ( ) < > # ! | ~``, ``&`` where it would start an entity,
-  and ``+ - = 1.`` at the start of a line). Python-Markdown turns ``\\<`` into
-  ``&lt;``, so no tag from X ever reaches an HTML part.
+- ``markdown`` (email and Pushover as HTML, json://…): a backslash before
+  every character Markdown or HTML could act on (``\\ ` * _ { } [ ] ( ) < > # ! | ~``,
+  and ``+ - = 1.`` at the start of a line), and ``&amp;`` for an ``&`` that
+  would start an entity. Python-Markdown turns ``\\<`` into ``&lt;``, so no
+  tag from X ever reaches an HTML part.
+- ``telegram``: the same backslashes, which Apprise carries into Telegram's
+  Markdown; ``&`` as it is (Telegram's Markdown knows no entities).
 - ``slack``: the same, but ``&`` as it is: Apprise's mrkdwn converter turns
   ``\\<``/``\\>`` into ``&lt;``/``&gt;`` and every ``&`` into ``&amp;``, so
   ``<!channel>``, ``<!here>``, ``<@U…>`` and ``<url|text>`` stay inert.
@@ -49,11 +51,12 @@ from .formats import TEXT, format_for
 
 __all__ = ["Dialect", "dialect_for", "escape", "fit_plugin", "render", "texts_of"]
 
-Dialect = Literal["text", "markdown", "slack", "discord"]
+Dialect = Literal["text", "markdown", "slack", "discord", "telegram"]
 
 # Characters Markdown (or the HTML it may carry) could act on anywhere in a line.
-_MARKDOWN_ANYWHERE = re.compile(r"[\\`*_{}\[\]()<>#!|~]|&(?=#?[0-9A-Za-z]{1,32};)")
-_SLACK_ANYWHERE = re.compile(r"[\\`*_{}\[\]()<>#!|~]")
+_ANYWHERE = re.compile(r"[\\`*_{}\[\]()<>#!|~]")
+# An & that would start an entity: Markdown that becomes HTML reads &amp; as "&".
+_ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]{1,32};)")
 # ... and at the start of a line: list items, setext headings, numbered lists.
 _LINE_START = re.compile(r"(?m)^([ \t]*)([+\-=])")
 _NUMBERED = re.compile(r"(?m)^([ \t]*\d+)([.)])")
@@ -63,6 +66,7 @@ _SPARKLINE_ROOM: Final = 120
 
 _SLACK_HOSTS = frozenset({"hooks.slack.com"})
 _DISCORD_HOSTS = frozenset({"discord.com", "discordapp.com"})
+_TELEGRAM_HOSTS = frozenset({"api.telegram.org"})
 
 
 def dialect_for(url: str) -> Dialect:
@@ -75,6 +79,8 @@ def dialect_for(url: str) -> Dialect:
         return "slack"
     if scheme == "discord" or host in _DISCORD_HOSTS:
         return "discord"
+    if scheme == "tgram" or host in _TELEGRAM_HOSTS:
+        return "telegram"
     return "markdown"
 
 
@@ -82,8 +88,12 @@ def escape(value: str, dialect: Dialect) -> str:
     """``value`` (text from X) written so that ``dialect`` shows exactly its characters."""
     if dialect == "text" or not value:
         return value
-    anywhere = _SLACK_ANYWHERE if dialect == "slack" else _MARKDOWN_ANYWHERE
-    escaped = anywhere.sub(lambda match: "\\" + match.group(0), value)
+    escaped = value
+    if dialect == "markdown":
+        # First, while "&#39;" still reads as an entity. (Slack's converter writes
+        # every & as &amp; itself; Discord and Telegram know no entities.)
+        escaped = _ENTITY_START.sub("&amp;", escaped)
+    escaped = _ANYWHERE.sub(lambda match: "\\" + match.group(0), escaped)
     if dialect != "slack":  # mrkdwn has no lists or headings to start
         escaped = _NUMBERED.sub(r"\1\\\2", escaped)
         escaped = _LINE_START.sub(r"\1\\\2", escaped)
