@@ -146,3 +146,50 @@ async def test_a_hostile_dm_is_inert_on_every_wire(tmp_path, fixed_hosts, smtp, 
     hook = _by_path(receiver, "/hook").json
     assert hook["message"].startswith("**From \\[2J\\<b\\>Eve\\</b\\> @everyone:** ")
     assert "\\[Verify your account\\]\\(https://phish.example/login\\)" in hook["message"]
+
+
+async def test_a_10_mb_message_is_kept_to_xs_limit_and_each_services_own(tmp_path, fixed_hosts, start_deliverer, outbox):
+    """A 10 MB DM read from the inbox: the alert holds X's 10,000 characters at most, the outbox no more,
+    json:// gets at most that, Discord at most its 2,000 with the link kept."""
+    from notifier.account import parse_inbox
+    from tests.account.test_inbox import INITIAL_STATE, message
+
+    receiver = fixed_hosts
+    state = {**INITIAL_STATE["inbox_initial_state"], "entries": [message("1", sender="9", text="word " * 2_000_000)]}
+    (dm,) = parse_inbox({"inbox_initial_state": state}).messages
+    rules = ruleset(tmp_path, """
+        - name: DMs
+          dms: any
+          on: message
+          preview: 10000
+          message: "{sender}: {text}"
+    """)
+    engine = Engine(rules.with_discoveries({}, (CONV,), NOW), own_user_id=OWN)
+    event = DMUpdateEvent(CONV, OTHER, message_id="78", text=dm.text, sender="eve", sender_name="Eve")
+    (alert,) = engine.process(Topic.dm_message(CONV), Payload(dm_update=event), NOW)
+    assert len(alert.message) <= 10_000 + 100
+    urls = {"hook": receiver.json_url("/hook"), "chat": DISCORD}
+    deliverer = await start_deliverer(build_targets(urls))
+    deliverer.enqueue([dataclasses.replace(alert, targets=tuple(urls))])
+    assert await receiver.wait_for_async(lambda r: len(r.received) >= 2, timeout=20)
+    hook = _by_path(receiver, "/hook").json
+    assert len(hook["message"]) <= 10_000 + 100
+    content = json.loads(_by_path(receiver, "/api/webhooks/").body)["content"]
+    assert len(content) <= 2000 and content.endswith("word…")
+    stored = sum(path.stat().st_size for path in tmp_path.iterdir() if path.name.startswith("state.db"))
+    assert stored < 1_000_000
+
+
+async def test_console_output_and_text_logs_carry_no_control_characters(tmp_path, start_deliverer, capsys, caplog):
+    """A display name with ESC and bidi overrides reaches console:// and the log without them."""
+    alert = hostile_alert(tmp_path, ["screen"])
+    deliverer = await start_deliverer(build_targets({"screen": "console://"}))
+    with caplog.at_level("INFO"):
+        deliverer.enqueue([alert])
+        assert await deliverer.drain(10)
+    printed = capsys.readouterr().out
+    assert "DM from [2J<b>Eve</b> @everyone (@eve)" in printed
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "delivered" in logged
+    for control in CONTROLS:
+        assert control not in printed and control not in logged
