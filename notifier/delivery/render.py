@@ -71,9 +71,9 @@ _TELEGRAM_HOSTS = frozenset({"api.telegram.org"})
 
 def dialect_for(url: str) -> Dialect:
     """What the service at ``url`` makes of the text notifier sends it."""
-    if format_for(url) == TEXT:
-        return "text"
     scheme = url.partition("://")[0].lower()
+    if format_for(url) == TEXT or scheme == "console":  # a terminal shows text as it is
+        return "text"
     host = (urlsplit(url).hostname or "") if scheme in ("http", "https") else ""
     if scheme == "slack" or host in _SLACK_HOSTS:
         return "slack"

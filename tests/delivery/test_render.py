@@ -93,3 +93,16 @@ def test_an_alert_whose_marks_went_stale_is_escaped_whole():
     alert = make_alert("t", title="DM from <b>Eve</b>", message="hi", marked=("DM from " + mark("x"), "hi"))
     title, message = texts_of(alert)
     assert render(title, "markdown") == "DM from \\<b\\>Eve\\</b\\>"
+
+
+def test_a_health_alert_escapes_what_x_answered():
+    """A health alert's detail may quote X or an alert's words: it is escaped, notifier's hint is not."""
+    from notifier.health import Change, health_alert
+    from notifier.rulefile.model import HealthSpec
+
+    alert = health_alert(Change("account_failing", True, "X answered: <!channel> [click](https://phish)", 0.0),
+                         HealthSpec(notify=("team",)))
+    title, message = texts_of(alert)
+    assert alert.message.startswith("X answered: <!channel> [click](https://phish)\n")
+    shown = render(message, "slack")
+    assert "\\<\\!channel\\>" in shown and "\\[click\\]\\(https://phish\\)" in shown
