@@ -19,7 +19,8 @@ characters, with what a service adds on top:
   would start an entity. Python-Markdown turns ``\\<`` into ``&lt;``, so no
   tag from X ever reaches an HTML part.
 - ``telegram``: the same backslashes, which Apprise carries into Telegram's
-  Markdown; ``&`` as it is (Telegram's Markdown knows no entities).
+  Markdown (where ``\\[ \\* \\_ \\```` stay escapes); ``]`` and ``&`` as they
+  are (an escaped ``[`` opens no link; Telegram's Markdown knows no entities).
 - ``slack``: the same, but ``&`` as it is: Apprise's mrkdwn converter turns
   ``\\<``/``\\>`` into ``&lt;``/``&gt;`` and every ``&`` into ``&amp;``, so
   ``<!channel>``, ``<!here>``, ``<@U…>`` and ``<url|text>`` stay inert.
@@ -55,6 +56,8 @@ Dialect = Literal["text", "markdown", "slack", "discord", "telegram"]
 
 # Characters Markdown (or the HTML it may carry) could act on anywhere in a line.
 _ANYWHERE = re.compile(r"[\\`*_{}\[\]()<>#!|~]")
+# Telegram's Markdown reads "\]" as both characters; an escaped "[" already opens no link.
+_TELEGRAM_ANYWHERE = re.compile(r"[\\`*_{}\[()<>#!|~]")
 # An & that would start an entity: Markdown that becomes HTML reads &amp; as "&".
 _ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]{1,32};)")
 # ... and at the start of a line: list items, setext headings, numbered lists.
@@ -93,7 +96,8 @@ def escape(value: str, dialect: Dialect) -> str:
         # First, while "&#39;" still reads as an entity. (Slack's converter writes
         # every & as &amp; itself; Discord and Telegram know no entities.)
         escaped = _ENTITY_START.sub("&amp;", escaped)
-    escaped = _ANYWHERE.sub(lambda match: "\\" + match.group(0), escaped)
+    anywhere = _TELEGRAM_ANYWHERE if dialect == "telegram" else _ANYWHERE
+    escaped = anywhere.sub(lambda match: "\\" + match.group(0), escaped)
     if dialect != "slack":  # mrkdwn has no lists or headings to start
         escaped = _NUMBERED.sub(r"\1\\\2", escaped)
         escaped = _LINE_START.sub(r"\1\\\2", escaped)

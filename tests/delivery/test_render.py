@@ -106,3 +106,17 @@ def test_a_health_alert_escapes_what_x_answered():
     assert alert.message.startswith("X answered: <!channel> [click](https://phish)\n")
     shown = render(message, "slack")
     assert "\\<\\!channel\\>" in shown and "\\[click\\]\\(https://phish\\)" in shown
+
+
+_TELEGRAM_ESCAPED = re.compile(r"\\([_*`\[])")
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_telegram_escaping_renders_back_to_the_value(value):
+    """Telegram (Markdown → Telegram's Markdown, as Apprise sends it): its escapes read back as the value."""
+    plugin = apprise.Apprise.instantiate("tgram://123456789:ABCdefGHIjklMNOpqrSTUvwxYZ012345678/12345")
+    converted = plugin.dialect_convert(f"Start {escape(value, 'telegram')} end", NotifyFormat.MARKDOWN)
+    # Every [, *, _ and ` of the value arrives escaped: no link, bold, italics or code from X.
+    assert not re.search(r"(?<!\\)[\[*_`]", converted)
+    assert _TELEGRAM_ESCAPED.sub(r"\1", converted) == f"Start {value} end"
