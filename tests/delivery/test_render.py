@@ -120,3 +120,18 @@ def test_telegram_escaping_renders_back_to_the_value(value):
     # Every [, *, _ and ` of the value arrives escaped: no link, bold, italics or code from X.
     assert not re.search(r"(?<!\\)[\[*_`]", converted)
     assert _TELEGRAM_ESCAPED.sub(r"\1", converted) == f"Start {value} end"
+
+
+LINES = st.lists(st.one_of(ALPHABET, st.just("\n")), min_size=1, max_size=40).map("".join).filter(
+    lambda v: all(line and line.strip() == line for line in v.split("\n")) and "  " not in v
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES)
+def test_a_message_of_many_lines_starts_no_list_heading_or_quote(value):
+    """A value's lines starting with -, +, =, 1., # or > stay text in the HTML Markdown becomes."""
+    converted = markdown_to_html(f"Start {escape(value, 'markdown')} end")
+    inner = converted.removeprefix("<p>").removesuffix("</p>").replace("<br />\n", "\n")
+    assert not _TAG.search(inner), inner
+    assert html.unescape(inner) == f"Start {value} end"
