@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["HEALTH_KIND", "Alert", "Chart", "NotifyType", "conversation_url", "post_url"]
+__all__ = ["HEALTH_KIND", "Alert", "Chart", "NotifyType", "conversation_url", "marked_texts", "post_url"]
 
 # Apprise's notify types; the trigger kind picks one (milestone → success, ...).
 NotifyType = Literal["info", "success", "warning", "failure"]
@@ -79,6 +79,14 @@ class Alert:
     ``group_wait`` (seconds, from the rule) collects a conversation's messages
     into one alert before delivery; ``charts`` are the charts delivery draws
     for it (one for a post's alert, one per post for a digest; empty for none).
+
+    ``title`` and ``message`` are what a person reads (logs, replays, Home
+    Assistant). ``marked`` is the same title and message with each value from X
+    (a post's words, a message, a sender's name) between the markers of
+    :mod:`notifier.untrusted`, for delivery to escape per service; None when
+    they hold no such value. Code that rewrites ``title`` or ``message`` rewrites
+    ``marked`` too: delivery escapes the whole text of an alert whose ``marked``
+    no longer matches it.
     """
 
     rule: str
@@ -97,3 +105,9 @@ class Alert:
     catch_up: float | None = None
     group_wait: float = 0.0
     charts: tuple[Chart, ...] = ()
+    marked: tuple[str, str] | None = field(default=None, compare=False)
+
+
+def marked_texts(alert: Alert) -> tuple[str, str]:
+    """The alert's title and message with values from X marked (as they are when none is)."""
+    return alert.marked if alert.marked is not None else (alert.title, alert.message)

@@ -20,6 +20,7 @@ from typing import Literal
 from .alert import HEALTH_KIND, Alert
 from .durations import format_duration
 from .rulefile.model import HealthSpec
+from .untrusted import mark, unmark
 
 __all__ = [
     "CONDITIONS",
@@ -187,14 +188,17 @@ def health_alert(change: Change, spec: HealthSpec) -> Alert:
     """The alert that tells the user of ``change``, for the health block's targets."""
     began, recovered = _TITLES[change.condition]
     down = format_duration(spec.stream_down, words=True)
+    # The detail may quote X's answer or an alert's words: marked, so delivery escapes it.
     if change.active:
         title = began.format(down=down)
-        message = f"{change.detail}\n{_HINTS[change.condition]}"
+        marked = f"{mark(change.detail)}\n{_HINTS[change.condition]}"
     else:
         title = recovered
-        message = f"Earlier: {change.detail}"
+        marked = f"Earlier: {mark(change.detail)}"
+    message = unmark(marked)
     return Alert(
         rule=HEALTH_RULE, topic="notifier/health", key=change.condition, title=title, message=message,
         targets=spec.notify, ts=change.at, kind=HEALTH_KIND,
         notify_type="failure" if change.active else "success", urgent=True,
+        marked=(title, marked) if marked != message else None,
     )

@@ -30,6 +30,7 @@ __all__ = [
     "TextFormatter",
     "add_secrets",
     "add_url",
+    "add_url_parts",
     "configure_logging",
     "mask_url",
     "secret_filter",
@@ -73,6 +74,8 @@ class SecretFilter(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._replacements: dict[str, str] = {}
+        # URLs whose privacy form is known (add_url): add_url_parts leaves them alone.
+        self._known: set[str] = set()
         self._regex: re.Pattern[str] | None = None
 
     def add(self, *secrets: str | None, replacement: str = MASK) -> None:
@@ -95,11 +98,30 @@ class SecretFilter(logging.Filter):
             masked = _privacy_url(url)
         # A URL that shows whole in its privacy form (json://host/path) hides nothing;
         # replacing it would also rewrite the privacy form that contains it.
+        with self._lock:
+            self._known.add(url)
+            # What add_url_parts registered before Apprise saw the URL, and its privacy
+            # form shows after all (a user name, a json://host/path), is no secret.
+            for part in (url, *_url_parts(url)):
+                if part in masked:
+                    self._replacements.pop(part, None)
+            self._compile()
         if url not in masked:
             self.add(url, replacement=masked)
         # Parts of the URL that Apprise itself hides (tokens in the path, passwords,
         # API keys in the query) are secrets even where they appear alone.
         self.add(*(part for part in _url_parts(url) if part not in masked))
+
+    def add_url_parts(self, url: str) -> None:
+        """Register a URL's secrets before Apprise first parses it (and logs it, at DEBUG).
+
+        Without Apprise: the whole URL shows as ``SCHEMA://***`` until :meth:`add_url`
+        knows its privacy form, and its secret-looking parts are masked.
+        """
+        if not isinstance(url, str) or "://" not in url or url in self._known:
+            return
+        self.add(url, replacement=url.split("://", 1)[0] + "://" + MASK)
+        self.add(*_url_parts(url))
 
     def _compile(self) -> None:
         if not self._replacements:
@@ -147,6 +169,9 @@ def mask_url(url: str) -> str:
     # a URL that is not a console:// one needs it.
     import apprise
 
+    # Apprise logs the URL it loads (at DEBUG): its secrets are known first.
+    if isinstance(url, str):
+        _filter.add_url_parts(url)
     plugin = apprise.Apprise.instantiate(url) if isinstance(url, str) else None
     if plugin is None:
         schema = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else "?"
@@ -191,6 +216,11 @@ def _url_parts(url: str) -> Iterable[str]:
     if parts.username:
         found += [parts.username, unquote(parts.username)]
     segments = [parts.netloc.rsplit("@", 1)[-1]] if "@" in parts.netloc else []
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if ":" in host and not host.rsplit(":", 1)[1].isdigit():
+        # host:token, not host:port (tgram://BOT_ID:TOKEN/...): Apprise's Telegram plugin
+        # and urllib3 print it inside a URL path (/botBOT_ID:TOKEN/sendMessage).
+        segments += host.split(":")
     segments += [segment for segment in parts.path.split("/") if segment]
     if parts.scheme in ("ntfy", "ntfys") and "@" not in parts.netloc:
         segments.append(parts.netloc)  # ntfy://TOPIC: the topic in the host's place
@@ -213,6 +243,11 @@ def secret_filter() -> SecretFilter:
 def add_secrets(*secrets: str | None) -> None:
     """Never log these strings, from any logger."""
     _filter.add(*secrets)
+
+
+def add_url_parts(url: str) -> None:
+    """Never log this URL's secret parts, from any logger: call before Apprise first parses it."""
+    _filter.add_url_parts(url)
 
 
 def add_url(url: str, masked: str | None = None) -> None:

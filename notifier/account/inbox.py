@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ..untrusted import MAX_DM, MAX_NAME, clean, decode_entities
 from .jsonvalues import count, dict_at, path, snowflake, snowflake_time
 
 __all__ = ["Conversation", "DirectMessage", "InboxPage", "Sender", "parse_inbox"]
@@ -105,7 +106,9 @@ def _message(entry: Any) -> DirectMessage | None:
         id=message_id,
         conversation_id=conversation_id,
         sender_id=sender_id,
-        text=text if isinstance(text, str) else "",
+        # X escapes &, < and > in message text as in a post's full_text; decoded once,
+        # here, and kept to X's own limit however much arrives.
+        text=clean(decode_entities(text), MAX_DM) if isinstance(text, str) else "",
         time=_seconds(dict_at(entry).get("time"), data.get("time"), message_id),
     )
 
@@ -127,7 +130,9 @@ def _users(value: Any) -> dict[str, Sender]:
         screen_name, name = user.get("screen_name"), user.get("name")
         if user_id is None or not isinstance(screen_name, str) or not screen_name:
             continue
-        users[user_id] = Sender(user_id, screen_name, name if isinstance(name, str) else "")
+        users[user_id] = Sender(
+            user_id, clean(screen_name, MAX_NAME), clean(name, MAX_NAME) if isinstance(name, str) else "",
+        )
     return users
 
 
@@ -147,6 +152,6 @@ def _conversations(value: Any) -> dict[str, Conversation]:
             # Only message requests are marked untrusted; a missing flag is an ordinary conversation.
             trusted=conversation.get("trusted") is not False,
             participants=tuple(dict.fromkeys(i for i in ids if i is not None)),
-            name=name if isinstance(name, str) and name else None,
+            name=clean(name, MAX_NAME) if isinstance(name, str) and name else None,
         )
     return conversations

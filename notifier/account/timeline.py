@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..stream.bounds import MAX_REAL_COUNT
+from ..untrusted import MAX_NAME, MAX_POST, clean, decode_entities
 from .jsonvalues import count, dict_at, path, snowflake
 
 __all__ = ["LookedUp", "Post", "TimelinePage", "User", "parse_timeline", "parse_tweet_result", "parse_user"]
@@ -114,7 +115,9 @@ def parse_user(body: Any) -> User | None:
     name = core.get("name") or legacy.get("name") or ""
     if user_id is None or not isinstance(screen_name, str) or not screen_name:
         return None
-    return User(user_id, screen_name, name if isinstance(name, str) else "")
+    return User(
+        user_id, clean(screen_name, MAX_NAME), clean(name, MAX_NAME) if isinstance(name, str) else "",
+    )
 
 
 def parse_timeline(body: Any) -> TimelinePage:
@@ -204,7 +207,13 @@ def _post(result: Any, pinned: bool) -> Post | None:
     author = path(result, "core", "user_results", "result", "rest_id")
     author_id = snowflake(author) or snowflake(field("user_id_str"))
     note = path(result, "note_tweet", "note_tweet_results", "result", "text")
-    text = note if isinstance(note, str) and note else field("full_text")
+    text = field("full_text")
+    # X escapes &, < and > in legacy.full_text but not in a long post's note text:
+    # decoded here, once, so the same character reads the same in every post.
+    if isinstance(note, str) and note:
+        text = clean(note, MAX_POST)
+    elif isinstance(text, str):
+        text = clean(decode_entities(text), MAX_POST)
     counts = [count(field(name)) for name in ("favorite_count", "retweet_count", "reply_count", "quote_count")]
     counts.append(count(path(result, "views", "count")))
     if any(c is not None and c > MAX_REAL_COUNT for c in counts):

@@ -193,8 +193,10 @@ def summary(ruleset: RuleFile, shown: str) -> str:
             options.append(f"rearm_when {rule.rearm_when.source}")
         if rule.urgent:
             options.append("urgent")
-        if not rule.preview:
+        if rule.preview is False:
             options.append("preview: false")
+        elif rule.preview is not True:
+            options.append(f"preview: {rule.preview} characters")
         if rule.group_wait:
             options.append(f"group_wait {format_duration(rule.group_wait, words=True)}")
         state = "" if rule.enabled else "  (disabled)"

@@ -65,6 +65,7 @@ from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxRow, OutboxWriteError
 from .plan import Due, plan
 from .policy import local_zone
+from .render import texts_of
 from .send import SendOutcome, retry_delay, send_once
 from .tap import tap_of
 from .targets import Target, TargetSet
@@ -558,11 +559,13 @@ class Deliverer:
 
     async def _send_and_settle(self, row: OutboxRow, target: Target, slot: Slot) -> None:
         alert = row.alert
+        # Values from X stay marked up to the send, which escapes them per service (.render).
+        title, body = texts_of(alert)
         try:
             outcome = await send_once(
                 target.url,
-                title=alert.title,
-                body=alert.message,
+                title=title,
+                body=body,
                 notify_type=alert.notify_type,
                 timeout=self._send_timeout,
                 # A console prints the alert's own time, as `notifier replay` does, not

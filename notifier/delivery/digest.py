@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Final
 
-from ..alert import Alert, Chart, NotifyType, conversation_url
+from ..alert import Alert, Chart, NotifyType, conversation_url, marked_texts
 from ..times import format_time
+from ..untrusted import unmark
 
 __all__ = ["DIGEST_KIND", "DIGEST_RULE", "MAX_CHARTS", "MAX_LINES", "digest_alert", "group_alert"]
 
@@ -85,12 +86,14 @@ def digest_alert(
     for alert in sorted(alerts, key=lambda a: a.ts, reverse=True):
         for chart in alert.charts:
             charts.setdefault(chart.key, chart)
+    title, message = f"{count} alert{'s' if count != 1 else ''} {reason}", "\n".join(lines)
     return Alert(
         rule=DIGEST_RULE,
         topic="",
         key=target,
-        title=f"{count} alert{'s' if count != 1 else ''} {reason}",
-        message="\n".join(lines),
+        title=title,
+        message=unmark(message),
+        marked=(title, message) if unmark(message) != message else None,
         targets=(target,),
         ts=now,
         kind=DIGEST_KIND,
@@ -125,6 +128,7 @@ def group_alert(alerts: Sequence[Alert], *, zone: tzinfo) -> Alert:
     # The last message's alert, retold: it keeps the rule, targets and typed options.
     return dataclasses.replace(
         last,
+        marked=None,  # notifier's own words only
         title=f"{count} new message{'s' if count != 1 else ''} from {who}",
         message=f"{count} messages in conversation {first.key} {span}.\n{url}",
         urgent=any(a.urgent for a in ordered),
@@ -140,5 +144,6 @@ def _when(ts: float, zone: tzinfo, today: object) -> str:
 
 def _line(alert: Alert) -> str:
     url = alert.fields.get("url")
-    title = " ".join(alert.title.split())
+    # Marked: the post's words or a sender's name in a title stay escaped in the digest.
+    title = " ".join(marked_texts(alert)[0].split())
     return f"{title} — {url}" if isinstance(url, str) and url else title

@@ -9,17 +9,17 @@ with notifier's own Markdown taken out. ``json://``, ``xml://`` and ``form://``
 are read by programs, which get the Markdown source unchanged, and
 ``console://`` prints as it always has.
 
-This is the one place that decides; :mod:`.send` asks it once per send.
+This is the one place that decides the format; :mod:`.send` asks it once per
+send, and :mod:`.render` writes the body for it (taking notifier's own bold
+out for plain text, escaping values from X for the rest).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
-__all__ = ["MARKDOWN", "TEXT", "Body", "body_for", "format_for"]
+__all__ = ["MARKDOWN", "TEXT", "format_for"]
 
 # Apprise's NotifyFormat values.
 MARKDOWN: Final = "markdown"
@@ -34,16 +34,6 @@ _RENDERED_HOSTS = frozenset({"hooks.slack.com", "discord.com", "discordapp.com",
 # Read by programs or printed by notifier itself: the source goes as it is.
 _SOURCE = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "console"})
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A body to send and the Apprise ``body_format`` it is written in."""
-
-    text: str
-    format: Format
-
 
 def format_for(url: str) -> Format:
     """``markdown`` for a service that renders it or a program that reads the source, else ``text``."""
@@ -53,12 +43,3 @@ def format_for(url: str) -> Format:
     if scheme in ("http", "https") and (urlsplit(url).hostname or "") in _RENDERED_HOSTS:
         return MARKDOWN
     return TEXT
-
-
-def body_for(url: str, body: str) -> Body:
-    """``body`` as the service at ``url`` should get it."""
-    chosen = format_for(url)
-    if chosen == TEXT:
-        # Bold is the only Markdown notifier writes itself (a digest's rule names).
-        body = _BOLD.sub(r"\1", body)
-    return Body(body, chosen)

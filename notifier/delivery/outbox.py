@@ -40,9 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..alert import Alert, Chart
+from ..alert import Alert, Chart, marked_texts
 from ..exceptions import DeliveryError
 from ..sqlite import connect
+from ..untrusted import unmark
 from .outbox_schema import create_or_migrate, options_in_fields
 
 __all__ = ["HeldFor", "Outbox", "OutboxRow", "OutboxWriteError", "RowState"]
@@ -404,8 +405,8 @@ class Outbox:
                 alert.rule,
                 alert.topic,
                 alert.key,
-                alert.title,
-                alert.message,
+                # Stored with values from X marked: a retry escapes them as the first send did.
+                *marked_texts(alert),
                 json.dumps(list(alert.targets)),
                 alert.ts,
                 alert.kind,
@@ -513,12 +514,14 @@ def _row(values: tuple) -> OutboxRow:
         rules, titles, catch_up = options_in_fields(fields)
     else:
         rules, titles = tuple(json.loads(rules)), tuple(json.loads(titles))
+    plain = (unmark(title), unmark(message))
     alert = Alert(
         rule=rule,
         topic=topic,
         key=key,
-        title=title,
-        message=message,
+        title=plain[0],
+        message=plain[1],
+        marked=(title, message) if plain != (title, message) else None,
         targets=tuple(json.loads(targets)),
         ts=ts,
         kind=kind,

@@ -31,9 +31,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..backoff import backoff_delay
 from ..logs import secret_filter
+from ..untrusted import unmark
 from . import console
-from .formats import body_for
+from .formats import format_for
 from .attach import attached
+from .render import fit_plugin
 from .outcome import SendOutcome
 from .tap import with_tap
 
@@ -82,9 +84,12 @@ async def send_once(
     parameters; ``body_format`` None lets :mod:`.formats` choose per service.
     ``charts`` go as PNG attachments, or as sparklines in the body (:mod:`.attach`);
     ``console://`` shows neither. ``buttons`` become an ntfy URL's ``actions=`` (:mod:`.actions`).
+    ``title`` and ``body`` may mark values from X
+    (:mod:`notifier.untrusted`): :mod:`.render` escapes them for the service.
     """
     kind = notify_type if notify_type in NOTIFY_TYPES else "info"
     if console.label_of(url) is not None:
+        title, body = unmark(title), unmark(body)
         return await console.send(
             url, title=title, body=body or title, notify_type=kind, now=time.time() if now is None else now
         )
@@ -106,9 +111,10 @@ async def send_once(
 def _dressed(
     url: str, body: str, tap: Tap | None, body_format: str | None, buttons: tuple[Button, ...] = ()
 ) -> tuple[str, str, str]:
-    """The URL with the alert's tap parameters and buttons, and the body in the format its service renders.
+    """The URL with the alert's tap parameters and buttons, and the format its service renders.
 
     The URL returned holds the same secrets as ``url``: it goes to Apprise only, never to a log.
+    The body is rendered for the service once its Apprise plugin is known (:func:`_rendered`).
     """
     if tap is not None:
         url = with_tap(url, tap)
@@ -116,10 +122,12 @@ def _dressed(
         from .actions import with_actions
 
         url = with_actions(url, buttons)
-    if body_format is None:
-        chosen = body_for(url, body)
-        body, body_format = chosen.text, chosen.format
-    return url, body, body_format
+    return url, body, body_format or format_for(url)
+
+
+def _rendered(plugin: Any, url: str, title: str, body: str, charts: tuple[Chart, ...]) -> tuple[str, str]:
+    # Values from X escaped for the service, the body kept to what the service takes.
+    return fit_plugin(plugin, url, title, body, charts=bool(charts))
 
 
 @functools.cache
@@ -163,6 +171,7 @@ def _notify_blocking(
     if isinstance(notifier, SendOutcome):
         return notifier
     try:
+        title, body = _rendered(notifier[0], url, title, body, charts)
         with attached(notifier[0], url, body, charts) as (full_body, attach):
             result = notifier.notify(
                 body=full_body or title, title=title, notify_type=notify_type, body_format=body_format, attach=attach,
@@ -182,6 +191,7 @@ async def _send_apprise(
     if isinstance(notifier, SendOutcome):
         return notifier
     try:
+        title, body = _rendered(notifier[0], url, title, body, charts)
         with attached(notifier[0], url, body, charts) as (full_body, attach):
             result = await notifier.async_notify(
                 body=full_body or title,

@@ -18,6 +18,7 @@ Plain ``console://`` URLs are checked and masked without Apprise (see
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
 
 # Outbox rows of a targets_from URL refer to it by this prefix and Apprise's url_id().
 _CONFIG_KEY = "config:"
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 
 
 def check_url(url: str) -> str | None:
@@ -49,6 +51,8 @@ def check_url(url: str) -> str | None:
         return "this is not an Apprise URL (expected SCHEMA://..., such as ntfys://ntfy.sh/topic)"
     if console.label_of(url) is not None:
         return None
+    # Apprise logs each URL it loads (at DEBUG): its secrets are registered first.
+    logs.add_url_parts(url)
     if _apprise().Apprise.instantiate(url) is None:
         schema = url.split("://", 1)[0]
         return (
@@ -209,6 +213,14 @@ def _apprise() -> Any:
 
 
 def _config_services(path: str | Path) -> list:
+    # Apprise logs each URL it loads from the file: what looks like a URL there is
+    # registered as a secret before Apprise reads it.
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for found in _URL_IN_TEXT.findall(text):
+        logs.add_url_parts(found.rstrip(":,"))
     config = _apprise().AppriseConfig()
     config.add(str(path))
     return list(config.services())

@@ -28,7 +28,9 @@ from ..rules.model import (
 )
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
-from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
+from ..rules.words import PREVIEW_LIMIT
+from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
+from ..untrusted import MAX_DM
 from ..stream.topics import Topic, tweet_id_of
 from .follow import FollowReader, is_dms_any
 
@@ -255,14 +257,14 @@ class RuleReader(FollowReader):
             else:
                 group_wait = self.duration(keys["group_wait"][1], "group_wait", positive=True) or 0.0
 
-        preview = True
+        preview: bool | int = True
         if "preview" in keys:
             if trigger is not None and not (isinstance(trigger, On) and trigger.event == "message"):
                 kind = trigger.event if isinstance(trigger, On) else trigger.kind
                 self.error(keys["preview"][0], f"preview has no effect on {kind} rules",
                            "remove it; preview: false keeps the text of direct messages out of on: message alerts")
             else:
-                value = self.boolean(keys["preview"][1], "preview")
+                value = self.preview(keys["preview"][1])
                 preview = True if value is None else value
 
         rearm = None
@@ -372,6 +374,17 @@ class RuleReader(FollowReader):
             self.error(node, f"{key}: '{text}' is not a count", fix)
             return None
         return field
+
+    def preview(self, node: Node) -> bool | int | None:
+        """``preview:``: true, false, or how many characters of a message alerts show."""
+        if isinstance(node, ScalarNode) and node.tag == BOOL_TAG:
+            return bool(self.construct(node))
+        if isinstance(node, ScalarNode) and node.tag == INT_TAG and 1 <= self.construct(node) <= MAX_DM:
+            return int(self.construct(node))
+        self.error(node, f"preview must be true, false or a number of characters from 1 to {MAX_DM:,}",
+                   f"write preview: 30 for a message's first 30 characters, preview: true for the first "
+                   f"{PREVIEW_LIMIT}, or preview: false to show none")
+        return None
 
     def positive(self, node: Node, what: str, *, integer: bool) -> float | None:
         tags = (INT_TAG,) if integer else (INT_TAG, FLOAT_TAG)

@@ -29,8 +29,9 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..alert import Alert
+from ..alert import Alert, marked_texts
 from ..durations import format_duration
+from ..untrusted import unmark
 from .model import DEFAULT_MAX_GAP
 
 __all__ = ["DEFAULT_MAX_GAP", "CatchUp", "Outage", "merge_milestones"]
@@ -142,16 +143,19 @@ def merge_milestones(alerts: Iterable[Alert]) -> list[Alert]:
 def _merge(group: list[Alert]) -> Alert:
     first = group[0]
     targets: list[str] = []
-    messages: list[str] = []
+    messages: dict[str, str] = {}
     for alert in group:
         targets += [name for name in alert.targets if name not in targets]
-        if alert.message not in messages:
-            messages.append(alert.message)
+        messages.setdefault(alert.message, marked_texts(alert)[1])
+    title = " · ".join(marked_texts(alert)[0] for alert in group)
+    message = "\n".join(messages.values())
+    plain = (unmark(title), unmark(message))
     return dataclasses.replace(
         first,
         rule=" + ".join(alert.rule for alert in group),
-        title=" · ".join(alert.title for alert in group),
-        message="\n".join(messages),
+        title=plain[0],
+        message=plain[1],
+        marked=(title, message) if plain != (title, message) else None,
         targets=tuple(targets),
         urgent=any(alert.urgent for alert in group),
         rules=tuple(alert.rule for alert in group),
@@ -160,4 +164,7 @@ def _merge(group: list[Alert]) -> Alert:
 
 
 def _label(alert: Alert, outage: Outage) -> Alert:
-    return dataclasses.replace(alert, title=f"{alert.title} ({outage.label})", catch_up=outage.seconds)
+    marked = None
+    if alert.marked is not None:
+        marked = (f"{alert.marked[0]} ({outage.label})", alert.marked[1])
+    return dataclasses.replace(alert, title=f"{alert.title} ({outage.label})", catch_up=outage.seconds, marked=marked)

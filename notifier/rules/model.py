@@ -223,9 +223,11 @@ class Rule:
     # rules) collects a conversation's messages into one alert.
     urgent: bool = False
     group_wait: float = 0.0
-    # preview: false (on: message rules): the message's text stays out of every
-    # alert, for lock screens and shared channels.
-    preview: bool = True
+    # preview (on: message rules): how much of a message's text its alerts show,
+    # wherever it appears ({text} included): true for the first PREVIEW_LIMIT
+    # characters, a number for that many, false for none at all (for lock
+    # screens and shared channels).
+    preview: bool | int = True
     # tweets: {from: ...}: the account whose posts the rule watches (keys: the
     # posts discovered so far). dms: any: every conversation, message requests
     # unless requests is false (keys: the conversations discovered so far).

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import difflib
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..times import format_time
+from ..untrusted import mark
 
 __all__ = [
     "Template",
@@ -79,7 +80,12 @@ class Template:
     def names(self) -> frozenset[str]:
         return frozenset(name for _, name, _, _ in self.parts if name)
 
-    def render(self, values: Mapping[str, object]) -> str:
+    def render(self, values: Mapping[str, object], marked: Collection[str] = ()) -> str:
+        """The text with ``values`` placed; the values of names in ``marked`` between markers.
+
+        ``marked`` names the values that come from X (see :mod:`notifier.untrusted`):
+        delivery escapes exactly those for each service, never the template's own text.
+        """
         out: list[str] = []
         for literal, name, spec, conversion in self.parts:
             out.append(literal)
@@ -96,11 +102,12 @@ class Template:
             elif conversion == "a":
                 value = ascii(value)
             try:
-                out.append(format(value, spec))
+                shown = format(value, spec)
             except (ValueError, TypeError):
                 # Specs were tried at load on a value of the same type; this is
                 # only reachable with an unexpected value type. Show it plainly.
-                out.append(str(value))
+                shown = str(value)
+            out.append(mark(shown) if name in marked and shown else shown)
         return "".join(out)
 
     def __eq__(self, other: object) -> bool:

@@ -15,7 +15,7 @@ from .model import COUNT_FIELDS, FIELDS, field_label
 from .templates import Template, compile_template
 
 __all__ = [
-    "DEFAULT_TEXTS", "KNOWN_SENDER_MESSAGES", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "SENDER_TITLES", "WORD_TITLES",
+    "DEFAULT_TEXTS", "FROM_X", "KNOWN_SENDER_MESSAGES", "NAMED_SENDER_MESSAGE", "ONCE", "OPTIONAL_TEXTS", "OWN_MESSAGE", "SENDER_TITLES", "WORD_TITLES",
     "counts_line", "placeholders",
 ]
 
@@ -23,6 +23,11 @@ __all__ = [
 # {sender}, {sender_name} and {text} once the DM inbox showed the message (the
 # stream never says them). Unknown, they render empty rather than "?".
 OPTIONAL_TEXTS = frozenset({"text", "sender", "sender_name"})
+
+# Values that come from X, written by anyone: marked where they are placed into
+# a title or message, so delivery escapes them (and only them) for each service.
+# {post} and {preview} are the post's and the message's first words.
+FROM_X = frozenset({"text", "sender", "sender_name", "post", "preview"})
 
 _TWEET_PLACEHOLDERS = {
     "rule": "text", "tweet_id": "text", "url": "text", "time": "time", "counts": "text",
@@ -88,14 +93,19 @@ SENDER_TITLES: Mapping[bool, Template] = {
     False: compile_template("DM from {sender}", placeholders("on")),
 }
 
-# The default message of a DM whose sender is known: "@alice: are you free
-# tomorrow?", by whether its text is known (and may be shown) too. {preview}
-# is the message's first words (words.PREVIEW_LIMIT characters), not a
-# placeholder users can write.
+# The default message of a DM whose sender is known, by whether its text is
+# known (and may be shown) too. The default title already names the sender
+# ("DM from Alice (@alice)"), so the message is the message: "are you free
+# tomorrow?". {preview} is the message's first words (the rule's preview:
+# characters), not a placeholder users can write.
 KNOWN_SENDER_MESSAGES: Mapping[bool, Template] = {
-    True: compile_template("{sender}: {preview}\n{url}", {**placeholders("on"), "preview": "text"}),
+    True: compile_template("{preview}\n{url}", {**placeholders("on"), "preview": "text"}),
     False: compile_template("{sender} wrote in conversation {conversation_id}.\n{url}", placeholders("on")),
 }
+# ... and under a rule's own title, which may not name the sender.
+NAMED_SENDER_MESSAGE: Template = compile_template(
+    "{sender}: {preview}\n{url}", {**placeholders("on"), "preview": "text"},
+)
 
 _SINGULAR = {"likes": "like", "reposts": "repost", "replies": "reply", "quotes": "quote", "views": "view"}
 

@@ -27,6 +27,7 @@ from .events import (
     SubscriptionsEvent,
     TweetEngagementEvent,
 )
+from ..untrusted import MAX_DM, MAX_NAME, MAX_POST, clean
 from .bounds import MAX_REAL_COUNT
 from .sse import message_text
 
@@ -155,16 +156,17 @@ def _dm(body: Any, cls: type[DMUpdateEvent] | type[DMTypingEvent], topic: str):
         return DMUpdateEvent(
             conversation_id, user_id,
             message_id=_text(body.get("message_id")) or None,
-            text=_string(body.get("text")),
-            sender=(sender.removeprefix("@") or None) if isinstance(sender, str) else None,
-            sender_name=_string(body.get("sender_name")),
+            text=_string(body.get("text"), MAX_DM),
+            sender=(clean(sender, MAX_NAME).removeprefix("@") or None) if isinstance(sender, str) else None,
+            sender_name=_string(body.get("sender_name"), MAX_NAME),
             request=True if body.get("request") is True else None,
         )
     return cls(conversation_id, user_id)
 
 
-def _string(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _string(value: Any, limit: int) -> str | None:
+    # Text a person wrote: no control characters, bounded (see notifier.untrusted).
+    return clean(value, limit) if isinstance(value, str) else None
 
 
 def _post(item: Any) -> PostRef | None:
@@ -186,7 +188,7 @@ def _post(item: Any) -> PostRef | None:
         post_id,
         None if created is None else float(created),
         reply=item.get("reply") is True,
-        text=text if isinstance(text, str) else "",
+        text=clean(text, MAX_POST) if isinstance(text, str) else "",
         likes=likes,
         retweets=retweets,
         replies=replies,

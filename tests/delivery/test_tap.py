@@ -8,7 +8,8 @@ import pytest
 
 from notifier.alert import Alert
 from notifier.delivery import build_targets
-from notifier.delivery.formats import body_for, format_for
+from notifier.delivery.formats import format_for
+from notifier.delivery.render import dialect_for, render
 from notifier.delivery.tap import Tap, tap_of, with_tap
 from tests.delivery.conftest import make_alert
 
@@ -73,8 +74,8 @@ def test_one_format_per_service(url, fmt):
 
 def test_plain_text_services_lose_notifiers_bold():
     """A plain-text service gets a digest's **Rule** as Rule; a Markdown one keeps it."""
-    assert body_for("ntfy://h/t", "**Launch** (2)\n- a").text == "Launch (2)\n- a"
-    assert body_for("slack://T/B/C", "**Launch** (2)").text == "**Launch** (2)"
+    assert render("**Launch** (2)\n- a", dialect_for("ntfy://h/t")) == "Launch (2)\n- a"
+    assert render("**Launch** (2)", dialect_for("slack://T/B/C")) == "**Launch** (2)"
 
 
 # ------------------------------------------------------------- real sends

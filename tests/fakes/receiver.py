@@ -85,6 +85,7 @@ class Receiver(Polling):
         self._fail_left: int | None = 0  # None: fail every request
         self._delay = 0.0
         self._drip: float | None = None
+        self._answers: dict[str, tuple[bytes, str]] = {}
         self._hanging = False
         self._release = threading.Event()
         self._closed = threading.Event()
@@ -125,6 +126,14 @@ class Receiver(Polling):
         return f"ntfy://{self.host}:{self.port}/{topic}{query}"
 
     # -- behaviour -------------------------------------------------------------------------
+
+    def answer(self, path_prefix: str, payload: bytes, content_type: str = "text/plain") -> None:
+        """Answer a 2xx request whose path starts with ``path_prefix`` with ``payload``.
+
+        A Slack webhook answers ``ok`` as text, which Apprise's Slack plugin checks.
+        """
+        with self._lock:
+            self._answers[path_prefix] = (payload, content_type)
 
     def fail(self, status: int = 500, times: int | None = None) -> None:
         """Answer the next ``times`` requests (every request if None) with ``status``."""
@@ -230,8 +239,14 @@ class Receiver(Polling):
         if 200 <= status < 300:
             self.received.append(delivery)
         payload = b"{}" if status < 400 else json.dumps({"code": status, "error": "receiver told to fail"}).encode()
+        content_type = "application/json"
+        with self._lock:
+            answers = list(self._answers.items())
+        for prefix, (answer, kind) in answers:
+            if status < 400 and handler.path.startswith(prefix):
+                payload, content_type = answer, kind
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)

@@ -34,7 +34,7 @@ def test_an_inbox_message_fires_once_with_sender_and_text(tmp_path):
     engine = discovered(tmp_path, DM_ANY)
     (alert,) = engine.process(Topic.dm_message(CONV), inbox(), NOW)
     assert alert.title == "DM from Alice (@alice)"
-    assert alert.message == f"@alice: are you free tomorrow?\nhttps://x.com/messages/{CONV}"
+    assert alert.message == f"are you free tomorrow?\nhttps://x.com/messages/{CONV}"
     assert alert.topic == Topic.dm_message(CONV) and alert.key == CONV
     assert alert.fields["sender"] == "@alice" and alert.fields["text"] == "are you free tomorrow?"
     assert alert.fields["sender_name"] == "Alice"

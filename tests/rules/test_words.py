@@ -8,7 +8,7 @@ import pytest
 
 from notifier.exceptions import RuleFileError
 from notifier.rules import Engine
-from notifier.rules.words import PREVIEW_LIMIT, TITLE_LIMIT, cut, quoted
+from notifier.rules.words import PREVIEW_LIMIT, TITLE_LIMIT, clip, cut, quoted
 from notifier.stream.events import DMUpdateEvent, Payload, PostRef
 from notifier.stream.topics import Topic
 
@@ -92,8 +92,8 @@ def test_the_users_own_title_wins(tmp_path):
     assert alert.title == f"Post {POST}: {LONG_POST}"
 
 
-def test_a_dm_alert_names_the_sender_and_previews_100_characters(tmp_path):
-    """A DM read from the inbox: the title names @handle and display name, the body the first 100 characters."""
+def test_a_dm_alert_names_the_sender_once_and_previews_100_characters(tmp_path):
+    """A DM read from the inbox: the title names display name and @handle, the body is the first 100 characters."""
     engine = discovered(tmp_path, """
         - name: DM
           dms: any
@@ -103,10 +103,11 @@ def test_a_dm_alert_names_the_sender_and_previews_100_characters(tmp_path):
     (alert,) = engine.process(Topic.dm_message(CONV), inbox(text=text), NOW)
     assert alert.title == "DM from Alice Liddell (@alice)"
     first, url = alert.message.split("\n")
-    assert first.startswith("@alice: word word") and first.endswith("word…")
-    assert len(first) - len("@alice: ") <= PREVIEW_LIMIT
+    assert first.startswith("word word") and first.endswith("word…")
+    assert len(first) <= PREVIEW_LIMIT
     assert url == f"https://x.com/messages/{CONV}"
-    assert alert.fields["text"] == text  # a rule's own {text} still sees it whole
+    assert "@alice" not in alert.message  # the title names the sender; once is enough
+    assert alert.fields["text"] == clip(text, PREVIEW_LIMIT)  # the outbox keeps no more than is shown
 
 
 def test_a_dm_without_a_display_name_names_the_handle(tmp_path):
@@ -160,12 +161,71 @@ def test_preview_on_a_tweet_rule_is_an_error(tmp_path):
         """)
 
 
-def test_preview_must_be_a_boolean(tmp_path):
-    """preview: maybe is refused like the other true/false keys."""
-    with pytest.raises(RuleFileError, match="preview must be true or false"):
+def test_preview_must_be_a_boolean_or_a_number(tmp_path):
+    """preview: maybe is refused, with the forms it takes."""
+    with pytest.raises(RuleFileError, match="preview must be true, false or a number of characters"):
         ruleset(tmp_path, """
             - name: DM
               dms: any
               on: message
               preview: maybe
         """)
+
+
+def test_preview_takes_a_number_of_characters_that_holds_for_text_too(tmp_path):
+    """preview: 30 shows the first 30 characters, in the default body and in a rule's own {text}."""
+    text = "The launch went well, thank you all for the support and the kind words!"
+    engine = discovered(tmp_path, """
+        - name: DM
+          dms: any
+          on: message
+          preview: 30
+        - name: DM text
+          dms: any
+          on: message
+          preview: 30
+          message: "{sender_name} says {text}"
+    """)
+    default, own = engine.process(Topic.dm_message(CONV), inbox(text=text), NOW)
+    assert default.message.split("\n")[0] == "The launch went well, thank…"
+    assert own.message == "Alice Liddell says The launch went well, thank…"
+    assert own.fields["text"] == "The launch went well, thank…"
+
+
+def test_the_readme_dm_rule_shows_the_first_100_characters_and_the_sender_once(tmp_path):
+    """The README's DM rule: title 'DM from Bob Builder (@bob_builder)', body the first 100 characters."""
+    text = "Hi Alice! " + "I loved the launch post and wanted to ask about the charts in it, " * 2 + "thanks."
+    engine = discovered(tmp_path, """
+        - name: New DM
+          dms: any
+          on: message
+    """)
+    (alert,) = engine.process(Topic.dm_message(CONV), inbox(text=text, sender="bob_builder", name="Bob Builder"), NOW)
+    assert alert.title == "DM from Bob Builder (@bob_builder)"
+    body = alert.message.split("\n")[0]
+    assert body.startswith("Hi Alice!") and len(body) <= PREVIEW_LIMIT and body.endswith("…")
+    assert "bob_builder" not in alert.message
+
+
+def test_preview_numbers_outside_xs_limit_are_refused(tmp_path):
+    """preview: 0 or more than 10,000 characters is an error that says what preview takes."""
+    for value in ("0", "20000", "-5"):
+        with pytest.raises(RuleFileError, match="from 1 to 10,000 — write preview: 30"):
+            ruleset(tmp_path, f"""
+                - name: DM
+                  dms: any
+                  on: message
+                  preview: {value}
+            """)
+
+
+def test_a_rule_title_keeps_the_sender_in_the_default_body(tmp_path):
+    """A rule's own title may not name the sender, so the default body does: '@alice: …'."""
+    engine = discovered(tmp_path, """
+        - name: DM
+          dms: any
+          on: message
+          title: "New message"
+    """)
+    (alert,) = engine.process(Topic.dm_message(CONV), inbox(text="hello"), NOW)
+    assert alert.message == f"@alice: hello\nhttps://x.com/messages/{CONV}"

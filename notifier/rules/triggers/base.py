@@ -16,7 +16,8 @@ from ..decision import Decision
 from ..engine_state import RuleEntry
 from ..model import FIELDS, Rule, field_label
 from ..templates import Template, event_time, held_back_note
-from ..texts import DEFAULT_TEXTS, OPTIONAL_TEXTS, WORD_TITLES, counts_line, held_back
+from ...untrusted import unmark
+from ..texts import DEFAULT_TEXTS, FROM_X, OPTIONAL_TEXTS, WORD_TITLES, counts_line, held_back
 from ..words import TITLE_LIMIT, cut, quoted
 
 __all__ = ["ALWAYS", "FIELD_BITS", "CompiledRule"]
@@ -110,13 +111,14 @@ class CompiledRule:
                 shown["text"] = self.post_texts.get(key, "")
         if shown_only:
             shown = {**shown, **shown_only}
+        # Values from X are marked (notifier.untrusted): delivery escapes them per service.
         if title_template is not None:
-            title = cut(title_template.render(shown), TITLE_LIMIT)
+            title = cut(title_template.render(shown, FROM_X), TITLE_LIMIT)
         elif self.word_title is not None and (words := self.post_texts.get(key)):
             title = self.words_title(self.word_title, shown, words)
         else:
-            title = self.title.render(shown)
-        message = (message_template or self.message).render(shown)
+            title = self.title.render(shown, FROM_X)
+        message = (message_template or self.message).render(shown, FROM_X)
         fields = {name: value for name, value in values.items() if name != "time"}
         fields["time"] = values["time"].isoformat()
         if suppressed:
@@ -124,19 +126,21 @@ class CompiledRule:
             fields["suppressed_since"] = since
             # Whatever the template, the reader learns what the cooldown held back.
             message = f"{message}\n{held_back_note(suppressed, since, now)}"
+        plain = (unmark(title), unmark(message))
         return Alert(
-            rule=self.name, topic=topic, key=key, title=title, message=message,
+            rule=self.name, topic=topic, key=key, title=plain[0], message=plain[1],
             targets=self.notify, ts=now, kind=self.kind, notify_type=self.notify_type,
             urgent=self.urgent, fields=fields, group_wait=self.rule.group_wait,
+            marked=(title, message) if plain != (title, message) else None,
         )
 
     @staticmethod
     def words_title(template: Template, shown: Mapping[str, object], words: str) -> str:
         """``“Launching today…” passed 1,000 likes``: the post's first words in as much room as the title leaves."""
-        rest = len(template.render({**shown, "post": ""}))
+        rest = len(unmark(template.render({**shown, "post": ""}, FROM_X)))
         # At least a few words, even when the rest of the title is long (a rule's name).
         post = quoted(words, max(TITLE_LIMIT - rest, 16))
-        return cut(template.render({**shown, "post": post}), TITLE_LIMIT)
+        return cut(template.render({**shown, "post": post}, FROM_X), TITLE_LIMIT)
 
     def tweet_values(self, key: str, snapshot: Mapping[str, object]) -> dict[str, Any]:
         values: dict[str, Any] = dict(snapshot)

@@ -9,7 +9,7 @@ from ...stream.events import DMTypingEvent, DMUpdateEvent
 from ..engine_state import EngineState, RuleEntry
 from ..model import On, Rule
 from .. import texts
-from ..words import PREVIEW_LIMIT, cut
+from ..words import clip, cut, preview_limit
 from .base import CompiledRule
 
 __all__ = ["DMRule"]
@@ -62,19 +62,24 @@ class DMRule(CompiledRule):
             # Only a message read from the inbox knows these; a stream event's
             # alert stays exactly as it always was.
             event_text = event.text  # type: ignore[union-attr]
-            if not self.rule.preview:
+            limit = preview_limit(self.rule.preview)
+            if limit is None:
                 # preview: false: the text never enters the alert, so no output
                 # (body, fields, outbox, digest, explanation) can show it.
                 event_text = None
             if event_text is not None:
-                values["text"] = event_text
-                shown_only["preview"] = cut(event_text, PREVIEW_LIMIT)
+                # The preview's limit holds wherever the text appears, {text} included;
+                # the outbox keeps no more of a message than its alert shows.
+                values["text"] = clip(event_text, limit)
+                shown_only["preview"] = cut(event_text, limit)
             if event.sender:  # type: ignore[union-attr]
                 values["sender"] = f"@{event.sender}"  # type: ignore[union-attr]
                 if event.sender_name is not None:  # type: ignore[union-attr]
                     values["sender_name"] = event.sender_name  # type: ignore[union-attr]
                 if self.rule.message is None:
                     message = texts.KNOWN_SENDER_MESSAGES[event_text is not None]
+                    if event_text is not None and self.rule.title is not None:
+                        message = texts.NAMED_SENDER_MESSAGE  # the rule's own title may not name them
                 if self.rule.title is None:
                     title = texts.SENDER_TITLES[bool(event.sender_name)]  # type: ignore[union-attr]
         return self.fire(state, topic, key, now, values, message, title, shown_only)
