@@ -120,3 +120,34 @@ def test_a_digest_carries_one_chart_per_post():
 
     digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=400.0, zone=UTC)
     assert digest.charts == (newer, other)
+
+
+async def test_a_digest_of_three_posts_is_one_ntfy_notification_with_one_grid(receiver):
+    """ntfy takes one attachment a message: three posts' charts go as one 2×2 grid PNG, in the one request with the text."""
+    from urllib.parse import parse_qs, urlsplit
+
+    charts = tuple(
+        Chart(f"18500000000000000{n:02d}", "likes", ((1_767_000_000.0, 10.0 * n), (1_767_000_600.0, 50.0 * n)))
+        for n in range(1, 4)
+    )
+    outcome = await send_once(
+        receiver.ntfy_url("digest"), title="3 alerts during quiet hours", body="**Likes** (3)", charts=charts,
+    )
+    assert outcome.ok, outcome.reason
+    [request] = receiver.requests  # not one per chart, seconds apart
+    query = parse_qs(urlsplit(request.path).query)
+    assert query["title"] == ["3 alerts during quiet hours"] and query["message"]
+    assert query["filename"] == ["charts.png"]
+    assert _png_size(request.body) == (1200, 400)
+
+
+def test_a_digest_keeps_the_charts_of_at_most_six_posts():
+    """A digest about ten posts carries the newest six posts' charts, which fit one picture."""
+    from datetime import UTC
+
+    alerts = [
+        make_alert("hook", ts=float(n), charts=(Chart(f"18500000000000000{n:02d}", "likes", ((0.0, 1.0),)),))
+        for n in range(10)
+    ]
+    digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=20.0, zone=UTC)
+    assert [chart.key[-2:] for chart in digest.charts] == ["09", "08", "07", "06", "05", "04"]
