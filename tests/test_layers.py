@@ -25,6 +25,7 @@ FORBIDDEN = {
 }
 LEAVES = (
     "notifier.logs", "notifier.durations", "notifier.exitcodes", "notifier.backoff", "notifier.alert", "notifier.times",
+    "notifier.counts",
 )
 # The few leaves a leaf may import.
 LEAF_IMPORTS = {"notifier.alert": {"notifier.exceptions"}, "notifier.logs": {"notifier.times"}}

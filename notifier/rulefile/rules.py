@@ -28,6 +28,7 @@ from ..rules.model import (
 )
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
+from ..counts import parse_count
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
 from ..stream.topics import Topic, tweet_id_of
 from .follow import FollowReader, is_dms_any
@@ -344,12 +345,15 @@ class RuleReader(FollowReader):
         field_text, field_node, value_node = fields[0]
         field = self.count_field(field_text, field_node, key)
         if key == "every":
-            step = self.positive(value_node, f"every: {field_text}", integer=True)
+            step = self.positive(value_node, f"every: {field_text}", integer=True,
+                                 example=f"every: {{{field_text}: 1000}}")
             return Every(field, int(step)) if field and step else None
         if key == "milestones":
-            values = self.milestone_values(value_node)
+            values = self.milestone_values(value_node, field_text)
             return Milestones(field, values) if field and values else None
-        amount = self.positive(value_node, f"gain: {field_text}", integer=False)
+        within_text = within_node.value if isinstance(within_node, ScalarNode) else "10m"
+        amount = self.positive(value_node, f"gain: {field_text}", integer=False,
+                               example=f"gain: {{{field_text}: 500, within: {within_text}}}")
         if field and amount and within:
             return Gain(field, amount, within)
         return None
@@ -373,23 +377,26 @@ class RuleReader(FollowReader):
             return None
         return field
 
-    def positive(self, node: Node, what: str, *, integer: bool) -> float | None:
-        tags = (INT_TAG,) if integer else (INT_TAG, FLOAT_TAG)
-        if isinstance(node, ScalarNode) and node.tag in tags:
-            value = self.construct(node)
-            if value > 0:
-                return value
+    def positive(self, node: Node, what: str, *, integer: bool, example: str) -> float | None:
+        """A count above zero as people write it (1000, 1,000, 1k, 1.5k, 2M: :mod:`notifier.counts`)."""
+        readable = isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG, STR_TAG)
+        value = parse_count(node.value) if readable else None
+        if value is not None and value > 0 and (not integer or value == value.to_integral_value()):
+            return int(value) if integer else float(value)
+        shown = node.value.strip() if isinstance(node, ScalarNode) and node.value.strip() else "?"
         kind = "a whole number" if integer else "a number"
-        self.error(node, f"{what} must be {kind} above zero", f"write, for example, {what}: 1000")
+        self.error(node, f"{what}: {shown} is not {kind} above zero",
+                   f"write {example} (a count may also read 1,000, 1k, 1.5k or 2M)")
         return None
 
-    def milestone_values(self, node: Node) -> tuple[int, ...] | None:
+    def milestone_values(self, node: Node, field_text: str) -> tuple[int, ...] | None:
+        example = f"milestones: {{{field_text}: [100, 1000, 10000]}}"
         if not isinstance(node, SequenceNode) or not node.value:
-            self.error(node, "milestones need a list of numbers", "write milestones: {likes: [100, 1000, 10000]}")
+            self.error(node, "milestones need a list of numbers", f"write {example}")
             return None
         values = []
         for item in node.value:
-            value = self.positive(item, "a milestone", integer=True)
+            value = self.positive(item, f"milestones: {field_text}", integer=True, example=example)
             if value is None:
                 return None
             values.append(int(value))
