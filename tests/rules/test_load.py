@@ -251,6 +251,20 @@ def test_yaml_syntax_error_has_a_position(tmp_path):
     assert problem.endswith("— check the indentation, colons and quotes here")
 
 
+@pytest.mark.parametrize("indent", ["\t", "  \t", "\t  "])
+def test_a_tab_in_the_indentation_is_named_with_its_line_and_column(tmp_path, indent):
+    """A tab where YAML wants spaces is reported as a tab, at its line and column, with the fix; not as a token."""
+    text = (
+        "version: 1\ntargets:\n  phone: json://localhost/\nrules:\n  - name: Likes\n"
+        f"  {indent}tweets: [1]\n    every: {{likes: 1000}}\n"
+    )
+    path = full(tmp_path, text)
+    [problem] = problems_of(path)
+    column = 3 + indent.index("\t")
+    assert problem.startswith(f"{path}:6:{column}: a tab indents this line"), problem
+    assert "replace the tab with spaces" in problem and "cannot start any token" not in problem
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
