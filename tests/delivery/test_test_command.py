@@ -98,3 +98,22 @@ def test_invalid_rule_file_exits_2(tmp_path):
     assert result.returncode == 2 and "hook" in result.stderr
     missing = notifier("test", str(tmp_path / "absent.yaml"))
     assert missing.returncode == 2 and "absent.yaml" in missing.stderr
+
+
+def test_a_failure_is_one_short_line_with_the_target_as_written(tmp_path, receiver, other_receiver):
+    """An ntfy target shows as scheme, host and masked topic, without Apprise's defaults; its failure reads once."""
+    other_receiver.fail(500)
+    rules = write_rules(tmp_path / "rules.yaml", {
+        "phone": other_receiver.ntfy_url("notifier-k3v9q2x7-alerts"),
+        "team": receiver.json_url() + "?method=PUT",
+    })
+    result = notifier("test", str(rules))
+    assert result.returncode == 1
+    phone, team = result.stdout.splitlines()
+    assert phone.split()[:3] == ["phone", "FAILED", f"ntfy://127.0.0.1:{other_receiver.port}/n...s:"], phone
+    assert team.split()[:3] == ["team", "sent", f"json://127.0.0.1:{receiver.port}/hook?method=PUT"], team
+    output = result.stdout + result.stderr
+    for noise in ("priority=default", "mode=private", "overflow=upstream", "optional=no", "retry=0"):
+        assert noise not in output
+    assert output.count("error=500") == 1, output
+    assert "notifier-k3v9q2x7-alerts" not in output
