@@ -138,7 +138,11 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     head = f"{shown}: OK — {_plural(len(rules), 'rule')}"
     if disabled:
         head += f" (+{len(disabled)} disabled)"
-    head += f", {_plural(len(ruleset.topics), 'topic')}, {_plural(len(ruleset.targets), 'target')}"
+    found_later = bool(ruleset.follows or ruleset.watches_any_dm)
+    topics = _plural(len(ruleset.topics), "topic")
+    # "0 topics" alone reads as "watches nothing" for a file that follows an account.
+    head += f", {topics} known now and more found at run time" if found_later else f", {topics}"
+    head += f", {_plural(len(ruleset.targets), 'target')}"
     if ruleset.tags:
         head += f", {_plural(len(ruleset.tags), 'tag')} from {ruleset.targets_from}"
     lines = [head, ""]
@@ -195,11 +199,17 @@ def summary(ruleset: RuleFile, shown: str) -> str:
         lines.append(f"      {' · '.join(options)}")
     lines.append("")
 
-    lines.append("Topics")
+    lines.append("Topics known now")
     for topic in sorted(ruleset.topics):
         lines.append(f"  {topic}")
-    if ruleset.follows or ruleset.watches_any_dm:
-        lines.append("  + the posts and conversations account watching finds")
+    if not ruleset.topics:
+        lines.append("  (none)")
+    if found_later:
+        lines += ["", "Topics found at run time (account watching)"]
+        for follow in ruleset.follows:
+            lines.append(f"  /tweet_engagement/<post> for each post of {follow.account} it finds: {follow.describe()}")
+        if ruleset.watches_any_dm:
+            lines.append("  /dm_update/<conversation> for each conversation the DM inbox shows, new ones too")
     return "\n".join(lines)
 
 
@@ -229,6 +239,14 @@ def _home_assistant(ruleset: RuleFile) -> list[str]:
     ]
 
 
+def _polling_cost(ruleset: RuleFile) -> list[str]:
+    """What account watching's polls cost against X's rate limits (requests per 15 minutes).
+
+    The place for that line, under "asks X every …"; it says nothing yet.
+    """
+    return []
+
+
 def _account_watching(ruleset: RuleFile) -> list[str]:
     """The followed accounts, how often X is asked, and what dms: any cannot see."""
     from ..durations import format_duration
@@ -239,11 +257,14 @@ def _account_watching(ruleset: RuleFile) -> list[str]:
     lines = ["Account watching"]
     for follow in ruleset.follows:
         lines.append(f"  follows {follow.account}: {follow.describe()}")
+    if any(follow.account == "me" for follow in ruleset.follows):
+        lines.append("  (me is the account the cookies sign in to)")
     if ruleset.watches_any_dm:
         requests = "message requests too" if ruleset.any_dm_requests else "not message requests"
         lines.append(f"  dms: any: every conversation the DM inbox shows, {requests}")
     if ruleset.follows or ruleset.watches_any_dm:
         lines.append(f"  asks X every {format_duration(ruleset.poll, words=True)} (account.poll)")
+        lines += [f"  {line}" for line in _polling_cost(ruleset)]
     for name, query_id in ruleset.graphql.items():
         lines.append(f"  GraphQL {name}: query id {query_id} (account.graphql)")
     warning = poll_warning(ruleset.poll)

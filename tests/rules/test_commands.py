@@ -82,7 +82,7 @@ def test_check_shows_target_policies_and_delivery_options(tmp_path, capsys):
     path = write_rules(tmp_path, rules, header=header)
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "optional=no  (quiet 22:00-07:00 Europe/Berlin, budget 5/h)" in out
+    assert "phone  json://localhost/phone  (quiet 22:00-07:00 Europe/Berlin, budget 5/h)" in out
     assert "notify phone · urgent · group_wait 30 seconds" in out
 
 
