@@ -74,7 +74,7 @@ def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Ite
     if not charts:
         yield body, None
         return
-    if not takes_attachments(plugin):
+    if not takes_attachments(plugin) or _split_by_caption(plugin, body):
         from ..charts.sparkline import sparkline
 
         yield "\n".join([body, *(sparkline(chart) for chart in charts)]), None
@@ -98,6 +98,14 @@ def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Ite
             log.exception("cannot draw the chart of an alert; it is sent without it")
             attachment = None
         yield body, attachment
+
+
+def _split_by_caption(plugin: Any, body: str) -> bool:
+    """Whether the picture would go as a message of its own: Telegram puts the text under a
+    photo only up to its caption limit (1,024 characters), and sends a longer text (a long
+    digest) apart from the photo. A sparkline keeps the notification in one piece."""
+    limit = getattr(plugin, "telegram_caption_maxlen", None)
+    return isinstance(limit, int) and len(body) >= limit
 
 
 def _file_name(charts: tuple[Chart, ...]) -> str:

@@ -151,3 +151,19 @@ def test_a_digest_keeps_the_charts_of_at_most_six_posts():
     ]
     digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=20.0, zone=UTC)
     assert [chart.key[-2:] for chart in digest.charts] == ["09", "08", "07", "06", "05", "04"]
+
+
+def test_a_telegram_digest_longer_than_a_caption_gets_sparklines_not_a_second_message():
+    """Telegram sends text over 1,024 characters apart from its photo: a long digest carries sparklines instead."""
+    import apprise
+
+    from notifier.delivery.attach import attached
+
+    plugin = apprise.Apprise.instantiate("tgram://123456789:abcdefg_hijklmnop/12315544/")
+    charts = (CHART, Chart("1850000000000000001", "likes", ((0.0, 1.0), (60.0, 5.0))))
+    with attached(plugin, "tgram://", "short digest", charts) as (body, attachment):
+        assert attachment is not None and len(attachment) == 1 and body == "short digest"
+    long_body = "- 06:12 CEST Tweet passed 3,000 likes\n" * 40
+    with attached(plugin, "tgram://", long_body, charts) as (body, attachment):
+        assert attachment is None
+        assert body.startswith(long_body) and body.count("likes ") >= 2
