@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +40,8 @@ __all__ = ["TYPING_COOLDOWN", "RuleReader"]
 TYPING_COOLDOWN = 60.0
 _DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
+# What YAML leaves of 1,000 in a flow {…} or […]: a key or an item of three digits.
+_SPLIT_THOUSANDS = re.compile(r"\d{3}")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
     "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests", "preview",
@@ -338,6 +341,14 @@ class RuleReader(FollowReader):
                 within = self.duration(within_node, "within", positive=True)
         else:
             fields = pairs
+        if any(_SPLIT_THOUSANDS.fullmatch(name) for name, _, _ in fields) or (
+            key == "milestones" and len(fields) == 1 and self._split_in(fields[0][2])
+        ):
+            meant = self.grouped_in_flow(node)
+            if meant is not None:
+                self.error(node, f"{key}: a comma inside {{…}} or […] separates entries, so 1,000 there reads "
+                           "as 1 and 000", f"write {key}: {meant} (or 1k)")
+                return None
         if len(fields) != 1:
             self.error(node, f"{key}: must name exactly one field",
                        f"write one of {', '.join(COUNT_FIELDS)}, such as {key}: {{likes: ...}}")
@@ -357,6 +368,17 @@ class RuleReader(FollowReader):
         if field and amount and within:
             return Gain(field, amount, within)
         return None
+
+    @staticmethod
+    def _split_in(node: Node) -> bool:
+        """Whether a list holds a piece such as 000 that only a split 1,000 leaves.
+
+        [1,500] stays the list of 1 and 500 that YAML reads: only a piece with a leading
+        zero, which no one writes as a number of its own, tells a split apart.
+        """
+        return isinstance(node, SequenceNode) and any(
+            isinstance(item, ScalarNode) and re.fullmatch(r"0\d\d", item.value) for item in node.value
+        )
 
     def count_field(self, text: str, node: Node, key: str) -> str | None:
         field = canonical_field(text)

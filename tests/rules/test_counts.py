@@ -90,3 +90,23 @@ def test_max_posts_and_budgets_take_counts_too(tmp_path):
     (rule,) = load_rules(path, env={}).rules
     assert rule.follow.max_posts == 1000
     assert parse_budget("1k/d").count == 1000 and parse_budget("1,000/d").count == 1000
+
+
+@pytest.mark.parametrize(("trigger", "meant"), [
+    ("every: {likes: 1,000}", "every: {likes: 1000}"),
+    ("milestones: {likes: [1,000, 10,000, 1,000,000]}", "milestones: {likes: [1000, 10000, 1000000]}"),
+    ("gain: {likes: 1,000, within: 10m}", "gain: {likes: 1000, within: 10m}"),
+])
+def test_a_grouping_comma_inside_flow_yaml_is_named_and_the_line_shown_fixed(tmp_path, trigger, meant):
+    """YAML splits {likes: 1,000} at the comma; the error says so and shows the user's line with 1000, which loads."""
+    problem = _problem(tmp_path, f"  - name: A\n    tweets: [1]\n    {trigger}\n")
+    assert "a comma inside {…} or […] separates entries" in problem and f"write {meant} (or 1k)" in problem, problem
+    fixed = write_rules(tmp_path, f"  - name: A\n    tweets: [1]\n    {meant}\n")
+    assert load_rules(fixed, env={}).rules
+
+
+def test_a_list_written_without_spaces_is_still_a_list(tmp_path):
+    """[100,200] is two milestones in YAML, and stays two: only a split that leaves 000 is read as a 1,000."""
+    path = write_rules(tmp_path, "  - name: A\n    tweets: [1]\n    milestones: {likes: [100,200]}\n")
+    (rule,) = load_rules(path, env={}).rules
+    assert rule.trigger == Milestones("likes", (100, 200))
