@@ -89,12 +89,17 @@ class _Loader(RuleReader):
         found = False
         for number, line in enumerate(self.text.splitlines()):
             indent = line[: len(line) - len(line.lstrip(" \t"))]
-            if "\t" in indent and line.strip():
-                found = True
-                column = indent.index("\t")
-                self.error((number, column), "a tab indents this line, and YAML indents with spaces only",
-                           "replace the tab with spaces (two per level, lined up with the lines around it); "
-                           "an editor's 'convert tabs to spaces' does the whole file")
+            if "\t" not in indent:
+                continue
+            found = True
+            column = indent.index("\t")
+            if not line.strip():
+                self.error((number, column), "this blank line holds a tab, which YAML refuses here",
+                           "delete the tab (an editor's 'convert tabs to spaces' fixes the whole file)")
+                continue
+            self.error((number, column), "a tab indents this line, and YAML indents with spaces only",
+                       "replace the tab with spaces (two per level, lined up with the lines around it); "
+                       "an editor's 'convert tabs to spaces' does the whole file")
         return found
 
     def load(self) -> RuleFile:

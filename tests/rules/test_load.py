@@ -265,6 +265,15 @@ def test_a_tab_in_the_indentation_is_named_with_its_line_and_column(tmp_path, in
     assert "replace the tab with spaces" in problem and "cannot start any token" not in problem
 
 
+def test_a_tab_on_a_blank_line_is_named_too(tmp_path):
+    """A blank line holding a tab breaks YAML as well: it is named, with its line, not a token error."""
+    path = tmp_path / "rules.yaml"  # written as is: dedent would empty the blank line
+    path.write_text("version: 1\ntargets:\n  t: json://localhost/\nrules:\n  - name: A\n"
+                    "    tweets: [1]\n    every: {likes: 1000}\n\t\n    notify: [t]\n", encoding="utf-8")
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:8:1: this blank line holds a tab"), problem
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
