@@ -18,7 +18,8 @@ def _variables_read() -> set[str]:
     """Every environment variable name the package spells out."""
     found: set[str] = set()
     for path in (ROOT / "notifier").rglob("*.py"):
-        found.update(re.findall(r"[\"'](NOTIFIER_[A-Z0-9_]+|XDG_[A-Z_]+|TZ|HOME)[\"']", path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        found.update(re.findall(r"[\"'](NOTIFIER_[A-Z0-9_]+|XDG_[A-Z_]+|TZ|HOME)[\"']", text))
     return found
 
 

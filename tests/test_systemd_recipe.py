@@ -114,6 +114,43 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _as_nobody(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *argv],
+        cwd="/", capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.fixture
+def reachable_install() -> Iterator[None]:
+    """notifier as installed here, runnable by uid 65534, as /opt/notifier is for the service's user.
+
+    A virtual environment made in a private folder (CI's mktemp -d is mode 700)
+    cannot be entered by another user: such folders get search permission for
+    others (x, not r: nothing can be listed) for the test's length, then their modes back.
+    """
+    probe = [str(VENV_NOTIFIER), "--version"]
+    opened: list[tuple[Path, int]] = []
+    try:
+        if _as_nobody(*probe).returncode != 0:
+            for place in (VENV_NOTIFIER.parent, ROOT):
+                for folder in reversed(place.absolute().parents):
+                    mode = folder.stat().st_mode
+                    if not mode & 0o001 and all(folder != done for done, _ in opened):
+                        opened.append((folder, mode))
+                        folder.chmod((mode | 0o001) & 0o7777)
+                mode = place.stat().st_mode
+                if not mode & 0o001 and all(place != done for done, _ in opened):
+                    opened.append((place, mode))
+                    place.chmod((mode | 0o001) & 0o7777)
+            done = _as_nobody(*probe)
+            assert done.returncode == 0, f"uid {NOBODY} cannot run {VENV_NOTIFIER}: {done.stderr}"
+        yield
+    finally:
+        for folder, mode in reversed(opened):
+            folder.chmod(mode & 0o7777)
+
+
 @pytest.fixture
 def fake_root() -> Iterator[Path]:
     """A folder an unprivileged uid can enter (pytest's own tmp_path is root's only), removed after."""
@@ -126,8 +163,10 @@ def fake_root() -> Iterator[Path]:
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                     reason="only root can run the unit's ExecStart as another user (CI runs as root)")
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is not installed")
-def test_the_recipe_as_written_starts_a_service_that_alerts(fake_root: Path) -> None:
-    """Recipe commands as root, then ExecStart as uid 65534 with the unit's environment and credentials: a DM arrives."""
+def test_the_recipe_as_written_starts_a_service_that_alerts(
+    fake_root: Path, reachable_install: None,
+) -> None:
+    """The recipe's commands as root, then ExecStart as uid 65534 with the unit's environment: a DM arrives."""
     service = _unit()
     etc = fake_root / "etc" / "notifier"
     checkout = fake_root / "checkout"

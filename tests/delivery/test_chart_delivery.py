@@ -123,7 +123,7 @@ def test_a_digest_carries_one_chart_per_post():
 
 
 async def test_a_digest_of_three_posts_is_one_ntfy_notification_with_one_grid(receiver):
-    """ntfy takes one attachment a message: three posts' charts go as one 2×2 grid PNG, in the one request with the text."""
+    """ntfy takes one attachment a message: three posts' charts go as one grid PNG with the text, in one request."""
     from urllib.parse import parse_qs, urlsplit
 
     charts = tuple(
