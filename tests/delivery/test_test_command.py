@@ -117,3 +117,28 @@ def test_a_failure_is_one_short_line_with_the_target_as_written(tmp_path, receiv
         assert noise not in output
     assert output.count("error=500") == 1, output
     assert "notifier-k3v9q2x7-alerts" not in output
+
+
+async def test_the_daemons_failed_send_is_one_log_line_with_a_short_target(receiver, start_deliverer):
+    """A send the service refuses logs notifier's line once, with the target short; Apprise's warning is not repeated."""
+    import io
+    import logging
+
+    from notifier.delivery import build_targets
+    from notifier.logs import configure_logging
+    from tests.delivery.conftest import make_alert
+
+    stream = io.StringIO()
+    handler = configure_logging(stream=stream)
+    try:
+        receiver.fail(500, times=1)
+        targets = build_targets({"phone": receiver.ntfy_url("notifier-k3v9q2x7-alerts")})
+        deliverer = await start_deliverer(targets)
+        deliverer.enqueue([make_alert("phone")])
+        assert await receiver.wait_for_async(lambda r: len(r.received) == 1, timeout=15)  # the retry
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("error=500") == 1, text
+    (failed,) = [line for line in text.splitlines() if "failed (attempt 1)" in line]
+    assert f"(ntfy://127.0.0.1:{receiver.port}/n...s)" in failed and "priority=" not in text
