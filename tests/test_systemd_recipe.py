@@ -259,3 +259,25 @@ def test_compose_gives_cookies_through_the_env_file_the_container_user_reads() -
     assert "NOTIFIER_AUTH_TOKEN=" in printf and "NOTIFIER_CT0=" in printf and "NTFY_TOPIC=" in printf
     assert "uid 10001" in compose
     assert "useradd --system --uid 10001" in (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can make a file another user cannot read (CI runs as root)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is not installed")
+def test_a_root_only_cookie_file_says_what_helps_not_to_log_in_again(
+    fake_root: Path, reachable_install: None,
+) -> None:
+    """Run as another user on the root-only file notifier login wrote: the fix named is LoadCredential=, not login."""
+    (fake_root / "cookies.json").write_text(f'{{"auth_token": "{AUTH_TOKEN}", "ct0": "{CT0}"}}\n')
+    (fake_root / "cookies.json").chmod(0o600)
+    rules = fake_root / "rules.yaml"
+    rules.write_text("version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  t: json://127.0.0.1:9/\n"
+                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 1, notify: [t]}\n")
+    state = fake_root / "state"
+    state.mkdir()
+    os.chown(state, NOBODY, NOBODY)
+    done = _as_nobody(str(VENV_NOTIFIER), "run", str(rules), "--state", str(state / "state.db"))
+    assert done.returncode == 2, done.stderr
+    assert "Permission denied" in done.stderr and f"uid {NOBODY}" in done.stderr
+    assert "LoadCredential=" in done.stderr and "checks and saves them" not in done.stderr
+    assert AUTH_TOKEN not in done.stderr
