@@ -281,3 +281,21 @@ def test_a_root_only_cookie_file_says_what_helps_not_to_log_in_again(
     assert "Permission denied" in done.stderr and f"uid {NOBODY}" in done.stderr
     assert "LoadCredential=" in done.stderr and "checks and saves them" not in done.stderr
     assert AUTH_TOKEN not in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can make a file another user cannot read (CI runs as root)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is not installed")
+def test_check_on_a_root_only_cookie_file_does_not_send_the_user_to_log_in_again(
+    fake_root: Path, reachable_install: None,
+) -> None:
+    """check as another user warns of the unreadable file with the fix that helps (LoadCredential=), exit 0."""
+    (fake_root / "cookies.json").write_text(f'{{"auth_token": "{AUTH_TOKEN}", "ct0": "{CT0}"}}\n')
+    (fake_root / "cookies.json").chmod(0o600)
+    rules = fake_root / "rules.yaml"
+    rules.write_text("version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  t: json://127.0.0.1:9/\n"
+                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 1, notify: [t]}\n")
+    done = _as_nobody(str(VENV_NOTIFIER), "check", str(rules))
+    assert done.returncode == 0, done.stderr
+    assert "Permission denied" in done.stderr and "LoadCredential=" in done.stderr, done.stderr
+    assert "notifier login" not in done.stderr

@@ -68,7 +68,14 @@ def warnings(ruleset: RuleFile, shown: str, env: Mapping[str, str]) -> list[str]
     """What would go wrong in ``notifier run`` although the file loads (on standard error, exit 0)."""
     found = []
     cookies = _cookies_problem(ruleset, env)
-    if cookies:
+    if cookies and cookies.endswith("Permission denied"):
+        # Logging in again as the same user would write the same unreadable file.
+        found.append(
+            f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
+            f"— run notifier as the file's owner, or under systemd hand it over with LoadCredential= "
+            "and --cookies %d/cookies.json (docs/deployment.md, systemd)"
+        )
+    elif cookies:
         found.append(
             f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
             f"— run notifier login {shown} to check and save them"
