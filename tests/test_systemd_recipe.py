@@ -299,3 +299,13 @@ def test_check_on_a_root_only_cookie_file_does_not_send_the_user_to_log_in_again
     assert done.returncode == 0, done.stderr
     assert "Permission denied" in done.stderr and "LoadCredential=" in done.stderr, done.stderr
     assert "notifier login" not in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_itself_finds_nothing_wrong_with_the_unit(tmp_path: Path) -> None:
+    """systemd-analyze verify accepts the unit (ExecStart pointed at this install) without a word."""
+    unit = tmp_path / "notifier.service"
+    unit.write_text(UNIT.read_text(encoding="utf-8").replace("/opt/notifier/bin/notifier", str(VENV_NOTIFIER)))
+    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0 and not done.stderr.strip() and not done.stdout.strip(), done.stderr
