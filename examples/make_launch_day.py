@@ -6,11 +6,11 @@ The day, for the tweets and conversation of rules.example.yaml:
 
 * 13:00 UTC — recording starts ten minutes after the launch tweet went out (~180 likes);
   it climbs past 1,000 likes within the hour, and on through the milestones.
-* 14:20 — a DM: someone types, then writes.
+* 14:20 — a DM: Alice types, then writes (the stream rings, the inbox has her words).
 * 15:00 — the follow-up tweet is posted; it passes 1,000 likes in the evening.
 * 17:00 — a large account reposts the launch tweet: ~950 likes in eight minutes (a surge).
 * 19:30 — the connection drops and the stream reconnects (a second config line).
-* 22:40 — a second DM.
+* 22:40 — a second DM from Alice, in the phone's quiet hours.
 
 Counts are strings and each message carries only the fields that changed, as on
 the wire. The output is the same on every run (a fixed random seed).
@@ -113,18 +113,38 @@ def _engagement(
         t += min(max(gap * rng.uniform(2.0, 6.0), 4.0), 900.0)
 
 
+# The two messages Alice sends, with the ids the DM inbox gives them.
+MESSAGES = (
+    (1 * HOUR + 20 * 60, "1850000000000100001", "Congrats on the launch! Can I get a demo for my team this week?"),
+    (9 * HOUR + 40 * 60, "1850000000000100002", "Still up? The repost from @bigaccount is everywhere, call me"),
+)
+PARTNER_HANDLE = "alice"
+PARTNER_NAME = "Alice"
+
+
 def _dms() -> Iterator[dict]:
-    for at in (1 * HOUR + 20 * 60, 9 * HOUR + 40 * 60):
+    for at, message_id, text in MESSAGES:
         for offset in (0.0, 6.5):
             yield {
                 "ts": START + at + offset,
                 "topic": f"/dm_typing/{CONVERSATION}",
                 "payload": {"dm_typing": {"conversation_id": CONVERSATION, "user_id": PARTNER}},
             }
+        # X's stream rings with the two ids only ...
         yield {
             "ts": START + at + 14.2,
             "topic": f"/dm_update/{CONVERSATION}",
             "payload": {"dm_update": {"conversation_id": CONVERSATION, "user_id": PARTNER}},
+        }
+        # ... and account watching reads the message itself from the DM inbox, as notifier
+        # record writes it: the sender's handle and name, and the text.
+        yield {
+            "ts": START + at + 15.1,
+            "topic": f"/dm_message/{CONVERSATION}",
+            "payload": {"dm_update": {
+                "conversation_id": CONVERSATION, "user_id": PARTNER, "message_id": message_id, "text": text,
+                "sender": PARTNER_HANDLE, "sender_name": PARTNER_NAME,
+            }},
         }
 
 

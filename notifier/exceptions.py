@@ -64,9 +64,8 @@ class AuthenticationError(StreamError):
         self.status_code = status_code
         message = (
             f"X answered {status_code}: the session cookies were rejected. "
-            "Log in to x.com in a browser, export fresh auth_token and ct0 cookies "
-            "(cookies.json or cookies.txt, or NOTIFIER_AUTH_TOKEN and NOTIFIER_CT0) "
-            "and start again."
+            "Log in to x.com in a browser, run notifier login RULES to save its fresh auth_token "
+            "and ct0 (or set NOTIFIER_AUTH_TOKEN and NOTIFIER_CT0), and start again."
         )
         if detail:
             message += f" ({detail})"

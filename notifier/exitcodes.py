@@ -17,4 +17,4 @@ EXIT_FAILURE: ExitCode = 1
 EXIT_USAGE: ExitCode = 2
 """Bad flags, rule file, recording or missing cookies: fix the input and try again."""
 EXIT_AUTH: ExitCode = 3
-"""X rejected the cookies: log in again and export fresh ones."""
+"""X rejected the cookies: log in again (notifier login) and start again."""

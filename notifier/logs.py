@@ -177,7 +177,23 @@ def mask_url(url: str) -> str:
         schema = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else "?"
         return f"{schema}://***"
     masked = plugin.url(privacy=True)
-    return _hide_ntfy_topics(masked) if masked.startswith(("ntfy://", "ntfys://")) else masked
+    masked = _hide_ntfy_topics(masked) if masked.startswith(("ntfy://", "ntfys://")) else masked
+    return _short(masked, url)
+
+
+def _short(masked: str, written: str) -> str:
+    """``masked`` with only the parameters the user wrote: Apprise adds every default it has
+    (``priority=default&mode=private&image=yes&…&optional=no``), which buries the target in noise."""
+    parts = urlsplit(masked)
+    try:
+        wanted = {key.lower() for key, _ in parse_qsl(urlsplit(written).query, keep_blank_values=True)}
+    except ValueError:
+        wanted = set()
+    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key.lower() in wanted]
+    query = "&".join(f"{key}={value}" for key, value in kept)
+    path = parts.path.rstrip("/") if not query else parts.path
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{query}" if query else "") + fragment
 
 
 def _hide_ntfy_topics(masked: str) -> str:
@@ -222,8 +238,8 @@ def _url_parts(url: str) -> Iterable[str]:
         # and urllib3 print it inside a URL path (/botBOT_ID:TOKEN/sendMessage).
         segments += host.split(":")
     segments += [segment for segment in parts.path.split("/") if segment]
-    if parts.scheme in ("ntfy", "ntfys") and "@" not in parts.netloc:
-        segments.append(parts.netloc)  # ntfy://TOPIC: the topic in the host's place
+    if parts.scheme in ("ntfy", "ntfys") and "@" not in parts.netloc and not parts.path.strip("/"):
+        segments.append(parts.netloc)  # ntfy://TOPIC: the topic in the host's place (with a path, a host)
     # A short path piece is a word, not a token: masking "alerts" alone would
     # garble every log line that says "18 alerts".
     segments = [segment for segment in segments if len(segment) >= _MIN_PATH_SECRET]
@@ -290,6 +306,24 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def _told_by_the_outcome(record: logging.LogRecord) -> bool:
+    """Drop an Apprise warning that Apprise captured into a send's result.
+
+    notifier's own line for that send ("delivery … failed …: REASON", or
+    ``notifier test``'s FAILED) carries the same words as its reason: logged
+    here too, each failure read twice. Apprise marks a capture under way with
+    context variables of its logger module; an Apprise without them, or a
+    warning outside a send (a config file it cannot read), is logged as before.
+    """
+    if not record.name.startswith("apprise") or record.levelno < logging.WARNING:
+        return True
+    module = sys.modules.get("apprise.logger")
+    if module is None:
+        return True
+    captures = (getattr(module, "_active_capture", None), getattr(module, "_active_call_capture", None))
+    return not any(capture is not None and capture.get() is not None for capture in captures)
+
+
 def configure_logging(
     *,
     log_format: Literal["text", "json"] = "text",
@@ -303,6 +337,8 @@ def configure_logging(
     """
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(_filter)
+    if verbose < 2:  # -vv shows the libraries' own lines, all of them
+        handler.addFilter(_told_by_the_outcome)
     handler.setFormatter(JSONFormatter() if log_format == "json" else TextFormatter(show_logger=verbose > 0))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -233,6 +234,12 @@ def assemble(
             cookies = resolve_cookies(config.cookies, ruleset.account_cookies, env)
         except CredentialsError as exc:
             hint = f"; notifier login {config.rules} checks and saves them"
+            if isinstance(exc.__cause__, PermissionError):
+                # Logging in again would write the same file, just as unreadable: say what does help.
+                hint = (f"; notifier runs as uid {os.getuid()}, and the file is readable by its owner only: "
+                        "under systemd hand it to the service with LoadCredential= and --cookies "
+                        "%d/cookies.json (docs/deployment.md, systemd), elsewhere run notifier login "
+                        "as the user that runs notifier")
             raise StartupFailure(f"{exc}{hint}", "credentials_missing") from None
         own_user_id = cookies.user_id
     elif not config.replay.is_file():

@@ -1,9 +1,11 @@
-"""A post's counts as a small PNG (600×200), drawn with Pillow alone.
+"""A post's counts as a small PNG (600×200), drawn with Pillow alone; several posts as one grid.
 
 The triggering count is the line, the threshold or milestone a horizontal
 rule, the surge window a shaded band; the y axis carries the lowest, middle
 and highest count, the x axis how long ago ("6 h ago" … "now"), which reads
-the same in every time zone.
+the same in every time zone. :func:`draw_grid` puts several posts' charts
+side by side in one picture (small multiples, two to a row, each titled
+with its post), for a digest sent as one notification.
 
 :func:`frame` is where values land: :func:`draw` and the tests share it, so
 a test can check that the rule line and the curve sit on the rows the data
@@ -24,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..alert import Chart
 from .labels import ago, count_text
 
-__all__ = ["CURVE", "HEIGHT", "PLOT", "RULE", "WIDTH", "WINDOW", "Frame", "draw", "frame"]
+__all__ = ["COLUMNS", "CURVE", "HEIGHT", "PLOT", "RULE", "WIDTH", "WINDOW", "Frame", "draw", "draw_grid", "frame"]
 
 WIDTH: Final = 600
 HEIGHT: Final = 200
@@ -40,6 +42,8 @@ RULE: Final = (204, 51, 43)
 WINDOW: Final = (255, 232, 196)
 
 _PALETTE: Final = (BACKGROUND, GRID, AXIS, TEXT, CURVE, RULE, WINDOW)
+# Charts per row of a grid: two 600-pixel tiles still read on a phone held sideways.
+COLUMNS: Final = 2
 
 # Headroom above and below the data, as a share of its range: the curve never
 # touches the frame, and a rule line just above the data stays visible.
@@ -94,10 +98,39 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def draw(chart: Chart) -> bytes:
     """The PNG of ``chart``."""
+    return _png(_render(chart))
+
+
+def draw_grid(charts: Sequence[Chart]) -> bytes:
+    """One PNG of several posts' charts: tiles of 600×200, :data:`COLUMNS` to a row, each named by its post."""
+    if len(charts) == 1:
+        return draw(charts[0])
+    rows = math.ceil(len(charts) / COLUMNS)
+    image = _canvas(WIDTH * min(COLUMNS, len(charts)), HEIGHT * rows)
+    for index, chart in enumerate(charts):
+        row, column = divmod(index, COLUMNS)
+        image.paste(_render(chart, post=True), (column * WIDTH, row * HEIGHT))
+    return _png(image)
+
+
+def _canvas(width: int, height: int) -> Image.Image:
     # A palette image: the chart has a handful of colours, and a PNG of one byte per
     # pixel encodes several times faster (and smaller) than one of three.
-    image = Image.new("P", (WIDTH, HEIGHT), 0)
+    image = Image.new("P", (width, height), 0)
     image.putpalette([channel for colour in _PALETTE for channel in colour])
+    return image
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    # compress_level 6 is zlib's default: most of the size of 9 at a third of the time.
+    image.save(out, "PNG", compress_level=6)
+    return out.getvalue()
+
+
+def _render(chart: Chart, *, post: bool = False) -> Image.Image:
+    """``chart`` as a 600×200 image; ``post`` names the post in the title (a tile of a grid)."""
+    image = _canvas(WIDTH, HEIGHT)
     pen = ImageDraw.Draw(image)
     where = frame(chart)
     left, top, right, bottom = PLOT
@@ -138,11 +171,10 @@ def draw(chart: Chart) -> bytes:
     elif points:
         pen.line(points, fill=CURVE, width=2)
 
-    pen.text((left, 5), f"{chart.field} over the last {ago(span, suffix=False)}", fill=TEXT, font=_font(13))
-    out = io.BytesIO()
-    # compress_level 6 is zlib's default: most of the size of 9 at a third of the time.
-    image.save(out, "PNG", compress_level=6)
-    return out.getvalue()
+    # A post id is digits; anything else in a key is not drawn (it came from the outbox, not from X).
+    whose = f" of post {chart.key[-19:]}" if post and chart.key.isdigit() else ""
+    pen.text((left, 5), f"{chart.field}{whose} over the last {ago(span, suffix=False)}", fill=TEXT, font=_font(13))
+    return image
 
 
 def _ticks(where: Frame) -> Sequence[float]:

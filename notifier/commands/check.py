@@ -68,7 +68,14 @@ def warnings(ruleset: RuleFile, shown: str, env: Mapping[str, str]) -> list[str]
     """What would go wrong in ``notifier run`` although the file loads (on standard error, exit 0)."""
     found = []
     cookies = _cookies_problem(ruleset, env)
-    if cookies:
+    if cookies and cookies.endswith("Permission denied"):
+        # Logging in again as the same user would write the same unreadable file.
+        found.append(
+            f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
+            f"— run notifier as the file's owner, or under systemd hand it over with LoadCredential= "
+            "and --cookies %d/cookies.json (docs/deployment.md, systemd)"
+        )
+    elif cookies:
         found.append(
             f"{cookies}; notifier run needs the cookies of a logged-in X session, notifier replay does not "
             f"— run notifier login {shown} to check and save them"
@@ -144,7 +151,11 @@ def summary(ruleset: RuleFile, shown: str) -> str:
     head = f"{shown}: OK — {_plural(len(rules), 'rule')}"
     if disabled:
         head += f" (+{len(disabled)} disabled)"
-    head += f", {_plural(len(ruleset.topics), 'topic')}, {_plural(len(ruleset.targets), 'target')}"
+    found_later = bool(ruleset.follows or ruleset.watches_any_dm)
+    topics = _plural(len(ruleset.topics), "topic")
+    # "0 topics" alone reads as "watches nothing" for a file that follows an account.
+    head += f", {topics} known now and more found at run time" if found_later else f", {topics}"
+    head += f", {_plural(len(ruleset.targets), 'target')}"
     if ruleset.tags:
         head += f", {_plural(len(ruleset.tags), 'tag')} from {ruleset.targets_from}"
     lines = [head, ""]
@@ -204,11 +215,17 @@ def summary(ruleset: RuleFile, shown: str) -> str:
         lines.append(f"      {' · '.join(options)}")
     lines.append("")
 
-    lines.append("Topics")
+    lines.append("Topics known now")
     for topic in sorted(ruleset.topics):
         lines.append(f"  {topic}")
-    if ruleset.follows or ruleset.watches_any_dm:
-        lines.append("  + the posts and conversations account watching finds")
+    if not ruleset.topics:
+        lines.append("  (none)")
+    if found_later:
+        lines += ["", "Topics found at run time (account watching)"]
+        for follow in ruleset.follows:
+            lines.append(f"  /tweet_engagement/<post> for each post of {follow.account} it finds: {follow.describe()}")
+        if ruleset.watches_any_dm:
+            lines.append("  /dm_update/<conversation> for each conversation the DM inbox shows, new ones too")
     return "\n".join(lines)
 
 
@@ -270,6 +287,8 @@ def _account_watching(ruleset: RuleFile) -> list[str]:
     lines = ["Account watching"]
     for follow in ruleset.follows:
         lines.append(f"  follows {follow.account}: {follow.describe()}")
+    if any(follow.account == "me" for follow in ruleset.follows):
+        lines.append("  (me is the account the cookies sign in to)")
     if ruleset.watches_any_dm:
         requests = "message requests too" if ruleset.any_dm_requests else "not message requests"
         lines.append(f"  dms: any: every conversation the DM inbox shows, {requests}")

@@ -1,4 +1,4 @@
-"""Charts on one send: PNG attachments where the service takes them, a sparkline where not.
+"""Charts on one send: one PNG attachment where the service takes them, a sparkline where not.
 
 Whether a service takes attachments is Apprise's word: each plugin says so
 in ``attachment_support``. Apprise's Slack plugin says yes in every mode but
@@ -74,30 +74,40 @@ def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Ite
     if not charts:
         yield body, None
         return
-    if not takes_attachments(plugin):
+    if not takes_attachments(plugin) or _split_by_caption(plugin, body):
         from ..charts.sparkline import sparkline
 
         yield "\n".join([body, *(sparkline(chart) for chart in charts)]), None
         return
     from apprise import AppriseAttachment
 
-    from ..charts.png import draw
+    from ..charts.png import draw, draw_grid
 
     if _schemes(plugin) & _EMAIL and "inline=" not in url.partition("?")[2]:
         plugin.inline = True
     with tempfile.TemporaryDirectory(prefix="notifier-chart-") as folder:
         attachment = AppriseAttachment()
         try:
-            for index, chart in enumerate(charts, start=1):
-                path = Path(folder) / _file_name(chart, index, len(charts))
-                path.write_bytes(draw(chart))
-                attachment.add(str(path))
+            # One file, always: ntfy, Pushover, Telegram and Slack send each attachment as a
+            # notification of its own, seconds apart (Apprise's throttle), and a crash between
+            # them sent the whole alert again. Several posts' charts become one grid.
+            path = Path(folder) / _file_name(charts)
+            path.write_bytes(draw(charts[0]) if len(charts) == 1 else draw_grid(charts))
+            attachment.add(str(path))
         except Exception:  # a chart is a picture on top of the alert, never a reason to lose it
             log.exception("cannot draw the chart of an alert; it is sent without it")
             attachment = None
         yield body, attachment
 
 
-def _file_name(chart: Chart, index: int, count: int) -> str:
-    # The name people see on the attachment; a digest's carry the post's id to tell them apart.
-    return f"{chart.field}-{chart.key}.png" if count > 1 else f"{chart.field}.png"
+def _split_by_caption(plugin: Any, body: str) -> bool:
+    """Whether the picture would go as a message of its own: Telegram puts the text under a
+    photo only up to its caption limit (1,024 characters), and sends a longer text (a long
+    digest) apart from the photo. A sparkline keeps the notification in one piece."""
+    limit = getattr(plugin, "telegram_caption_maxlen", None)
+    return isinstance(limit, int) and len(body) >= limit
+
+
+def _file_name(charts: tuple[Chart, ...]) -> str:
+    # The name people see on the attachment: the count it shows, or "charts" for a grid of posts.
+    return f"{charts[0].field}.png" if len(charts) == 1 else "charts.png"

@@ -80,6 +80,12 @@ log = logging.getLogger(__name__)
 # Holding, grouping and digests: a logger of their own, so a dry run can show
 # them while it hides the routine "delivered" lines.
 policy_log = logging.getLogger("notifier.delivery.policy")
+# Why a row waited (the outbox's held column), as the log line that lets it go names it.
+_WAITED_FOR = {
+    "quiet": "quiet hours of {target} over at {when}",
+    "budget": "the budget of {target} allows more at {when}",
+    "muted": "notifications unmuted at {when}",
+}
 
 Outcome = Literal["sent", "failed", "dead"]
 
@@ -462,7 +468,16 @@ class Deliverer:
             self._log_hold(target, held, hold.until, why)
         if decided.digest:
             self._send_digest(target, [rows[index] for index in decided.digest], now)
-        # The rows to send as themselves stay pending: _dispatch sends them.
+        # The rows to send as themselves stay pending: _dispatch sends them. One that waited
+        # says so: else its copy shows up after its "holding … until" line with no word of why.
+        kept = {index for hold in decided.holds for index in hold.items} | set(decided.digest)
+        for index, row in enumerate(rows):
+            if index not in kept and row.held in _WAITED_FOR:
+                why = _WAITED_FOR[row.held].format(target=target, when=format_time(now, policy.zone))
+                policy_log.info(
+                    "%s: %r, held until now, goes out", why, row.alert.title,
+                    extra={"event": "released", "target": target.name, "rule": row.alert.rule},
+                )
 
     def _mute_ends(self, alert: Alert, now: float) -> float | None:
         """When the mute holding ``alert`` ends: the later of everything's and its rules'."""

@@ -38,8 +38,9 @@ DIGEST_RULE: Final = "(digest)"
 DIGEST_KIND: Final = "digest"
 # A night of alerts must still fit a push notification or a Slack message.
 MAX_LINES: Final = 40
-# One chart per post, the newest; a digest of many posts attaches the most recent few.
-MAX_CHARTS: Final = 10
+# One chart per post, the newest; a digest of many posts shows the most recent few,
+# as one picture of 2 × 3 tiles (1200 × 600) that still reads on a phone.
+MAX_CHARTS: Final = 6
 
 # From least to most pressing: a digest takes the most pressing type it holds.
 _SEVERITY: dict[str, int] = {"info": 0, "success": 1, "warning": 2, "failure": 3}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from ..counts import parse_count
 from ..times import local_zone
 from .policyfix import suggest_budget, suggest_quiet, suggest_zone
 
@@ -44,7 +45,8 @@ __all__ = [
 _DAY = 86400
 _TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 _WINDOW = re.compile(rf"^\s*{_TIME}\s*[-–]\s*{_TIME}\s*$")
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*([smhd])\s*$")
+# The count as people write counts (5, 1,000, 1k: notifier.counts), a slash, an optional number, a unit.
+_RATE = re.compile(r"^\s*(\d[\d,_]*(?:\.\d+)?\s*[kKmM]?)\s*/\s*(\d+(?:\.\d+)?)?\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _UNIT_NAMES = {1.0: "s", 60.0: "m", 3600.0: "h", 86400.0: "d"}
 
@@ -247,7 +249,10 @@ def parse_budget(text: object) -> Budget:
         if meant is not None:
             example = f"write budget: {meant} (at most {meant.split('/')[0]} sends per period)"
         raise PolicyError(f"budget '{shown}' is not a rate", example)
-    count = int(match[1])
+    value = parse_count(match[1])
+    if value is None or value != value.to_integral_value():
+        raise PolicyError(f"budget '{shown}' does not start with a whole number of sends", example)
+    count = int(value)
     per = float(match[2] or 1) * _UNITS[match[3]]
     if count < 1:
         raise PolicyError(

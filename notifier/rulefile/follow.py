@@ -18,6 +18,7 @@ import re
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ..counts import parse_count
 from ..durations import parse_duration
 from ..rules.model import DEFAULT_MAX_POSTS, DEFAULT_WITHIN, Follow
 from ..rules.yamlnodes import FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
@@ -57,12 +58,13 @@ class FollowReader(TargetReader):
         max_posts = DEFAULT_MAX_POSTS
         if "max_posts" in keys:
             value = keys["max_posts"][1]
-            if isinstance(value, ScalarNode) and value.tag == INT_TAG and self.construct(value) > 0:
-                max_posts = self.construct(value)
+            count = parse_count(value.value) if isinstance(value, ScalarNode) and value.tag != NULL_TAG else None
+            if count is not None and count > 0 and count == count.to_integral_value():
+                max_posts = int(count)
             else:
                 shown = value.value if isinstance(value, ScalarNode) else "?"
                 self.error(value, f"max_posts: {shown} is not a number of posts",
-                           f"write a whole number above zero, such as max_posts: {DEFAULT_MAX_POSTS}")
+                           f"write a whole number above zero, such as {{from: me, max_posts: {DEFAULT_MAX_POSTS}}}")
         if account is None or len(self.problems) != errors_before:
             return None
         return Follow(account, within, replies, max_posts)

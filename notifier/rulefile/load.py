@@ -86,10 +86,31 @@ class _Loader(RuleReader):
 
     # ------------------------------------------------------------------ load
 
+    def tabs_in_indentation(self) -> bool:
+        """Report each line indented with a tab, which YAML refuses; whether there was one."""
+        found = False
+        for number, line in enumerate(self.text.splitlines()):
+            indent = line[: len(line) - len(line.lstrip(" \t"))]
+            if "\t" not in indent:
+                continue
+            found = True
+            column = indent.index("\t")
+            if not line.strip():
+                self.error((number, column), "this blank line holds a tab, which YAML refuses here",
+                           "delete the tab (an editor's 'convert tabs to spaces' fixes the whole file)")
+                continue
+            self.error((number, column), "a tab indents this line, and YAML indents with spaces only",
+                       "replace the tab with spaces (two per level, lined up with the lines around it); "
+                       "an editor's 'convert tabs to spaces' does the whole file")
+        return found
+
     def load(self) -> RuleFile:
         try:
             root = yaml.compose(self.text, Loader=_YAML_LOADER)
         except yaml.MarkedYAMLError as exc:
+            if self.tabs_in_indentation():
+                # YAML's own words ("found character that cannot start any token") never say "tab".
+                self.raise_problems()
             mark = exc.problem_mark or exc.context_mark
             what = f"this is not valid YAML: {exc.problem or exc.context}"
             if exc.context and exc.problem:

@@ -23,6 +23,8 @@ from .placement import BELONGS
 
 __all__ = ["NodeReader"]
 
+# The comma of a number grouped in threes (1,000 and 1,000,000): inside {…} or […] YAML splits there.
+_GROUPED_NUMBER = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # ${VAR} or ${VAR:-default}; $${ is a literal ${.
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -36,6 +38,21 @@ class NodeReader:
         self.env = env
         self.problems: list[tuple[int, int, str]] = []
         self.constructor = yaml.constructor.SafeConstructor()
+        # The file's text, for what a node's value no longer shows (the loader sets it).
+        self.text = ""
+
+    def grouped_in_flow(self, node: Node) -> str | None:
+        """A flow ``{…}``/``[…]`` node's text with 1,000-style numbers written out, if it has any.
+
+        YAML splits ``{likes: 1,000}`` at the comma (``likes: 1`` and a key ``000``): the values
+        left are no clue to what was written, the text is.
+        """
+        if not getattr(node, "flow_style", False) or not self.text:
+            return None
+        written = self.text[node.start_mark.index:node.end_mark.index]
+        if not _GROUPED_NUMBER.search(written):
+            return None
+        return " ".join(_GROUPED_NUMBER.sub("", written).split())
 
     # ------------------------------------------------------------- reporting
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..rules.model import (
 )
 from ..rules.templates import Template, TemplateError, compile_template
 from ..rules.texts import placeholders
+from ..counts import parse_count
 from ..rules.words import PREVIEW_LIMIT
 from ..rules.yamlnodes import BOOL_TAG, FLOAT_TAG, INT_TAG, NULL_TAG, STR_TAG
 from ..untrusted import MAX_DM
@@ -40,6 +42,8 @@ __all__ = ["TYPING_COOLDOWN", "RuleReader"]
 TYPING_COOLDOWN = 60.0
 _DEFAULT_KEYS = ("notify", "cooldown", "max_gap")
 _TRIGGERS = ("when", "every", "milestones", "gain", "on")
+# What YAML leaves of 1,000 in a flow {…} or […]: a key or an item of three digits.
+_SPLIT_THOUSANDS = re.compile(r"\d{3}")
 _RULE_KEYS = (
     "name", "tweets", "dms", *_TRIGGERS, "notify", "cooldown", "once", "initial",
     "rearm_when", "title", "message", "enabled", "urgent", "group_wait", "requests", "preview",
@@ -339,6 +343,14 @@ class RuleReader(FollowReader):
                 within = self.duration(within_node, "within", positive=True)
         else:
             fields = pairs
+        if any(_SPLIT_THOUSANDS.fullmatch(name) for name, _, _ in fields) or (
+            key == "milestones" and len(fields) == 1 and self._split_in(fields[0][2])
+        ):
+            meant = self.grouped_in_flow(node)
+            if meant is not None:
+                self.error(node, f"{key}: a comma inside {{…}} or […] separates entries, so 1,000 there reads "
+                           "as 1 and 000", f"write {key}: {meant} (or 1k)")
+                return None
         if len(fields) != 1:
             self.error(node, f"{key}: must name exactly one field",
                        f"write one of {', '.join(COUNT_FIELDS)}, such as {key}: {{likes: ...}}")
@@ -346,15 +358,29 @@ class RuleReader(FollowReader):
         field_text, field_node, value_node = fields[0]
         field = self.count_field(field_text, field_node, key)
         if key == "every":
-            step = self.positive(value_node, f"every: {field_text}", integer=True)
+            step = self.positive(value_node, f"every: {field_text}", integer=True,
+                                 example=f"every: {{{field_text}: 1000}}")
             return Every(field, int(step)) if field and step else None
         if key == "milestones":
-            values = self.milestone_values(value_node)
+            values = self.milestone_values(value_node, field_text)
             return Milestones(field, values) if field and values else None
-        amount = self.positive(value_node, f"gain: {field_text}", integer=False)
+        within_text = within_node.value if isinstance(within_node, ScalarNode) else "10m"
+        amount = self.positive(value_node, f"gain: {field_text}", integer=False,
+                               example=f"gain: {{{field_text}: 500, within: {within_text}}}")
         if field and amount and within:
             return Gain(field, amount, within)
         return None
+
+    @staticmethod
+    def _split_in(node: Node) -> bool:
+        """Whether a list holds a piece such as 000 that only a split 1,000 leaves.
+
+        [1,500] stays the list of 1 and 500 that YAML reads: only a piece with a leading
+        zero, which no one writes as a number of its own, tells a split apart.
+        """
+        return isinstance(node, SequenceNode) and any(
+            isinstance(item, ScalarNode) and re.fullmatch(r"0\d\d", item.value) for item in node.value
+        )
 
     def count_field(self, text: str, node: Node, key: str) -> str | None:
         field = canonical_field(text)
@@ -386,23 +412,26 @@ class RuleReader(FollowReader):
                    f"{PREVIEW_LIMIT}, or preview: false to show none")
         return None
 
-    def positive(self, node: Node, what: str, *, integer: bool) -> float | None:
-        tags = (INT_TAG,) if integer else (INT_TAG, FLOAT_TAG)
-        if isinstance(node, ScalarNode) and node.tag in tags:
-            value = self.construct(node)
-            if value > 0:
-                return value
+    def positive(self, node: Node, what: str, *, integer: bool, example: str) -> float | None:
+        """A count above zero as people write it (1000, 1,000, 1k, 1.5k, 2M: :mod:`notifier.counts`)."""
+        readable = isinstance(node, ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG, STR_TAG)
+        value = parse_count(node.value) if readable else None
+        if value is not None and value > 0 and (not integer or value == value.to_integral_value()):
+            return int(value) if integer else float(value)
+        shown = node.value.strip() if isinstance(node, ScalarNode) and node.value.strip() else "?"
         kind = "a whole number" if integer else "a number"
-        self.error(node, f"{what} must be {kind} above zero", f"write, for example, {what}: 1000")
+        self.error(node, f"{what}: {shown} is not {kind} above zero",
+                   f"write {example} (a count may also read 1,000, 1k, 1.5k or 2M)")
         return None
 
-    def milestone_values(self, node: Node) -> tuple[int, ...] | None:
+    def milestone_values(self, node: Node, field_text: str) -> tuple[int, ...] | None:
+        example = f"milestones: {{{field_text}: [100, 1000, 10000]}}"
         if not isinstance(node, SequenceNode) or not node.value:
-            self.error(node, "milestones need a list of numbers", "write milestones: {likes: [100, 1000, 10000]}")
+            self.error(node, "milestones need a list of numbers", f"write {example}")
             return None
         values = []
         for item in node.value:
-            value = self.positive(item, "a milestone", integer=True)
+            value = self.positive(item, f"milestones: {field_text}", integer=True, example=example)
             if value is None:
                 return None
             values.append(int(value))

@@ -25,9 +25,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from ..counts import SCALE, count_text
+
 __all__ = ["Normalised", "mistakes_text", "normalise", "syntax_problem"]
 
-_SCALE = {"k": Decimal(1000), "m": Decimal(1_000_000)}
+_SCALE = SCALE  # the rule file's other counts read k and m the same way
 # A number as people write it: digits with _ or , between them, a decimal part, a k/m suffix.
 _NUMBER = re.compile(r"(\d[\d_,]*\d|\d|\.\d+)(\.\d+|\.)?(?:([kKmM])(?!\w))?")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
@@ -196,9 +198,7 @@ def _value(number: str, suffix: str | None) -> str:
         )
     except (InvalidOperation, KeyError):
         return number
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+    return count_text(value)
 
 
 _SYNTAX_FIX = "write comparisons such as likes > 1000 joined by and/or"

@@ -33,10 +33,14 @@ def test_the_dry_run_prints_each_alert_once_without_levels_and_ends_with_a_summa
     assert "alert fired" not in done.stderr
     heads = [HEAD.match(line) for line in done.stdout.splitlines() if line.startswith("[")]
     assert all(heads) and len(heads) == 19  # 18 alerts; one goes to both team and phone
+    # The DM quiet hours held prints right after the line that says why, not alone.
+    lines = done.stderr.splitlines()
+    released = [line for line in lines if "quiet hours of phone (console://) over at 2025-06-04 07:00:00 CEST" in line]
+    assert len(released) == 1 and "'DM from Alice (@alice)', held until now, goes out" in released[0], done.stderr
     assert "[phone] Tweet gained 505 likes in 10 minutes" in [head["rest"] for head in heads]  # type: ignore[index]
     assert not re.search(r"\b(WARNING|SUCCESS|INFO|FAILURE)\b", done.stdout)
     assert done.stdout.endswith(
-        "\ndry run done, nothing sent: 1,799 events, 18 alerts\n"
+        "\ndry run done, nothing sent: 1,801 events, 18 alerts\n"
         "  7  Like milestones\n"
         "  3  Repost milestones\n"
         "  2  Typing\n"
@@ -66,5 +70,13 @@ def test_replay_and_the_dry_run_print_each_alert_at_the_same_time_with_its_zone(
     }
     assert len(from_replay) == 18
     assert from_dry_run == from_replay
-    assert ("2025-06-03 10:20:14 EDT", "New direct message") in from_replay  # sent 30 s later (group_wait)
+    assert ("2025-06-03 10:20:15 EDT", "DM from Alice (@alice)") in from_replay  # sent 30 s later (group_wait)
     assert {stamp[-3:] for stamp, _ in from_replay} == {"EDT"}
+
+
+def test_the_demo_dms_carry_the_sender_and_the_text() -> None:
+    """The demo's DMs read like real ones: titled with the sender's name and handle, her words in the text."""
+    printed = notifier("run", RULES, "--replay", EVENTS, "--dry-run", tz="UTC").stdout
+    assert printed.count("[phone] DM from Alice (@alice)\n") == 2
+    assert "\n  Congrats on the launch! Can I get a demo for my team this week?" in printed  # the sender in the title only
+    assert "wrote in conversation" not in printed

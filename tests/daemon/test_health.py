@@ -32,6 +32,9 @@ def test_rejected_cookies_reach_defaults_notify_before_exit_3(
     # Read at once, no waiting: the alert arrived before the process ended.
     assert receiver.titles == [COOKIES_TITLE]
     assert "Log in again" in (receiver.received[0].message or "")
+    assert "notifier login" in (receiver.received[0].message or "")
+    (rejected,) = child.events("auth_rejected")
+    assert "notifier login" in rejected["message"], "the log names the command the README recommends"
     assert fake.connect_attempts == 1
     assert child.events("health_alert", condition="cookies_rejected")
 

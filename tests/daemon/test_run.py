@@ -421,7 +421,7 @@ def test_readme_quickstart_prints_a_launch_day() -> None:
     assert "Launch tweet passed 1,001 likes" in out  # the threshold
     assert "Tweet passed 1,000 likes" in out and "Tweet passed 5,000 likes" in out  # milestones
     assert "Tweet gained" in out  # the surge
-    assert "New direct message" in out
+    assert "DM from Alice (@alice)" in out and "\n  Congrats on the launch!" in out  # a DM, as real ones read
 
 
 def test_stops_cleanly_while_the_first_connection_is_retried(

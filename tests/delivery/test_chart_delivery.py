@@ -120,3 +120,50 @@ def test_a_digest_carries_one_chart_per_post():
 
     digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=400.0, zone=UTC)
     assert digest.charts == (newer, other)
+
+
+async def test_a_digest_of_three_posts_is_one_ntfy_notification_with_one_grid(receiver):
+    """ntfy takes one attachment a message: three posts' charts go as one grid PNG with the text, in one request."""
+    from urllib.parse import parse_qs, urlsplit
+
+    charts = tuple(
+        Chart(f"18500000000000000{n:02d}", "likes", ((1_767_000_000.0, 10.0 * n), (1_767_000_600.0, 50.0 * n)))
+        for n in range(1, 4)
+    )
+    outcome = await send_once(
+        receiver.ntfy_url("digest"), title="3 alerts during quiet hours", body="**Likes** (3)", charts=charts,
+    )
+    assert outcome.ok, outcome.reason
+    [request] = receiver.requests  # not one per chart, seconds apart
+    query = parse_qs(urlsplit(request.path).query)
+    assert query["title"] == ["3 alerts during quiet hours"] and query["message"]
+    assert query["filename"] == ["charts.png"]
+    assert _png_size(request.body) == (1200, 400)
+
+
+def test_a_digest_keeps_the_charts_of_at_most_six_posts():
+    """A digest about ten posts carries the newest six posts' charts, which fit one picture."""
+    from datetime import UTC
+
+    alerts = [
+        make_alert("hook", ts=float(n), charts=(Chart(f"18500000000000000{n:02d}", "likes", ((0.0, 1.0),)),))
+        for n in range(10)
+    ]
+    digest = digest_alert(alerts, target="hook", reason="during quiet hours", now=20.0, zone=UTC)
+    assert [chart.key[-2:] for chart in digest.charts] == ["09", "08", "07", "06", "05", "04"]
+
+
+def test_a_telegram_digest_longer_than_a_caption_gets_sparklines_not_a_second_message():
+    """Telegram sends text over 1,024 characters apart from its photo: a long digest carries sparklines instead."""
+    import apprise
+
+    from notifier.delivery.attach import attached
+
+    plugin = apprise.Apprise.instantiate("tgram://123456789:abcdefg_hijklmnop/12315544/")
+    charts = (CHART, Chart("1850000000000000001", "likes", ((0.0, 1.0), (60.0, 5.0))))
+    with attached(plugin, "tgram://", "short digest", charts) as (body, attachment):
+        assert attachment is not None and len(attachment) == 1 and body == "short digest"
+    long_body = "- 06:12 CEST Tweet passed 3,000 likes\n" * 40
+    with attached(plugin, "tgram://", long_body, charts) as (body, attachment):
+        assert attachment is None
+        assert body.startswith(long_body) and body.count("likes ") >= 2

@@ -63,7 +63,8 @@ def test_test_and_check_commands_leak_no_secret(tmp_path, receiver, other_receiv
     """`notifier test` (also verbose, also failing) and `notifier check` show URLs masked only."""
     other_receiver.refuse()
     rules = write_rules(tmp_path / "rules.yaml", urls(receiver, smtp, other_receiver))
-    runs = [notifier("test", str(rules)), notifier("test", "-v", str(rules)), notifier("check", str(rules))]
+    # -vv: the libraries' own lines too, Apprise's warnings among them.
+    runs = [notifier("test", str(rules)), notifier("test", "-vv", str(rules)), notifier("check", str(rules))]
     tested, verbose, checked = runs
     assert tested.returncode == 1 and "FAILED" in tested.stdout and "hookuser:****@" in tested.stdout
     assert verbose.returncode == 1 and "WARNING" in verbose.stderr

@@ -98,3 +98,47 @@ def test_invalid_rule_file_exits_2(tmp_path):
     assert result.returncode == 2 and "hook" in result.stderr
     missing = notifier("test", str(tmp_path / "absent.yaml"))
     assert missing.returncode == 2 and "absent.yaml" in missing.stderr
+
+
+def test_a_failure_is_one_short_line_with_the_target_as_written(tmp_path, receiver, other_receiver):
+    """An ntfy target shows as scheme, host and masked topic, without Apprise's defaults; its failure reads once."""
+    other_receiver.fail(500)
+    rules = write_rules(tmp_path / "rules.yaml", {
+        "phone": other_receiver.ntfy_url("notifier-k3v9q2x7-alerts"),
+        "team": receiver.json_url() + "?method=PUT",
+    })
+    result = notifier("test", str(rules))
+    assert result.returncode == 1
+    phone, team = result.stdout.splitlines()
+    assert phone.split()[:3] == ["phone", "FAILED", f"ntfy://127.0.0.1:{other_receiver.port}/n...s:"], phone
+    assert team.split()[:3] == ["team", "sent", f"json://127.0.0.1:{receiver.port}/hook?method=PUT"], team
+    output = result.stdout + result.stderr
+    for noise in ("priority=default", "mode=private", "overflow=upstream", "optional=no", "retry=0"):
+        assert noise not in output
+    assert output.count("error=500") == 1, output
+    assert "notifier-k3v9q2x7-alerts" not in output
+
+
+async def test_the_daemons_failed_send_is_one_log_line_with_a_short_target(receiver, start_deliverer):
+    """A send the service refuses logs notifier's line once, with the target short; Apprise's warning is not repeated."""
+    import io
+    import logging
+
+    from notifier.delivery import build_targets
+    from notifier.logs import configure_logging
+    from tests.delivery.conftest import make_alert
+
+    stream = io.StringIO()
+    handler = configure_logging(stream=stream)
+    try:
+        receiver.fail(500, times=1)
+        targets = build_targets({"phone": receiver.ntfy_url("notifier-k3v9q2x7-alerts")})
+        deliverer = await start_deliverer(targets)
+        deliverer.enqueue([make_alert("phone")])
+        assert await receiver.wait_for_async(lambda r: len(r.received) == 1, timeout=15)  # the retry
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("error=500") == 1, text
+    (failed,) = [line for line in text.splitlines() if "failed (attempt 1)" in line]
+    assert f"(ntfy://127.0.0.1:{receiver.port}/n...s)" in failed and "priority=" not in text

@@ -82,7 +82,7 @@ def test_check_shows_target_policies_and_delivery_options(tmp_path, capsys):
     path = write_rules(tmp_path, rules, header=header)
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "optional=no  (quiet 22:00-07:00 Europe/Berlin, budget 5/h)" in out
+    assert "phone  json://localhost/phone  (quiet 22:00-07:00 Europe/Berlin, budget 5/h)" in out
     assert "notify phone · urgent · group_wait 30 seconds" in out
 
 
@@ -115,7 +115,7 @@ def test_check_the_example_file(capsys):
     assert {rule.kind for rule in rules.rules} == {"when", "every", "milestones", "gain", "message", "typing"}
     assert any(rule.rearm_when for rule in rules.rules) and any(rule.once for rule in rules.rules)
     assert all(spec.url == "console://" for spec in rules.targets.values())
-    assert "dms *" in capsys.readouterr().out
+    assert "dms any" in capsys.readouterr().out
 
 
 # -------------------------------------------------------------------- replay
@@ -196,6 +196,10 @@ def test_replay_the_example_rules(recording, capsys):
         likes(800, 0), likes(1200, 60), likes(2300, 120),
         line("/dm_update/1111111111-2222222222",
              {"dm_update": {"conversation_id": "1111111111-2222222222", "user_id": OTHER}}, 130),
+        # What account watching read from the inbox: the message itself (dms: any).
+        line("/dm_message/1111111111-2222222222",
+             {"dm_update": {"conversation_id": "1111111111-2222222222", "user_id": OTHER, "message_id": "5",
+                            "text": "congrats!", "sender": "alice", "sender_name": "Alice"}}, 131),
     )
     assert main(["replay", str(EXAMPLE), str(events), "--format", "json"]) == 0
     fired = [json.loads(text)["rule"] for text in capsys.readouterr().out.splitlines()]

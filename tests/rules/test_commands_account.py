@@ -49,7 +49,9 @@ def test_check_shows_each_followed_account_its_window_and_the_xchat_limit(tmp_pa
     assert f"  note: {XCHAT_NOTE}\n" in out
     assert "end-to-end encrypted (XChat)" in XCHAT_NOTE and "do not appear" in XCHAT_NOTE
     assert "warning" not in out
-    assert "  + the posts and conversations account watching finds" in out
+    assert "Topics found at run time (account watching)\n" in out
+    assert "  /tweet_engagement/<post> for each post of @brand it finds: posts of the last 2 days" in out
+    assert "  /dm_update/<conversation> for each conversation the DM inbox shows, new ones too" in out
 
 
 def test_check_prints_what_polling_costs_against_x_limits(tmp_path, capsys):
@@ -94,7 +96,7 @@ def test_check_of_a_file_without_account_watching_is_as_before(tmp_path, capsys)
     """)
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Account watching" not in out and "XChat" not in out and "+ the posts" not in out
+    assert "Account watching" not in out and "XChat" not in out and "found at run time" not in out
 
 
 def discovery_line(account, posts, ts=NOW):
@@ -146,3 +148,21 @@ def test_replay_without_explain_passes_discovery_lines_quietly(tmp_path, capsys)
     assert main(["replay", str(rules_file(tmp_path)), str(events)]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "replayed 1 events" in captured.err and "skipped" not in captured.err
+
+
+def test_check_of_the_readme_rules_says_what_will_be_watched(tmp_path, capsys, monkeypatch):
+    """The README's rules follow an account: check says topics come at run time, never a bare '0 topics'."""
+    from tests.test_readme_quickstart import _quickstart_rules
+
+    monkeypatch.setenv("NTFY_TOPIC", "notifier-k3v9q2x7-alerts")
+    path = tmp_path / "rules.yaml"
+    path.write_text(_quickstart_rules(), encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert head.endswith("OK — 2 rules, 0 topics known now and more found at run time, 1 target"), head
+    assert "  follows me: posts of the last 3 days, no replies, at most 50\n" in out
+    assert "  (me is the account the cookies sign in to)\n" in out
+    assert "  dms: any: every conversation the DM inbox shows" in out
+    assert "Topics known now\n  (none)\n" in out
+    assert "  /tweet_engagement/<post> for each post of me it finds" in out

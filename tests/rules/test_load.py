@@ -251,6 +251,29 @@ def test_yaml_syntax_error_has_a_position(tmp_path):
     assert problem.endswith("— check the indentation, colons and quotes here")
 
 
+@pytest.mark.parametrize("indent", ["\t", "  \t", "\t  "])
+def test_a_tab_in_the_indentation_is_named_with_its_line_and_column(tmp_path, indent):
+    """A tab where YAML wants spaces is reported as a tab, at its line and column, with the fix; not as a token."""
+    text = (
+        "version: 1\ntargets:\n  phone: json://localhost/\nrules:\n  - name: Likes\n"
+        f"  {indent}tweets: [1]\n    every: {{likes: 1000}}\n"
+    )
+    path = full(tmp_path, text)
+    [problem] = problems_of(path)
+    column = 3 + indent.index("\t")
+    assert problem.startswith(f"{path}:6:{column}: a tab indents this line"), problem
+    assert "replace the tab with spaces" in problem and "cannot start any token" not in problem
+
+
+def test_a_tab_on_a_blank_line_is_named_too(tmp_path):
+    """A blank line holding a tab breaks YAML as well: it is named, with its line, not a token error."""
+    path = tmp_path / "rules.yaml"  # written as is: dedent would empty the blank line
+    path.write_text("version: 1\ntargets:\n  t: json://localhost/\nrules:\n  - name: A\n"
+                    "    tweets: [1]\n    every: {likes: 1000}\n\t\n    notify: [t]\n", encoding="utf-8")
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:8:1: this blank line holds a tab"), problem
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -303,8 +326,8 @@ RULE_PROBLEMS = [
     ("name: A\ndms: [\"1\"]\non: messages\n", "10:9: on: messages is not a DM event — did you mean on: message?"),
     ("name: A\ntweets: [1]\nevery: {view_state: 5}\n", "10:13: every: 'view_state' is not a count"),
     ("name: A\ntweets: [1]\nevery: {like: 5}\n", "10:13: every: 'like' is not a count — did you mean 'likes'?"),
-    ("name: A\ntweets: [1]\nevery: {likes: 0}\n", "10:20: every: likes must be a whole number above zero"),
-    ("name: A\ntweets: [1]\nevery: {likes: 2.5}\n", "10:20: every: likes must be a whole number above zero"),
+    ("name: A\ntweets: [1]\nevery: {likes: 0}\n", "10:20: every: likes: 0 is not a whole number above zero"),
+    ("name: A\ntweets: [1]\nevery: {likes: 2.5}\n", "10:20: every: likes: 2.5 is not a whole number above zero"),
     ("name: A\ntweets: [1]\nevery: {likes: 5, views: 6}\n", "10:12: every: must name exactly one field"),
     ("name: A\ntweets: [1]\nevery: 1000\n", "10:12: every: must be a mapping"),
     ("name: A\ntweets: [1]\nmilestones: {likes: 100}\n", "10:25: milestones need a list of numbers"),

@@ -150,14 +150,14 @@ async def test_update_392_is_session_not_found(client):
 @respx.mock
 @pytest.mark.parametrize("status", [401, 403])
 async def test_refused_cookies(client, status):
-    """401/403 raise AuthenticationError telling the user to export fresh cookies, without values."""
+    """401/403 raise AuthenticationError telling the user to run notifier login, without values."""
     route = respx.get(EVENTS).mock(
         return_value=httpx.Response(status, text="<html><title>Just a moment...</title></html>")
     )
     with pytest.raises(AuthenticationError) as info:
         await client.get_streaming_session(TOPICS)
     message = str(info.value)
-    assert "auth_token" in message and "ct0" in message and "Cloudflare" in message
+    assert "notifier login" in message and "auth_token" in message and "ct0" in message and "Cloudflare" in message
     assert "secret-auth-value" not in message and "secret-csrf-value" not in message
     assert route.call_count == 1
 
