@@ -1,19 +1,21 @@
-"""notifier: alerts for X engagement, delivered through Apprise.
+"""notifier: alerts for X engagement, delivered through Apprise; the public names, imported on first use.
 
-The layers, in the order data flows through them:
-
-- :mod:`notifier.stream` — the live_pipeline client (``StreamClient``, ``StreamingSession``, ``Topic``, events);
-  :mod:`notifier.account` — X's web API, polled for an account's posts and DMs;
-- :mod:`notifier.rules` — the pure rule engine (``Engine``), fed by :mod:`notifier.rulefile` (``load_rules``);
-- :mod:`notifier.pipeline` — one event through the rules into the outbox, then the rules' state saved;
-- :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
-- :mod:`notifier.daemon` — ``notifier run``'s lifecycle, which joins them.
-
-The README's Development section says what each package owns and may import.
-
-The names below are imported on first use (PEP 562), not with the package:
-``notifier --help`` must not pay for httpx, Apprise and the rest.
+May import everything below it, lazily: `notifier --help` must not pay for httpx, Apprise and the rest.
 """
+
+# The layers, in the order data flows through them:
+#
+# - :mod:`notifier.stream` — the live_pipeline client (``StreamClient``, ``StreamingSession``, ``Topic``, events);
+#   :mod:`notifier.account` — X's web API, polled for an account's posts and DMs;
+# - :mod:`notifier.rules` — the pure rule engine (``Engine``), fed by :mod:`notifier.rulefile` (``load_rules``);
+# - :mod:`notifier.run.pipeline` — one event through the rules into the outbox, then the rules' state saved;
+# - :mod:`notifier.delivery` — the durable outbox and Apprise delivery (``Outbox``, ``Deliverer``);
+# - :mod:`notifier.run.daemon` — ``notifier run``'s lifecycle, which joins them.
+#
+# docs/development.md says what each package owns and may import.
+#
+# The names below are imported on first use (PEP 562), not with the package:
+# ``notifier --help`` must not pay for httpx, Apprise and the rest.
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ __version__ = "0.1.0"
 # Each public name and the module it comes from.
 _EXPORTS = {
     "Alert": "notifier.alert",
-    "Config": "notifier.config",
-    "Daemon": "notifier.daemon",
+    "Config": "notifier.run.config",
+    "Daemon": "notifier.run.daemon",
     **dict.fromkeys(("Deliverer", "DeliveryResult", "Outbox", "TargetSet", "build_targets"), "notifier.delivery"),
     **dict.fromkeys(
         (
@@ -147,8 +149,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .alert import Alert
-    from .config import Config
-    from .daemon import Daemon
+    from .run.config import Config
+    from .run.daemon import Daemon
     from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet, build_targets
     from .exceptions import (
         AuthenticationError,

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from notifier.config import Config
+from notifier.run.config import Config
 from notifier.delivery.deliverer import Deliverer
 from notifier.durations import parse_duration
 from tests.daemon.process import wait_until

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from notifier.exceptions import StateError
-from notifier.lock import StateInUseError, StateLock, lock_path
+from notifier.run.lock import StateInUseError, StateLock, lock_path
 
 
 def test_a_second_acquire_names_the_holder(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifier.alert import Alert
-from notifier.summary import Held, Summary, rule_counts
+from notifier.run.summary import Held, Summary, rule_counts
 
 
 def alert(rule: str, *, rules: tuple[str, ...] = ()) -> Alert:

@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def act(args: argparse.Namespace, text: str) -> int:
     """Obey ``text`` (a command of :mod:`notifier.control.commands`) on the state file; print the result."""
-    from ..config import default_state_path
+    from ..run.config import default_state_path
     from ..control.commands import Ignored, Status, parse
     from ..control.keeper import MuteStore, apply_command
     from ..exceptions import NotifierError
@@ -127,7 +127,7 @@ def _rules(args: argparse.Namespace) -> RuleFile | None | bool:
 
 def running_pid(state: Path) -> int | None:
     """The pid of the notifier that holds the state file's lock, if it is alive (read, never taken)."""
-    from ..lock import lock_path
+    from ..run.lock import lock_path
 
     try:
         text = lock_path(state).read_text(encoding="ascii", errors="replace").strip()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from ..config import Config, duration_arg
+from ..run.config import Config, duration_arg
 from ..exceptions import AuthenticationError, CredentialsError, RuleFileError
 from ..exitcodes import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from ..logs import configure_logging
@@ -180,7 +180,7 @@ async def _record(
     from ..rulefile import load_rules
     from ..stream.auth import resolve_cookies
     from ..stream.client import StreamClient
-    from ..watching import watch_plan
+    from ..run.watching import watch_plan
 
     env = os.environ if env is None else env
     try:

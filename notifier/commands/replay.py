@@ -81,7 +81,7 @@ def run_steps(
     engine: Engine, events: Iterable[RecordedEvent], *, explain: bool = False,
 ) -> Iterator[Step]:
     """Feed events through the daemon's pipeline (with nowhere to deliver and nothing saved)."""
-    from ..pipeline import Pipeline
+    from ..run.pipeline import Pipeline
 
     handle = Pipeline(engine).handle
     for event in events:
@@ -253,7 +253,7 @@ def replay(args: argparse.Namespace) -> int:
     from ..rules import Engine
     from ..rules.expect import compare, load_expected
     from ..stream.recording import bounded_lines, read_recorded
-    from ..summary import Summary, rule_counts
+    from ..run.summary import Summary, rule_counts
 
     if args.format == "expect" and (args.explain or args.expect):
         print(

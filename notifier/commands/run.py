@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import Config, duration_arg, port_arg
+from ..run.config import Config, duration_arg, port_arg
 from ..logs import configure_logging
 
 __all__ = ["add_parser", "run", "settle_stdout"]
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from ..daemon import Daemon
+    from ..run.daemon import Daemon
 
     configure_logging(log_format=args.log_format, verbose=args.verbose)
     config = Config.from_args(args)

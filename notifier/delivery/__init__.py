@@ -1,18 +1,20 @@
-"""Delivery of alerts through Apprise, durable and concurrent.
+"""Everything after the outbox: targets, the durable outbox, the one delivery plan, digests, the Apprise and console senders.
 
-:func:`build_targets` checks the rule file's Apprise URLs and builds a
-:class:`TargetSet`; :class:`Outbox` keeps every alert on disk before it is
-sent; :class:`Deliverer` sends what the outbox holds, retrying until each
-(alert, target) is sent or ``max_age`` has passed. A target's
-:class:`TargetPolicy` (quiet hours, budget) and an alert's ``urgent`` and
-``group_wait`` decide when; what had to wait goes out as one digest.
-``console://`` targets print without Apprise; Apprise is imported only for other URLs.
-
-It owns everything after the outbox: targets, the one delivery plan (quiet
-hours → budget → digest), digests, and the Apprise and ``console://`` senders.
-It may import the leaves and :mod:`notifier.alert`, and ``notifier.rules``
-only for the types of explanations; never the stream.
+May import the leaves, and `notifier.rules` only for the types of explanations; never stream, account, rulefile or run.
 """
+
+# :func:`build_targets` checks the rule file's Apprise URLs and builds a
+# :class:`TargetSet`; :class:`Outbox` keeps every alert on disk before it is
+# sent; :class:`Deliverer` sends what the outbox holds, retrying until each
+# (alert, target) is sent or ``max_age`` has passed. A target's
+# :class:`TargetPolicy` (quiet hours, budget) and an alert's ``urgent`` and
+# ``group_wait`` decide when; what had to wait goes out as one digest.
+# ``console://`` targets print without Apprise; Apprise is imported only for other URLs.
+#
+# It owns everything after the outbox: targets, the one delivery plan (quiet
+# hours → budget → digest), digests, and the Apprise and ``console://`` senders.
+# It may import the leaves and :mod:`notifier.alert`, and ``notifier.rules``
+# only for the types of explanations; never the stream.
 
 from __future__ import annotations
 

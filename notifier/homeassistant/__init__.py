@@ -1,13 +1,15 @@
-"""notifier in Home Assistant: a device with sensors, events and a switch, over MQTT discovery.
+"""notifier in Home Assistant over MQTT: discovery payloads, the bounded outgoing queue, the bridge connection.
 
-:mod:`.discovery` builds the config payloads (pure), :mod:`.outgoing` keeps
-what waits for the broker (bounded, counts throttled per post) and
-:mod:`.bridge` is the one connection that publishes it and listens to Home
-Assistant. The daemon's parts build a :class:`~.bridge.Bridge` only when the
-rule file has a ``home_assistant:`` block; aiomqtt loads only then.
-
-It may import the leaves, ``notifier.rules`` (the rule set it shows) and the
-rule file's :class:`~notifier.rulefile.model.HomeAssistantSpec`; never
-delivery, the daemon or the account watcher: those are told through
-callbacks.
+May import the leaves, `notifier.rules`, `rulefile.model` and (for typing) `run.metrics`; never delivery, account or the rest of run.
 """
+
+# :mod:`.discovery` builds the config payloads (pure), :mod:`.outgoing` keeps
+# what waits for the broker (bounded, counts throttled per post) and
+# :mod:`.bridge` is the one connection that publishes it and listens to Home
+# Assistant. The daemon's parts build a :class:`~.bridge.Bridge` only when the
+# rule file has a ``home_assistant:`` block; aiomqtt loads only then.
+#
+# It may import the leaves, ``notifier.rules`` (the rule set it shows) and the
+# rule file's :class:`~notifier.rulefile.model.HomeAssistantSpec`; never
+# delivery, the daemon or the account watcher: those are told through
+# callbacks.

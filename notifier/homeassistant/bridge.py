@@ -64,7 +64,7 @@ from .discovery import (
 from .outgoing import Message, Outgoing, Pace, Throttle
 
 if TYPE_CHECKING:
-    from ..metrics import Metrics
+    from ..run.metrics import Metrics
     from ..rulefile.model import HomeAssistantSpec
 
 __all__ = ["STATE_KEY", "Bridge"]

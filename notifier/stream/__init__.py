@@ -1,14 +1,16 @@
-"""A client for X's live_pipeline Streaming API.
+"""A client for X's live_pipeline Streaming API: cookies and auth, the session, parsing, SSE framing, recordings.
 
-The names below are imported on first use (PEP 562): the rule engine reads
-``notifier.stream.events`` and ``topics``, and must not pull in httpx and
-msgspec with them.
-
-It owns the source side: cookies and auth, the session that stays connected
-and subscribed, parsing and SSE framing, recordings, and the daemon's stream
-supervisor. It may import only notifier's leaves (``exceptions``, ``logs``,
-``backoff``); everything else imports it.
+May import only notifier's leaves; the engine reads `stream.events`/`topics`, which load no httpx or msgspec.
 """
+
+# The names below are imported on first use (PEP 562): the rule engine reads
+# ``notifier.stream.events`` and ``topics``, and must not pull in httpx and
+# msgspec with them.
+#
+# It owns the source side: cookies and auth, the session that stays connected
+# and subscribed, parsing and SSE framing, recordings, and the daemon's stream
+# supervisor. It may import only notifier's leaves (``exceptions``, ``logs``,
+# ``backoff``); everything else imports it.
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifier.pipeline import Pipeline, fill_in
+from notifier.run.pipeline import Pipeline, fill_in
 from notifier.rulefile import load_rules
 from notifier.rules import Engine
 from notifier.stream.events import DiscoveryEvent, DMUpdateEvent, Payload, PostRef

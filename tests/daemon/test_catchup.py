@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from notifier.config import Config
-from notifier.daemon import Daemon
+from notifier.run.config import Config
+from notifier.run.daemon import Daemon
 from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver
 

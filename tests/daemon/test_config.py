@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from notifier.cli import build_parser
-from notifier.config import Config, default_state_path, parse_duration
+from notifier.run.config import Config, default_state_path, parse_duration
 
 
 @pytest.mark.parametrize(

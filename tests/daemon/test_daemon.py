@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from notifier.config import Config
-from notifier.daemon import EXIT_OK, EXIT_USAGE, Daemon
+from notifier.run.config import Config
+from notifier.run.daemon import EXIT_OK, EXIT_USAGE, Daemon
 from notifier.exceptions import DeliveryError
-from notifier.pipeline import payload_kind
+from notifier.run.pipeline import payload_kind
 from notifier.state import StateStore
 from notifier.stream.events import DMUpdateEvent, Payload
 
@@ -117,7 +117,7 @@ async def test_rule_met_at_start_is_logged_not_announced(
     daemon = make(rules, tmp_path, replay=recording)
     assert await daemon.startup() == EXIT_OK
     try:
-        with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
+        with caplog.at_level(logging.INFO, logger="notifier.run.pipeline"):
             assert daemon.parts.pipeline.handle(TOPIC, likes(5000), 1000.0).alerts == []
     finally:
         await daemon.shutdown()

@@ -78,7 +78,7 @@ def test_json_format_is_one_object_per_line_with_event() -> None:
     handler = logs.configure_logging(log_format="json", stream=stream)
     try:
         logs.add_secrets("json-secret-value")
-        logging.getLogger("notifier.daemon").info(
+        logging.getLogger("notifier.run.daemon").info(
             "alert fired: %s", "Surge", extra={"event": "alert", "rule": "Surge", "note": "json-secret-value"}
         )
     finally:

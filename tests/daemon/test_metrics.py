@@ -6,7 +6,7 @@ import asyncio
 import urllib.error
 import urllib.request
 
-from notifier.metrics import Health, Metrics, MetricsServer, StreamCounts
+from notifier.run.metrics import Health, Metrics, MetricsServer, StreamCounts
 
 
 async def _get(url: str) -> tuple[int, str]:

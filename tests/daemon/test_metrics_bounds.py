@@ -9,8 +9,8 @@ import sys
 import textwrap
 import time
 
-from notifier.listener import MAX_CONNECTIONS
-from notifier.metrics import Health, Metrics, MetricsServer
+from notifier.run.listener import MAX_CONNECTIONS
+from notifier.run.metrics import Health, Metrics, MetricsServer
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -45,7 +45,7 @@ async def test_connections_over_the_bound_are_closed_unanswered() -> None:
 
 _CHILD = textwrap.dedent("""
     import asyncio, logging, resource, sys
-    from notifier.metrics import Health, Metrics, MetricsServer
+    from notifier.run.metrics import Health, Metrics, MetricsServer
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
 

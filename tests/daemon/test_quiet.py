@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from notifier.config import Config
-from notifier.daemon import EXIT_OK, Daemon
+from notifier.run.config import Config
+from notifier.run.daemon import EXIT_OK, Daemon
 from notifier.times import format_time
 from tests.fakes.live_pipeline import FakeLivePipeline
 from tests.fakes.receiver import Receiver

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.daemon import EXIT_OK
+from notifier.run.daemon import EXIT_OK
 
 from .conftest import OTHER_TWEET, TWEET
 from .inprocess import TOPIC, console_rules, engagement

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from notifier.alert import Alert
-from notifier.config import Config
-from notifier.daemon import EXIT_OK, Daemon
-from notifier.pipeline import Step
+from notifier.run.config import Config
+from notifier.run.daemon import EXIT_OK, Daemon
+from notifier.run.pipeline import Step
 from notifier.rules.expect import compare, load_expected
 from notifier.stream.events import Payload
 
@@ -110,7 +110,7 @@ async def started(tmp_path: Path, rules: Path) -> AsyncIterator[Recorder]:
 async def test_rule_met_on_a_later_event_is_logged(started: Recorder, caplog: pytest.LogCaptureFixture) -> None:
     """A rule whose field the first message did not carry logs 'already met' when the field comes."""
     daemon = started
-    with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
+    with caplog.at_level(logging.INFO, logger="notifier.run.pipeline"):
         assert daemon.handle(TOPIC, engagement(like_count=5000), 1.0) == []
         assert not daemon.settled(TOPIC)  # Reposts has not seen a value yet
         assert daemon.handle(TOPIC, engagement(retweet_count=10), 2.0) == []
@@ -129,7 +129,7 @@ async def test_rule_added_by_reload_logs_already_met(
     rules.write_text(RULES + f'  - name: Big\n    tweets: ["{TWEET}"]\n    when: likes > 2000\n')
     assert await daemon.parts.reloader.reload()
     caplog.clear()  # only what the event after the reload logs
-    with caplog.at_level(logging.INFO, logger="notifier.pipeline"):
+    with caplog.at_level(logging.INFO, logger="notifier.run.pipeline"):
         assert daemon.handle(TOPIC, engagement(like_count=5001), 2.0) == []
     met = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "initial_met"]
     assert len(met) == 1 and "Big" in met[0]

@@ -97,7 +97,7 @@ def test_an_alert_whose_marks_went_stale_is_escaped_whole():
 
 def test_a_health_alert_escapes_what_x_answered():
     """A health alert's detail may quote X or an alert's words: it is escaped, notifier's hint is not."""
-    from notifier.health import Change, health_alert
+    from notifier.run.health import Change, health_alert
     from notifier.rulefile.model import HealthSpec
 
     alert = health_alert(Change("account_failing", True, "X answered: <!channel> [click](https://phish)", 0.0),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifier.alert import HEALTH_KIND
-from notifier.health import PING_EVERY, Change, HealthMonitor, health_alert
+from notifier.run.health import PING_EVERY, Change, HealthMonitor, health_alert
 from notifier.rulefile.model import HealthSpec
 
 SPEC = HealthSpec(notify=("phone",), stream_down=60.0, ping="https://hc-ping.com/uuid", given=True)

@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from notifier.alert import Alert
-from notifier.healthwatch import HealthWatch
+from notifier.run.healthwatch import HealthWatch
 from notifier.logs import secret_filter
-from notifier.metrics import Metrics
+from notifier.run.metrics import Metrics
 from notifier.rulefile.model import HealthSpec
 from tests.fakes.receiver import Receiver
 
@@ -65,7 +65,7 @@ async def test_ping_reaches_the_url_while_healthy_and_is_never_logged(caplog: py
 
         receiver.fail(500)
         health = watch(HealthSpec(notify=("team",), ping=url, given=True), [])
-        with caplog.at_level(logging.WARNING, logger="notifier.healthwatch"):
+        with caplog.at_level(logging.WARNING, logger="notifier.run.healthwatch"):
             health.check()
             await asyncio.wait_for(health._ping, 10)  # noqa: SLF001 - wait for the one ping
         [record] = [r for r in caplog.records if getattr(r, "event", "") == "health_ping_failed"]

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from notifier.homeassistant.bridge import Bridge
-from notifier.metrics import Metrics
+from notifier.run.metrics import Metrics
 from notifier.rulefile.model import HomeAssistantSpec
 
 from .conftest import PASSWORD

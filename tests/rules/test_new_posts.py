@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.pipeline import Pipeline
+from notifier.run.pipeline import Pipeline
 from notifier.rules import Engine
 from notifier.stream.events import DiscoveryEvent, Payload, PostRef
 from notifier.stream.topics import Topic

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.pipeline import payload_kind
+from notifier.run.pipeline import payload_kind
 from notifier.stream.events import DiscoveryEvent, DMTypingEvent, DMUpdateEvent, Payload, PostRef
 from notifier.stream.parse import parse_message
 from notifier.stream.topics import Topic

@@ -1,9 +1,11 @@
-"""Compiled rules, one module per trigger kind: what each does with an event.
+"""Compiled rules, one module per trigger kind: what each does with an event the engine routes to it.
 
-:func:`compile_rule` turns a :class:`~notifier.rules.model.Rule` into the
-object of its kind; the engine (:mod:`notifier.rules.engine`) plans which
-rules an event reaches and calls them.
+May import the rest of `notifier.rules` and the leaves.
 """
+
+# :func:`compile_rule` turns a :class:`~notifier.rules.model.Rule` into the
+# object of its kind; the engine (:mod:`notifier.rules.engine`) plans which
+# rules an event reaches and calls them.
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .exceptions import StateError
+from ..exceptions import StateError
 
 __all__ = ["StateInUseError", "StateLock", "lock_path"]
 

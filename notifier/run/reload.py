@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .exceptions import DeliveryError, RuleFileError
+from ..exceptions import DeliveryError, RuleFileError
 
 __all__ = ["RuleReloader", "file_stamp"]
 

@@ -1,7 +1,7 @@
 """``notifier run --replay FILE``: a recording instead of the live stream, on its own clock.
 
 The :class:`Replayer` reads a recording as ``notifier replay`` reads it and
-feeds each event through the daemon's :class:`~notifier.pipeline.Pipeline`: a
+feeds each event through the daemon's :class:`~notifier.run.pipeline.Pipeline`: a
 line's ``ts`` is the event's time.
 
 In a dry run delivery follows the recording's time as well, so quiet hours,
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from .exceptions import NotifierError
+from ..exceptions import NotifierError
 from .pipeline import Pipeline
-from .stream.recording import bounded_lines, no_messages, read_recorded
+from ..stream.recording import bounded_lines, no_messages, read_recorded
 
 __all__ = ["DryRunDelivery", "ReplayClock", "Replayer"]
 

@@ -15,14 +15,14 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .account.watcher import Followed, WatchPlan
-from .rulefile.account import inbox_interval
-from .stream.session import URL_TOPIC_LIMIT
-from .stream.topics import Topic
+from ..account.watcher import Followed, WatchPlan
+from ..rulefile.account import inbox_interval
+from ..stream.session import URL_TOPIC_LIMIT
+from ..stream.topics import Topic
 
 if TYPE_CHECKING:
-    from .rulefile import RuleFile
-    from .stream.supervisor import StreamSupervisor
+    from ..rulefile import RuleFile
+    from ..stream.supervisor import StreamSupervisor
 
 __all__ = ["GRAPHQL_KEY", "INBOX_KEY", "WORDS_PREFIX", "StreamTopics", "named_posts", "watch_plan"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .durations import parse_duration
+from ..durations import parse_duration
 
 __all__ = [
     "Config",

@@ -1,4 +1,4 @@
-"""Runs the :class:`~notifier.health.HealthMonitor` for a live ``notifier run``.
+"""Runs the :class:`~notifier.run.health.HealthMonitor` for a live ``notifier run``.
 
 Once a second (or at once when woken) it tells the monitor what the stream
 and account watching look like, sends each change as an urgent alert through
@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .exceptions import NotifierError, StateError
+from ..exceptions import NotifierError, StateError
 from .health import CONDITIONS, HEALTH_RULE, Change, HealthMonitor, health_alert
-from .logs import MASK, add_secrets, secret_filter
-from .rulefile.model import HealthSpec
+from ..logs import MASK, add_secrets, secret_filter
+from ..rulefile.model import HealthSpec
 
 if TYPE_CHECKING:
-    from .alert import Alert
-    from .delivery import DeliveryResult
+    from ..alert import Alert
+    from ..delivery import DeliveryResult
     from .metrics import Metrics
 
 __all__ = ["HealthWatch"]

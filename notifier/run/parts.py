@@ -1,4 +1,4 @@
-"""What one ``notifier run`` is made of, built from its :class:`~notifier.config.Config`.
+"""What one ``notifier run`` is made of, built from its :class:`~notifier.run.config.Config`.
 
 :func:`assemble` checks everything a user can get wrong before anything
 connects (the rule file, its targets, the cookies, the recording, the state
@@ -26,37 +26,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .control.keeper import MUTE_KEY, MuteKeeper, MuteStore
-from .control.mute import FOREVER
-from .exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
-from .exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from ..control.keeper import MUTE_KEY, MuteKeeper, MuteStore
+from ..control.mute import FOREVER
+from ..exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
+from ..exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
 from .healthwatch import HealthWatch
-from .homeassistant.bridge import STATE_KEY as HA_STATE_KEY
-from .homeassistant.bridge import Bridge
+from ..homeassistant.bridge import STATE_KEY as HA_STATE_KEY
+from ..homeassistant.bridge import Bridge
 from .lock import StateInUseError, StateLock
-from .logs import add_secrets
+from ..logs import add_secrets
 from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
-from .rulefile import RuleFile, load_rules
-from .rulefile.account import cost_warning, polling_cost
-from .rules import Engine, EngineState
-from .state import StateStore
-from .stream.auth import Cookies, resolve_cookies
-from .stream.supervisor import StreamSupervisor
-from .stream.topics import Topic
+from ..rulefile import RuleFile, load_rules
+from ..rulefile.account import cost_warning, polling_cost
+from ..rules import Engine, EngineState
+from ..state import StateStore
+from ..stream.auth import Cookies, resolve_cookies
+from ..stream.supervisor import StreamSupervisor
+from ..stream.topics import Topic
 from .watching import GRAPHQL_KEY, INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
 
 if TYPE_CHECKING:
-    from .account.lookup import PostLookup
-    from .account.watcher import AccountWatcher
-    from .account.web import XWebClient
-    from .alert import Alert
-    from .control.subscriber import ControlSubscriber
-    from .delivery import Deliverer, DeliveryResult, Outbox, TargetSet
+    from ..account.lookup import PostLookup
+    from ..account.watcher import AccountWatcher
+    from ..account.web import XWebClient
+    from ..alert import Alert
+    from ..control.subscriber import ControlSubscriber
+    from ..delivery import Deliverer, DeliveryResult, Outbox, TargetSet
     from .metrics import Metrics
     from .replayer import Replayer
-    from .rulefile.model import ControlSpec
+    from ..rulefile.model import ControlSpec
 
 __all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file", "own_account"]
 
@@ -131,8 +131,8 @@ class Parts:
 
     def status(self) -> str:
         """The one line ``status`` answers: what is watched, the mute, the last alert."""
-        from .control.status import status_line  # noqa: PLC0415
-        from .times import local_zone  # noqa: PLC0415
+        from ..control.status import status_line  # noqa: PLC0415
+        from ..times import local_zone  # noqa: PLC0415
 
         ruleset = self.pipeline.ruleset
         control = getattr(ruleset, "control", None)
@@ -147,7 +147,7 @@ class Parts:
 
     def answer_status(self) -> None:
         """Send the status line on the alert topic: to the ntfy targets (else the health ones), never muted."""
-        from .alert import Alert  # noqa: PLC0415
+        from ..alert import Alert  # noqa: PLC0415
 
         targets = self.deliverer.targets
         ntfy = [t.name for t in targets if t.key == t.name and t.url.partition("://")[0].lower() in ("ntfy", "ntfys")]
@@ -203,8 +203,8 @@ class Parts:
 
 def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
     """The rule file and the targets it names (console:// ones in a dry run)."""
-    from .delivery import build_targets  # noqa: PLC0415 - Apprise loads only when a run needs it
-    from .delivery.dryrun import dry_run_targets  # noqa: PLC0415
+    from ..delivery import build_targets  # noqa: PLC0415 - Apprise loads only when a run needs it
+    from ..delivery.dryrun import dry_run_targets  # noqa: PLC0415
 
     ruleset = load_rules(config.rules, env=env)
     if config.dry_run:
@@ -223,7 +223,7 @@ def assemble(
     on_delivery: Callable[[DeliveryResult], None],
 ) -> Parts:
     """Check and build every part of a run; :class:`StartupFailure` says what is wrong."""
-    from .delivery import Deliverer, Outbox  # noqa: PLC0415
+    from ..delivery import Deliverer, Outbox  # noqa: PLC0415
     from .replayer import ReplayClock, Replayer  # noqa: PLC0415
 
     ruleset, targets = _load(config, env)
@@ -334,12 +334,12 @@ def assemble(
             drain_timeout=config.drain_timeout,
         )
     else:
-        from .account.feed import FeedSink  # noqa: PLC0415
-        from .account.watcher import AccountWatcher, InboxMemory  # noqa: PLC0415
-        from .account.web import XWebClient  # noqa: PLC0415
-        from .stream.client import StreamClient  # noqa: PLC0415 - loads httpx
+        from ..account.feed import FeedSink  # noqa: PLC0415
+        from ..account.watcher import AccountWatcher, InboxMemory  # noqa: PLC0415
+        from ..account.web import XWebClient  # noqa: PLC0415
+        from ..stream.client import StreamClient  # noqa: PLC0415 - loads httpx
 
-        from .stream.auth import SessionCookies  # noqa: PLC0415
+        from ..stream.auth import SessionCookies  # noqa: PLC0415
 
         plan = watch_plan(ruleset)
         # One session for the stream and the web client: a ct0 X rotates for one is used by both.
@@ -418,7 +418,7 @@ def _post_lookup(
     web: XWebClient, pipeline: Pipeline, store: StateStore, entries: Mapping[str, object], ruleset: RuleFile
 ) -> PostLookup:
     """The words of the posts the rules name by id: those kept in the state file at once, the others looked up."""
-    from .account.lookup import PostLookup, read_words  # noqa: PLC0415
+    from ..account.lookup import PostLookup, read_words  # noqa: PLC0415
 
     lookup = PostLookup(
         web, found=pipeline.post_words, known=read_words(entries), retry=ruleset.poll,
@@ -432,7 +432,7 @@ def _post_lookup(
 
 def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object) -> MuteKeeper:
     """The one mute, as the state file keeps it; a switch left on by an older notifier becomes it."""
-    from .times import local_zone  # noqa: PLC0415
+    from ..times import local_zone  # noqa: PLC0415
 
     try:
         mute_store = MuteStore(state_path)
@@ -441,7 +441,7 @@ def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object) -> MuteKeepe
     zone = ruleset.control.zone if ruleset.control is not None else local_zone()
     keeper = MuteKeeper(mute_store, zone=zone)
     if isinstance(ha_memory, dict) and ha_memory.get("muted") is True and mute_store.read().revision == 0:
-        from .control.commands import MuteFor  # noqa: PLC0415
+        from ..control.commands import MuteFor  # noqa: PLC0415
 
         keeper.apply(MuteFor(FOREVER), "Home Assistant")
     return keeper
@@ -449,8 +449,8 @@ def _keeper(state_path: Path, ruleset: RuleFile, ha_memory: object) -> MuteKeepe
 
 def _control(spec: ControlSpec, keeper: MuteKeeper, parts: Parts) -> ControlSubscriber:
     """The control topic's subscriber, obeying what it reads through the one mute."""
-    from .control.obey import Obey  # noqa: PLC0415
-    from .control.subscriber import ControlSubscriber  # noqa: PLC0415
+    from ..control.obey import Obey  # noqa: PLC0415
+    from ..control.subscriber import ControlSubscriber  # noqa: PLC0415
 
     obey = Obey(keeper, rules=lambda: [rule.name for rule in parts.pipeline.ruleset.rules], zone=spec.zone,
                 answer=parts.answer_status)
@@ -492,7 +492,7 @@ async def own_account(web: XWebClient) -> tuple[str, str | None]:
 
     For when the twid cookie, which holds the user id, is missing.
     """
-    from .account.identity import who_am_i  # noqa: PLC0415 - loads with the web client, which a run without an account lacks
+    from ..account.identity import who_am_i  # noqa: PLC0415 - loads with the web client, which a run without an account lacks
 
     identity = await who_am_i(web)
     return identity.user_id, identity.handle

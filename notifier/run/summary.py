@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .alert import Alert
-from .delivery.digest import DIGEST_KIND
+from ..alert import Alert
+from ..delivery.digest import DIGEST_KIND
 
 if TYPE_CHECKING:
-    from .delivery.outbox import OutboxRow
+    from ..delivery.outbox import OutboxRow
 
 __all__ = ["Held", "Summary", "held_back", "rule_counts"]
 

@@ -4,11 +4,11 @@ Like an ASGI server's, it has three parts. :meth:`Daemon.startup` loads
 everything that can be wrong before anything connects (rules, targets, cookies,
 state) and builds the parts; :meth:`Daemon.main_loop` runs the source (the
 live stream through a :class:`~notifier.stream.supervisor.StreamSupervisor`,
-or a recording through a :class:`~notifier.replayer.Replayer`) until a stop is
+or a recording through a :class:`~notifier.run.replayer.Replayer`) until a stop is
 asked for; :meth:`Daemon.shutdown` stops the source, drains deliveries and
 saves state. What happens to each event is the
-:class:`~notifier.pipeline.Pipeline`'s business; reloading is the
-:class:`~notifier.reload.RuleReloader`'s.
+:class:`~notifier.run.pipeline.Pipeline`'s business; reloading is the
+:class:`~notifier.run.reload.RuleReloader`'s.
 
 The first SIGTERM or SIGINT stops it in order; a second one exits at once
 (deliveries still pending stay in the outbox for the next start). Signals are
@@ -27,16 +27,16 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
-from .durations import format_duration
-from .exceptions import AuthenticationError, NotifierError
-from .exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
+from ..durations import format_duration
+from ..exceptions import AuthenticationError, NotifierError
+from ..exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
 from .parts import Parts, StartupFailure, assemble
 from .signals import Signals
-from .state import StateError
+from ..state import StateError
 
 if TYPE_CHECKING:
-    from .delivery import DeliveryResult
+    from ..delivery import DeliveryResult
     from .replayer import Replayer
 
 __all__ = ["EXIT_AUTH", "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "Daemon", "ExitCode"]

@@ -14,11 +14,11 @@ import os
 import signal
 from collections.abc import Callable
 
-from .exitcodes import EXIT_FAILURE
+from ..exitcodes import EXIT_FAILURE
 
 __all__ = ["Signals"]
 
-log = logging.getLogger("notifier.daemon")
+log = logging.getLogger("notifier.run.daemon")
 
 _HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE)
 

@@ -180,7 +180,7 @@ class MetricsServer:
 
     A deliberately small HTTP/1.1 server (one request per connection): a
     scraper and a health probe are all it ever talks to, so it serves a
-    bounded number of connections at once (:class:`~notifier.listener.Listener`).
+    bounded number of connections at once (:class:`~notifier.run.listener.Listener`).
     """
 
     def __init__(

@@ -9,7 +9,7 @@ account watching, at once for the rest). :meth:`HealthMonitor.check` returns
 each change exactly once: a condition becoming active, and later its
 recovery. :func:`health_alert` turns a change into the alert the user gets.
 
-It reads no clock and does no I/O; :mod:`notifier.healthwatch` runs it.
+It reads no clock and does no I/O; :mod:`notifier.run.healthwatch` runs it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .alert import HEALTH_KIND, Alert
-from .durations import format_duration
-from .rulefile.model import HealthSpec
-from .untrusted import mark, unmark
+from ..alert import HEALTH_KIND, Alert
+from ..durations import format_duration
+from ..rulefile.model import HealthSpec
+from ..untrusted import mark, unmark
 
 __all__ = [
     "CONDITIONS",

@@ -24,14 +24,14 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
-from .alert import Alert
-from .durations import format_duration
-from .rules import Decision, Engine, RuleSet
-from .rules.catchup import CatchUp, Outage
-from .rules.engine_state import snapshot_key
-from .stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
-from .stream.topics import Topic
-from .times import format_time
+from ..alert import Alert
+from ..durations import format_duration
+from ..rules import Decision, Engine, RuleSet
+from ..rules.catchup import CatchUp, Outage
+from ..rules.engine_state import snapshot_key
+from ..stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
+from ..stream.topics import Topic
+from ..times import format_time
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
     from .metrics import Metrics
