@@ -65,3 +65,55 @@ def test_each_module_imports_only_what_its_layer_may(name: str, path: Path) -> N
         if name == prefix or name.startswith(prefix + "."):
             wrong = sorted(m for m in imported if m.startswith(forbidden))
             assert not wrong, f"{name} must not import {wrong}"
+
+
+def _runtime_imports(name: str, path: Path, modules: set[str]) -> set[str]:
+    """The notifier modules ``name`` imports when it runs: function-level imports in, ``if TYPE_CHECKING:`` out."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    imported = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module
+            for alias in node.names:
+                # "from . import texts" imports the module texts; "from .model import Rule" the module model.
+                imported.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return {module for module in imported if module in modules and module != name}
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle between notifier's modules, function-level imports included (TYPE_CHECKING ones are not imports)."""
+    paths = dict(_modules())
+    graph = {name: _runtime_imports(name, path, set(paths)) for name, path in paths.items()}
+    cycles = []
+    for start in graph:
+        # Depth-first from each module: a path that comes back to it is a cycle.
+        stack = [(start, (start,))]
+        seen = set()
+        while stack:
+            name, trail = stack.pop()
+            for imported in graph[name]:
+                if imported == start:
+                    cycles.append(" -> ".join((*trail, start)))
+                elif imported not in seen:
+                    seen.add(imported)
+                    stack.append((imported, (*trail, imported)))
+    assert not cycles, "import cycles: " + "; ".join(sorted(cycles))
+
+
+def test_the_rule_model_does_not_reach_for_discovery() -> None:
+    """Discovery works on the rule model; the model never imports it back, not even inside a function."""
+    paths = dict(_modules())
+    assert "notifier.rules.discovery" not in _runtime_imports("notifier.rules.model", paths["notifier.rules.model"], set(paths))
+    assert "notifier.rules.model" in _runtime_imports("notifier.rules.discovery", paths["notifier.rules.discovery"], set(paths))
