@@ -123,12 +123,13 @@ class _Recorder:
 
     def emit(self, topic: str, payload: Any) -> None:
         """An event account watching made: write it, and follow the posts it found."""
+        from ..rules.discovery import with_discoveries
         from ..stream.recording import event_line
 
         self._writer.write_line(event_line(topic, payload, self._clock()))
         if payload.discovery is not None:
             self._posts[payload.discovery.account.lower()] = payload.discovery.posts
-            ruleset = self._ruleset.with_discoveries(self._posts, (), self._clock())
+            ruleset = with_discoveries(self._ruleset, self._posts, (), self._clock())
             # Tweet topics can join a running session; new DMs are read from the inbox anyway.
             found = {t for t in ruleset.topics if t.startswith("/tweet_engagement/")}
             if not found <= self._wanted:

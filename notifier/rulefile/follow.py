@@ -8,7 +8,7 @@ requests: false                         # ... but not message requests
 ```
 
 Which posts and conversations that means is learnt at run time (see
-:meth:`~notifier.rules.model.RuleSet.with_discoveries`); here the values are
+:func:`~notifier.rules.discovery.with_discoveries`); here the values are
 checked, each problem with the fix in the user's own values.
 """
 

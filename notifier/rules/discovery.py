@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from ..durations import format_duration
 from ..stream.topics import Topic
+from .model import Follow, RuleSet
 
 if TYPE_CHECKING:
     from ..stream.events import PostRef
-    from .model import Follow, RuleSet
 
-__all__ = ["PostVerdict", "apply_discoveries", "post_verdicts", "rough_age", "watched_posts"]
+__all__ = ["PostVerdict", "post_verdicts", "rough_age", "watched_posts", "with_discoveries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +96,22 @@ def _conversation_ids(conversations: Iterable[str]) -> list[str]:
     return sorted(usable)
 
 
-def apply_discoveries(
+def with_discoveries(
     ruleset: RuleSet,
     posts: Mapping[str, tuple[PostRef, ...]],
     conversations: Iterable[str],
     now: float,
+    *,
     requests: Iterable[str] = (),
 ) -> RuleSet:
-    """:meth:`RuleSet.with_discoveries`: see there."""
+    """A copy of ``ruleset`` whose follow rules watch the posts found and whose ``dms: any`` rules the conversations.
+
+    ``posts``: per followed account (``"me"``, ``"@handle"``), the posts
+    found; ``conversations``: every conversation id the inbox showed, of
+    which ``requests`` are message requests (left out of rules with
+    ``requests: false``). Pure and deterministic, so a replay of the
+    recorded discoveries watches what the live run watched.
+    """
     by_account = {account.lower(): found for account, found in posts.items()}
     conversation_ids = _conversation_ids(conversations)
     request_ids = frozenset(map(str, requests))

@@ -7,14 +7,13 @@ Nothing here touches the file system or the clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, Union
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..stream.events import PostRef
     from .conditions import Condition
     from .templates import Template
 
@@ -180,7 +179,7 @@ class Follow:
 
     ``account`` is ``"me"`` (the signed-in account) or ``"@handle"``, lowercased.
     Which posts that means is known only once account watching found them:
-    see :meth:`RuleSet.with_discoveries`.
+    see :func:`notifier.rules.discovery.with_discoveries`.
     """
 
     account: str
@@ -277,7 +276,7 @@ class RuleSet:
     # defaults.max_gap: a stream outage longer than this (seconds) makes the
     # first alerts after reconnecting say they are a catch-up.
     max_gap: float = DEFAULT_MAX_GAP
-    # Post id -> its text, for the {text} of post alerts: filled by with_discoveries.
+    # Post id -> its text, for the {text} of post alerts: filled by discovery.with_discoveries.
     post_texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -310,23 +309,3 @@ class RuleSet:
     def any_dm_requests(self) -> bool:
         """Whether an enabled ``dms: any`` rule wants message requests (``requests`` not false)."""
         return any(rule.dms_any and rule.requests for rule in self.rules)
-
-    def with_discoveries(
-        self,
-        posts: Mapping[str, tuple[PostRef, ...]],
-        conversations: Iterable[str],
-        now: float,
-        *,
-        requests: Iterable[str] = (),
-    ) -> RuleSet:
-        """A copy whose follow rules watch the posts found and whose ``dms: any`` rules the conversations.
-
-        ``posts``: per followed account (``"me"``, ``"@handle"``), the posts
-        found; ``conversations``: every conversation id the inbox showed, of
-        which ``requests`` are message requests (left out of rules with
-        ``requests: false``). Pure and deterministic, so a replay of the
-        recorded discoveries watches what the live run watched.
-        """
-        from .discovery import apply_discoveries
-
-        return apply_discoveries(self, posts, conversations, now, requests)

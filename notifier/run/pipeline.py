@@ -28,6 +28,7 @@ from ..alert import Alert
 from ..durations import format_duration
 from ..rules import Decision, Engine, RuleSet
 from ..rules.catchup import CatchUp, Outage
+from ..rules.discovery import with_discoveries
 from ..rules.engine_state import snapshot_key
 from ..stream.events import ConfigEvent, Payload, PostRef, TweetEngagementEvent
 from ..stream.topics import Topic
@@ -171,7 +172,7 @@ class Pipeline:
         ruleset = self._base
         now = self._now
         if now is not None and (self._posts or self._conversations):
-            ruleset = ruleset.with_discoveries(self._posts, self._conversations, now, requests=self._requests)
+            ruleset = with_discoveries(ruleset, self._posts, self._conversations, now, requests=self._requests)
         if self._words:
             # What account watching found is the fresher text of a post it knows.
             ruleset = replace(ruleset, post_texts=MappingProxyType({**self._words, **ruleset.post_texts}))

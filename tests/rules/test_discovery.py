@@ -1,4 +1,4 @@
-"""RuleSet.with_discoveries: which found posts and conversations each rule watches; pure and deterministic."""
+"""with_discoveries: which found posts and conversations each rule watches; pure and deterministic."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.rulefile import RuleFile
-from notifier.rules.discovery import post_verdicts
+from notifier.rules.discovery import post_verdicts, with_discoveries
 from notifier.rules.model import Follow
 from notifier.stream.events import PostRef
 from notifier.stream.topics import Topic
@@ -55,7 +55,7 @@ def test_follow_rules_watch_the_posts_that_fit(tmp_path):
     base = ruleset(tmp_path, RULES)
     mine = [post(1, 0.5), post(2, 0.1, reply=True), post(3, 2.5, text="Launching today…"), post(4, 5.0),
             post(5, None), post(6, 0.2), post(7, 0.3)]
-    found = base.with_discoveries({"me": tuple(mine), "@brand": (post(10, 1.0),)}, (), NOW)
+    found = with_discoveries(base, {"me": tuple(mine), "@brand": (post(10, 1.0),)}, (), NOW)
     rules = by_name(found)
     assert rules["Mine"].keys == (post(7).id, post(6).id, post(5).id)  # newest first, no reply, cap 3
     assert rules["Mine with replies"].keys == (post(7).id, post(6).id, post(5).id, post(2).id, post(1).id)
@@ -71,7 +71,7 @@ def test_follow_rules_watch_the_posts_that_fit(tmp_path):
 def test_dms_any_rules_watch_every_conversation_on_notifiers_topics(tmp_path):
     """dms: any watches the conversations found on /dm_message/ topics; requests: false leaves requests out."""
     base = ruleset(tmp_path, RULES)
-    found = base.with_discoveries({}, ["3-4", "1-2", "99", "a:b", "1-2"], NOW, requests=["99"])
+    found = with_discoveries(base, {}, ["3-4", "1-2", "99", "a:b", "1-2"], NOW, requests=["99"])
     rules = by_name(found)
     assert rules["DMs"].keys == ("1-2", "3-4", "99")  # sorted, once each; XChat's a:b cannot be named
     assert rules["DMs, no requests"].keys == ("1-2", "3-4")
@@ -82,7 +82,7 @@ def test_dms_any_rules_watch_every_conversation_on_notifiers_topics(tmp_path):
 def test_a_rule_file_stays_a_rule_file(tmp_path):
     """with_discoveries on a loaded file keeps its targets, account and the rest."""
     base = ruleset(tmp_path, RULES)
-    found = base.with_discoveries({"me": (post(1),)}, ["1-2"], NOW)
+    found = with_discoveries(base, {"me": (post(1),)}, ["1-2"], NOW)
     assert isinstance(found, RuleFile)
     assert found.targets == base.targets and found.poll == base.poll and found.path == base.path
 
@@ -90,9 +90,9 @@ def test_a_rule_file_stays_a_rule_file(tmp_path):
 def test_discoveries_replace_rather_than_accumulate(tmp_path):
     """Applying to an already discovered set gives what applying to the original gives: a post gone is unwatched."""
     base = ruleset(tmp_path, RULES)
-    once = base.with_discoveries({"me": (post(1), post(2))}, ["1-2"], NOW)
-    again = once.with_discoveries({"me": (post(2),)}, [], NOW)
-    assert again == base.with_discoveries({"me": (post(2),)}, [], NOW)
+    once = with_discoveries(base, {"me": (post(1), post(2))}, ["1-2"], NOW)
+    again = with_discoveries(once, {"me": (post(2),)}, [], NOW)
+    assert again == with_discoveries(base, {"me": (post(2),)}, [], NOW)
     assert by_name(again)["Mine"].keys == (post(2).id,) and by_name(again)["DMs"].keys == ()
 
 
@@ -159,10 +159,10 @@ def test_properties_of_what_a_follow_watches(follow, posts, seed):
 def test_with_discoveries_is_deterministic(tmp_path_factory, posts, conversations, seed):
     """The same discoveries, in any order of conversations, give equal rule sets; nothing watches a reply unasked."""
     base = ruleset(tmp_path_factory.mktemp("rules"), RULES)
-    found = base.with_discoveries({"me": tuple(posts)}, conversations, NOW)
+    found = with_discoveries(base, {"me": tuple(posts)}, conversations, NOW)
     shuffled = list(conversations)
     random.Random(seed).shuffle(shuffled)
-    assert found == base.with_discoveries({"me": tuple(posts)}, shuffled, NOW)
+    assert found == with_discoveries(base, {"me": tuple(posts)}, shuffled, NOW)
     replies = {item.id for item in posts if item.reply}
     for rule in found.rules:
         if rule.follow is not None and not rule.follow.replies:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from notifier.rules import Engine
+from notifier.rules.discovery import with_discoveries
 from notifier.stream.events import DMUpdateEvent, Payload, PostRef
 from notifier.stream.topics import Topic
 
@@ -19,7 +20,7 @@ def inbox(text="are you free tomorrow?", sender="alice", name="Alice", user_id=O
 
 def discovered(folder, rules, *, posts=(), conversations=(CONV,)):
     base = ruleset(folder, rules)
-    return Engine(base.with_discoveries({"me": tuple(posts)}, conversations, NOW), own_user_id=OWN)
+    return Engine(with_discoveries(base, {"me": tuple(posts)}, conversations, NOW), own_user_id=OWN)
 
 
 DM_ANY = """

@@ -48,6 +48,15 @@ RULES = f"""
 - name: Surge
   tweets: ["{TWEET2}"]
   gain: {{likes: 150, within: 20s}}
+- name: Surge held back
+  tweets: ["{TWEET}", "{TWEET2}"]
+  gain: {{likes: 100, within: 10s}}
+  cooldown: 4s
+  rearm_when: likes < 500
+- name: Surge once
+  tweets: ["{TWEET}"]
+  gain: {{views: 80, within: 30s}}
+  once: true
 """
 
 _counts = st.one_of(st.none(), st.integers(0, 800))
@@ -92,6 +101,8 @@ def _run(engine: Engine, steps, explain: bool) -> list:
     steps=[(1.0, TWEET, {"likes": 1, "replies": r}) for r in (5, 1, 5)],
     marks=[0, 0, 0],
 )
+# A rise of exactly a gain rule's amount fires it.
+@example(steps=[(1.0, TWEET2, {"likes": 0}), (1.0, TWEET2, {"likes": 150})], marks=[0, 0, 0])
 def test_shortcuts_give_the_alerts_and_state_of_running_every_rule(rules, steps, marks):
     """Partial events on two tweets: the plain path and explain (every rule run in full) agree on alerts and state."""
     saved = {}

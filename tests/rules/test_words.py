@@ -8,6 +8,7 @@ import pytest
 
 from notifier.exceptions import RuleFileError
 from notifier.rules import Engine
+from notifier.rules.discovery import with_discoveries
 from notifier.rules.words import PREVIEW_LIMIT, TITLE_LIMIT, clip, cut, quoted
 from notifier.stream.events import DMUpdateEvent, Payload, PostRef
 from notifier.stream.topics import Topic
@@ -25,7 +26,7 @@ SECRET = "the launch moves to Friday, keep it quiet until then"
 
 def discovered(folder, rules, *, text=LONG_POST):
     base = ruleset(folder, rules)
-    found = base.with_discoveries({"me": (PostRef(POST, NOW - 60, text=text),)}, (CONV,), NOW)
+    found = with_discoveries(base, {"me": (PostRef(POST, NOW - 60, text=text),)}, (CONV,), NOW)
     return Engine(found, own_user_id=OWN)
 
 
