@@ -257,14 +257,7 @@ class Pipeline:
         alerts = self.engine.observe(topic, rkeys, now, decisions)
         if decisions:
             self._note_initial(topic, decisions)
-        alerts = self.catchup.event(topic, alerts, now)
-        if alerts:
-            self._hand_on(alerts)
-        if self._store is not None:
-            dirty = self.engine.state.take_dirty()
-            if dirty:
-                self._store.save(dirty)
-        return alerts
+        return self._settle(topic, alerts, now)
 
     def _process(self, topic: str, payload: Payload, now: float, explain: bool) -> Step:
         self.events += 1
@@ -281,6 +274,10 @@ class Pipeline:
             self._on_counts(tweet_id, self.engine.state.snapshot(snapshot_key(tweet_id)))
         if unsettled:
             self._note_initial(topic, decisions)  # type: ignore[arg-type]
+        return Step(self._settle(topic, alerts, now), decisions if explain else None)
+
+    def _settle(self, topic: str, alerts: list[Alert], now: float) -> list[Alert]:
+        """The engine's alerts through catch-up into the outbox, then the engine's state saved: in that order."""
         alerts = self.catchup.event(topic, alerts, now)
         if alerts:
             self._hand_on(alerts)
@@ -288,7 +285,7 @@ class Pipeline:
             dirty = self.engine.state.take_dirty()
             if dirty:
                 self._store.save(dirty)
-        return Step(alerts, decisions if explain else None)
+        return alerts
 
     def flush(self) -> None:
         """Save what the engine changed and did not save yet (at shutdown).
