@@ -31,8 +31,9 @@ from ..durations import format_duration
 from ..exceptions import AuthenticationError, NotifierError
 from ..exitcodes import EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ExitCode
 from .metrics import Health, Metrics, MetricsServer, StreamCounts
-from .parts import Parts, StartupFailure, assemble
+from .parts import Parts, assemble
 from .signals import Signals
+from .startup import StartupFailure
 from ..state import StateError
 
 if TYPE_CHECKING:

@@ -1,12 +1,13 @@
 """What one ``notifier run`` is made of, built from its :class:`~notifier.run.config.Config`.
 
-:func:`assemble` checks everything a user can get wrong before anything
-connects (the rule file, its targets, the cookies, the recording, the state
-file) and builds the parts: the engine and its state store, the outbox and
-its deliverer, the pipeline between them, the rule reloader, and the source:
-a stream supervisor or a replayer; with a ``home_assistant:`` block, a live
-run also gets the Home Assistant bridge, and with a ``control:`` block the
-control topic's subscriber. A run that delivers keeps the one mute
+:func:`assemble` takes what :mod:`~notifier.run.startup` checked before
+anything connects (the rule file and its targets, the cookies or the
+recording, the state file's lock), opens the state file and builds the parts:
+the engine and its state store, the outbox and its deliverer, the pipeline
+between them, the rule reloader, and the source: a stream supervisor or a
+replayer; with a ``home_assistant:`` block, a live run also gets the Home
+Assistant bridge, and with a ``control:`` block the control topic's
+subscriber. A run that delivers keeps the one mute
 (:class:`~notifier.control.keeper.MuteKeeper`), which a button, ``notifier
 mute`` and Home Assistant's switch all change. It starts nothing; the daemon does.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -28,21 +28,22 @@ from typing import TYPE_CHECKING
 from .config import Config
 from ..control.keeper import MUTE_KEY, MuteKeeper, MuteStore
 from ..control.mute import FOREVER
-from ..exceptions import CredentialsError, DeliveryError, NotifierError, RuleFileError
-from ..exitcodes import EXIT_FAILURE, EXIT_USAGE, ExitCode
+from ..exceptions import NotifierError
+from ..exitcodes import EXIT_FAILURE
 from .healthwatch import HealthWatch
 from ..homeassistant.bridge import STATE_KEY as HA_STATE_KEY
 from ..homeassistant.bridge import Bridge
-from .lock import StateInUseError, StateLock
+from .lock import StateLock
 from ..logs import add_secrets
 from .metrics import Health, StreamCounts
 from .pipeline import LiveFeed, Pipeline
 from .reload import RuleReloader
-from ..rulefile import RuleFile, load_rules
+from ..rulefile import RuleFile
 from ..rulefile.account import cost_warning, polling_cost
 from ..rules import Engine, EngineState
 from ..state import StateStore
-from ..stream.auth import Cookies, resolve_cookies
+from .startup import StartupFailure, check_rules, check_source, load_rule_file, lock_state
+from ..stream.auth import Cookies
 from ..stream.supervisor import StreamSupervisor
 from ..stream.topics import Topic
 from .watching import GRAPHQL_KEY, INBOX_KEY, WORDS_PREFIX, StreamTopics, named_posts, watch_plan
@@ -58,18 +59,9 @@ if TYPE_CHECKING:
     from .replayer import Replayer
     from ..rulefile.model import ControlSpec
 
-__all__ = ["Parts", "StartupFailure", "assemble", "load_rule_file", "own_account"]
+__all__ = ["Parts", "assemble", "own_account"]
 
 log = logging.getLogger(__name__)
-
-
-class StartupFailure(Exception):
-    """The run cannot start: ``message`` says why, logged as ``event``; exit with ``code``."""
-
-    def __init__(self, message: str, event: str, code: ExitCode = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.event = event
-        self.code = code
 
 
 @dataclass(slots=True)
@@ -201,18 +193,6 @@ class Parts:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def load_rule_file(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
-    """The rule file and the targets it names (console:// ones in a dry run)."""
-    from ..delivery import build_targets  # noqa: PLC0415 - Apprise loads only when a run needs it
-    from ..delivery.dryrun import dry_run_targets  # noqa: PLC0415
-
-    ruleset = load_rules(config.rules, env=env)
-    if config.dry_run:
-        return ruleset, dry_run_targets(ruleset)
-    # build_targets registers every URL with the log filter before anything can print it.
-    return ruleset, build_targets(ruleset.targets, ruleset.targets_from)
-
-
 def assemble(
     config: Config,
     env: Mapping[str, str],
@@ -226,36 +206,16 @@ def assemble(
     from ..delivery import Deliverer, Outbox  # noqa: PLC0415
     from .replayer import ReplayClock, Replayer  # noqa: PLC0415
 
-    ruleset, targets = _load(config, env)
+    ruleset, targets = check_rules(config, env)
     metrics.rules.set(len(ruleset.rules))
-    cookies = None
-    if config.replay is None:
-        try:
-            cookies = resolve_cookies(config.cookies, ruleset.account_cookies, env)
-        except CredentialsError as exc:
-            hint = f"; notifier login {config.rules} checks and saves them"
-            if isinstance(exc.__cause__, PermissionError):
-                # Logging in again would write the same file, just as unreadable: say what does help.
-                hint = (f"; notifier runs as uid {os.getuid()}, and the file is readable by its owner only: "
-                        "under systemd hand it to the service with LoadCredential= and --cookies "
-                        "%d/cookies.json (docs/deployment.md, systemd), elsewhere run notifier login "
-                        "as the user that runs notifier")
-            raise StartupFailure(f"{exc}{hint}", "credentials_missing") from None
-        own_user_id = cookies.user_id
-    elif not config.replay.is_file():
-        raise StartupFailure(
-            f"cannot replay {config.replay}: no such file; give the path of a JSONL file written by "
-            "`notifier record`", "usage",
-        )
-    else:
-        own_user_id = _quiet_own_user_id(config, ruleset, env)
+    cookies, own_user_id = check_source(config, ruleset, env)
 
     scratch = state_path = None
     if config.dry_run:
         # A dry run must not mark milestones as announced for the real run.
         scratch = Path(tempfile.mkdtemp(prefix="notifier-dry-run-"))
     state_path = scratch / "state.db" if scratch is not None else config.state
-    lock = _lock(state_path) if scratch is None else None
+    lock = lock_state(state_path) if scratch is None else None
     try:
         store = StateStore(state_path)
         entries = store.load()
@@ -464,29 +424,6 @@ def _stream_up(supervisor: StreamSupervisor | None, topics: StreamTopics) -> boo
     return supervisor.counts()[0]
 
 
-def _load(config: Config, env: Mapping[str, str]) -> tuple[RuleFile, TargetSet]:
-    try:
-        return load_rule_file(config, env)
-    except RuleFileError as exc:
-        raise StartupFailure(str(exc), "rules_invalid") from None
-    except OSError as exc:
-        raise StartupFailure(
-            f"cannot read the rule file {config.rules}: {exc.strerror or exc}", "rules_invalid"
-        ) from None
-    except DeliveryError as exc:
-        raise StartupFailure(str(exc), "targets_invalid") from None
-
-
-def _lock(state_path: Path) -> StateLock:
-    """The state file's lock, taken before the file is opened: two runs on one file would double every alert."""
-    try:
-        return StateLock.acquire(state_path)
-    except StateInUseError as exc:
-        raise StartupFailure(str(exc), "state_locked", EXIT_FAILURE) from None
-    except NotifierError as exc:
-        raise StartupFailure(str(exc), "state_error", EXIT_FAILURE) from None
-
-
 async def own_account(web: XWebClient) -> tuple[str, str | None]:
     """The signed-in account's user id and @handle, asked of X the one way the account watcher asks too.
 
@@ -505,12 +442,3 @@ def _session(cookies: Cookies) -> str:
     login: new cookies may be another account's.
     """
     return hashlib.sha256(cookies.auth_token.encode()).hexdigest()[:16]
-
-
-def _quiet_own_user_id(config: Config, ruleset: RuleFile, env: Mapping[str, str]) -> str | None:
-    """In a replay the cookies are optional; use them only to know our own DMs."""
-    try:
-        return resolve_cookies(config.cookies, ruleset.account_cookies, env).user_id
-    except (NotifierError, OSError):
-        return None
-
