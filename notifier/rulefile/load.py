@@ -8,7 +8,9 @@ names no unknown target, topic or placeholder.
 
 The sections are read by a chain of readers, each adding its own:
 :class:`~notifier.rulefile.nodes.NodeReader` (problems, single values),
-:class:`~notifier.rulefile.targets.TargetReader` (account, targets) and
+:class:`~notifier.rulefile.targets.TargetReader` (account, targets),
+:class:`~notifier.rulefile.follow.FollowReader` (followed accounts, ``dms: any``),
+:class:`~notifier.rulefile.triggers.TriggerReader` (a rule's trigger and conditions) and
 :class:`~notifier.rulefile.rules.RuleReader` (defaults, rules).
 """
 
