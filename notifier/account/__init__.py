@@ -8,11 +8,13 @@ May import the leaves and `notifier.stream.auth`/`stream.http`; never rules, del
 # finds what the stream cannot name (a new post, a new conversation, the text
 # of a message). Parsing (:mod:`.timeline`, :mod:`.inbox`) is pure; the only
 # I/O is :class:`~notifier.account.web.XWebClient`, which heals itself when X
-# changes: it reads current query ids from the web app (:mod:`.webapp`) and
-# computes the transaction header where X demands it (:mod:`.transaction`).
-# GraphQL query ids and feature flags live in :mod:`.graphql`; :mod:`.identity`
-# says who is signed in; :mod:`.watcher` decides when to ask, and
-# :mod:`.lookup` asks once for the words of each post a rule names by id.
+# changes (:mod:`.healing`): it reads current query ids from the web app
+# (:mod:`.webapp`) and computes the transaction header where X demands it
+# (:mod:`.transaction`). GraphQL query ids and feature flags live in
+# :mod:`.graphql`; :mod:`.identity` says who is signed in; :mod:`.watcher`
+# decides when to ask, :mod:`.posts` which of an account's posts are watched
+# and new, and :mod:`.lookup` asks once for the words of each post a rule
+# names by id.
 # It may import the leaves and ``notifier.stream.auth`` (cookies and headers);
 # what it finds reaches the rules through the daemon's pipeline.
 

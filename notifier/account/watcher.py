@@ -5,16 +5,9 @@ the newest posts of each followed account and for what changed in the DM
 inbox, and hands what it found to an :class:`AccountSink` (the daemon's
 pipeline, or ``notifier record``'s file):
 
-* **Posts.** At start an account's timeline is read back to the edge of the
-  window (at most ten pages); after that each poll reads the newest page. Reposts
-  of others' posts and posts by other accounts (the parents of replies) are
-  never kept; the rest is kept while it is inside the largest window and
-  among the newest ``max_posts`` any rule asks for. Every poll hands the
+* **Posts.** Each poll reads the newest posts of each followed account
+  (:mod:`.posts` says which are watched and which are new) and hands the
   whole list on, with the counts it read.
-  A post that appears after the account began to be followed (created after
-  that, or after the newest post the previous poll saw) is handed on as
-  *new*: the rules count it from zero. A line is logged when a post starts
-  and stops being watched.
 * **Messages.** The first start ever reads the inbox's initial state: what is
   there was sent before notifier was running and never alerts. From then on
   ``user_updates`` with the saved cursor gives what is new; each message from
@@ -44,49 +37,33 @@ import asyncio
 import logging
 import random
 import time
-import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..backoff import backoff_delay
-from ..durations import format_duration
 from ..exceptions import QueryRejectedError, RateLimitedError, WebAPIError
 from .identity import who_am_i
 from .inbox import DirectMessage, InboxPage, Sender
-from .jsonvalues import snowflake_time
+from .posts import Followed, Timeline, read_posts
 from .timeline import Post, TimelinePage, User
 
 if TYPE_CHECKING:
     from ..stream.auth import Cookies
 
-__all__ = ["MIN_SPACING", "AccountSink", "AccountWatcher", "Followed", "InboxMemory", "WatchPlan"]
+__all__ = ["MIN_SPACING", "AccountSink", "AccountWatcher", "InboxMemory", "WatchPlan"]
 
 log = logging.getLogger(__name__)
 
 # How many announced message ids are remembered; far more than a poll brings.
 _SEEN = 5000
-# At most this many timeline pages are read to cover an account's window at start.
-_START_PAGES = 10
 # The least time between two requests to one endpoint, doorbell or not: a burst
 # of dm_update events makes one or two inbox reads, not one each.
 MIN_SPACING = 1.0
-# How much of a post's text a log line quotes (it is X's data: bounded, one line).
-_LOGGED_WORDS = 60
 # After a failed answer: the first retry at most this soon, then doubling up to X's 15-minute window.
 _RETRY_FIRST = 15.0
 _RETRY_MAX = 900.0
-
-
-@dataclass(frozen=True, slots=True)
-class Followed:
-    """One followed account as the watcher polls it: the widest window, the most posts, replies if any rule wants them."""
-
-    account: str  # "me" or "@handle"
-    within: float
-    max_posts: int
-    replies: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,23 +149,6 @@ class InboxMemory:
         self._seen_set.add(message_id)
 
 
-@dataclass(slots=True)
-class _Timeline:
-    """What is known of one followed account.
-
-    ``since``: when notifier began to follow it; ``newest``: the creation
-    time of the newest post a poll saw; ``new``: the posts that appeared
-    after either.
-    """
-
-    follow: Followed
-    since: float
-    user_id: str | None = None
-    posts: dict[str, Post] | None = None
-    newest: float | None = None
-    new: set[str] = field(default_factory=set)
-
-
 class AccountWatcher:
     """Polls X for the accounts and the inbox of ``plan``; hands what is new to ``sink``.
 
@@ -214,7 +174,7 @@ class AccountWatcher:
         self._memory = memory if memory is not None else InboxMemory()
         self._save = save
         self._clock = clock
-        self._timelines = [_Timeline(follow, clock()) for follow in plan.follows]
+        self._timelines = [Timeline(follow, clock()) for follow in plan.follows]
         self._senders: dict[str, Sender] = {}
         self._trusted: dict[str, bool] = {}
         # Conversation → the id of its newest message seen, to list the active ones first.
@@ -264,10 +224,10 @@ class AccountWatcher:
         for follow in plan.follows:
             old = known.get(follow.account)
             if old is None:
-                timeline = _Timeline(follow, self._clock())
+                timeline = Timeline(follow, self._clock())
             else:
                 posts = old.posts if old.follow == follow else None
-                timeline = _Timeline(follow, old.since, old.user_id, posts, old.newest, old.new)
+                timeline = Timeline(follow, old.since, old.user_id, posts, old.newest, old.new)
             self._timelines.append(timeline)
         self._plan = plan
         polled = {f"posts {follow.account}" for follow in plan.follows} | ({"inbox"} if plan.dms else set())
@@ -369,83 +329,14 @@ class AccountWatcher:
 
     # ------------------------------------------------------------------ posts
 
-    async def _poll_posts(self, timeline: _Timeline) -> None:
+    async def _poll_posts(self, timeline: Timeline) -> None:
         follow = timeline.follow
         if timeline.user_id is None:
             timeline.user_id = await self._user_id(follow.account)
             log.info("following %s (user %s)", follow.account, timeline.user_id,
                      extra={"event": "account_followed", "account": follow.account})
-        known = dict(timeline.posts or {})
-        # At start the whole window is read, page after page; after that each poll
-        # reads the newest page only: one request per account and interval.
-        pages = _START_PAGES if timeline.posts is None else 1
-        cursor = None
-        for _ in range(pages):
-            page = await self._client.user_tweets(timeline.user_id, cursor=cursor, replies=follow.replies)
-            now = self._clock()
-            for post in page.posts:
-                if post.repost or (post.author_id is not None and post.author_id != timeline.user_id):
-                    continue
-                if post.reply and not follow.replies:
-                    continue
-                known[post.id] = post
-            oldest = page.posts[-1] if page.posts else None
-            if (
-                page.cursor is None
-                or oldest is None  # X answers past the end with a cursor and no posts
-                or len(known) >= follow.max_posts
-                or (oldest.created_at is not None and now - oldest.created_at > follow.within)
-            ):
-                break
-            cursor = page.cursor
-        now = self._clock()
-        kept = _newest(known.values(), now, follow)
-        self._note_changes(timeline, kept, now)
-        timeline.posts = {post.id: post for post in kept}
-        times = [t for t in map(_created, known.values()) if t is not None]
-        timeline.newest = max(times, default=timeline.newest)
+        kept = await read_posts(self._client, timeline, self._clock)
         self._sink.posts_found(follow.account, kept, frozenset(timeline.new))
-
-    def _note_changes(self, timeline: _Timeline, kept: Sequence[Post], now: float) -> None:
-        """Note which posts are new, and log those that start or stop being watched."""
-        follow = timeline.follow
-        before = timeline.posts
-        for post in kept:
-            if before is not None and post.id in before:
-                continue
-            # New: it appeared after notifier began to follow the account, or
-            # after the newest post the previous poll saw (X's clock, not ours).
-            created = _created(post)
-            if created is not None and (
-                created > timeline.since or (timeline.newest is not None and created > timeline.newest)
-            ):
-                timeline.new.add(post.id)
-            age = "age unknown" if post.created_at is None else f"{format_duration(max(now - post.created_at, 0), words=True)} old"
-            new = "; a new post, counted from zero" if post.id in timeline.new else ""
-            log.info(
-                "watching post %s (%s, %s), found under %s%s", post.id, _words(post.text), age, follow.account, new,
-                extra={"event": "post_watched", "post": post.id, "account": follow.account, "new": bool(new)},
-            )
-        if before is None:
-            log.info(
-                "following %s: %d post%s watched (the newest %d that fit within %s)", follow.account, len(kept),
-                "" if len(kept) == 1 else "s", follow.max_posts, format_duration(follow.within, words=True),
-                extra={"event": "posts_watched", "account": follow.account, "count": len(kept)},
-            )
-            return
-        ids = {post.id for post in kept}
-        for post in before.values():
-            if post.id in ids:
-                continue
-            timeline.new.discard(post.id)
-            if post.created_at is not None and now - post.created_at > follow.within:
-                why = f"older than {format_duration(follow.within, words=True)}"
-            else:
-                why = f"{follow.max_posts} newer posts are watched"
-            log.info(
-                "no longer watching post %s (%s), found under %s: %s", post.id, _words(post.text), follow.account, why,
-                extra={"event": "post_unwatched", "post": post.id, "account": follow.account},
-            )
 
     async def _own_id(self) -> str:
         """The signed-in account's id: given (the twid cookie), else asked of X once (see :mod:`.identity`)."""
@@ -511,35 +402,6 @@ class AccountWatcher:
     def _wanted(self, conversation_id: str) -> bool:
         # A conversation X has not described is taken as trusted: better an alert than silence.
         return self._plan.requests or self._trusted.get(conversation_id, True)
-
-
-def _created(post: Post) -> float | None:
-    """When a post was made, to the millisecond when its id says so (X's ``created_at`` has whole seconds).
-
-    An id whose time is not within that second of ``created_at`` is not a
-    snowflake to trust: ``created_at`` is used then.
-    """
-    created = post.created_at
-    if created is None:
-        return None
-    precise = snowflake_time(post.id)
-    return precise if 0 <= precise - created < 1 else created
-
-
-def _words(text: str) -> str:
-    """A post's first words for a log line: control and format characters out, one line, bounded, quoted."""
-    clean = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text)
-    flat = " ".join(clean.split())
-    if len(flat) > _LOGGED_WORDS:
-        flat = flat[: _LOGGED_WORDS - 1].rstrip() + "…"
-    return f"“{flat}”" if flat else "no text"
-
-
-def _newest(posts: Iterable[Post], now: float, follow: Followed) -> list[Post]:
-    """The posts inside ``follow``'s window, newest first, at most ``max_posts``."""
-    inside = [p for p in posts if p.created_at is None or now - p.created_at <= follow.within]
-    inside.sort(key=lambda p: int(p.id) if p.id.isdigit() else 0, reverse=True)
-    return inside[: follow.max_posts]
 
 
 class _Client(Protocol):

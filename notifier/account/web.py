@@ -8,33 +8,20 @@ error answers are translated here, at the boundary, so callers only see
 endpoint, and a call whose allowance is used up fails at once instead of
 asking X again before the reset.
 
-It heals itself when X changes (``docs/account.md`` says what the user sees):
-
-* a GraphQL query answered with the stale-id 404 makes it read the current
-  ids from the logged-in web app (:mod:`.webapp`) and ask once more with the
-  new one; so does the first query of a run whose ids are older than a week.
-  ``account.graphql`` in the rule file wins over anything found;
-* a 400 naming feature flags that "cannot be null" adds them and asks once more;
-* where X still answers 404 to a current id, it asks once more with the
-  ``x-client-transaction-id`` header (:mod:`.transaction`) and remembers that
-  the operation needs it.
-
-What it learned (ids and when they were found, flags, operations needing the
-header) is handed to ``save_learned`` for the state file and given back as
-``learned`` at the next start.
+It heals itself when X changes: :mod:`.healing` keeps what it learned of X's
+web app and tries the remedies when X rejects a query.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -49,10 +36,7 @@ from ..stream.auth import Cookies, SessionCookies
 from ..stream.bounds import MAX_ANSWER, MAX_DEPTH
 from ..stream.http import check_api_base, describe, error_detail, parse_json, unreadable_kind, x_errors
 from . import graphql
-from .webapp import ENV_WEB_BASE, WebApp, read_web_app, web_base
-
-if TYPE_CHECKING:
-    from .transaction import TransactionIds
+from .healing import Healer, finite_number
 from .inbox import InboxPage, parse_inbox
 from .jsonvalues import snowflake
 from .timeline import (
@@ -63,8 +47,9 @@ from .timeline import (
     parse_tweet_result,
     parse_user,
 )
+from .webapp import ENV_WEB_BASE, web_base
 
-__all__ = ["DEFAULT_WEB_API_BASE", "IDS_MAX_AGE", "XWebClient"]
+__all__ = ["DEFAULT_WEB_API_BASE", "XWebClient"]
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +67,6 @@ MAX_RATE_LIMIT_WAIT = 3600.0
 # 32: could not authenticate; 353: the CSRF header does not match ct0.
 _AUTH_ERROR_CODES = frozenset({32, 353})
 _TIMELINE_PAGE_SIZE = 40
-# Ids found longer ago than this are read again from the web app at the first query of a run.
-IDS_MAX_AGE = 7 * 86400.0
-# The web app is read at most this often (a 404 that persists must not fetch x.com every poll).
-_READ_WEB_APP_EVERY = 600.0
-# When the built-in ids were current (twscrape 0.20.1): their age, before anything was found.
-_BUILT_IN_IDS_FOUND_AT = 1786060800.0  # 2026-08-07
 # The web app's inbox flags; filter_low_quality=false keeps the low-quality
 # message requests, which the web app hides behind a click but which are messages.
 _INBOX_PARAMS = {
@@ -167,19 +146,7 @@ class XWebClient:
         base = api_base if api_base is not None else os.environ.get(_ENV_WEB_API_BASE) or DEFAULT_WEB_API_BASE
         self.api_base = check_api_base(base, DEFAULT_WEB_API_BASE)
         self.web_base = web_base(web_base_url or os.environ.get(ENV_WEB_BASE), self.api_base)
-        self._overrides = {op: qid for op, qid in graphql.query_ids(query_ids).items() if op in (query_ids or {})}
-        self._found, self._found_at, self._features, self._needs_transaction = _read_learned(learned)
-        self._save_learned = save_learned
-        self._query_ids = self._effective_ids()
-        self._age_checked = False
-        self._web_app: WebApp | None = None
-        self._web_app_read_at: float | None = None
-        self._web_app_error = ""
-        # (operation, id) pairs whose 404 already made the client read the web app.
-        self._read_for: set[tuple[str, str]] = set()
-        self._transaction: TransactionIds | None = None
-        self._transaction_error = ""
-        self._transaction_tried_for: WebApp | None = None
+        overrides = {op: qid for op, qid in graphql.query_ids(query_ids).items() if op in (query_ids or {})}
         self._clock = clock
         self._allowances: dict[str, _Allowance] = {}
         self._timeout = timeout
@@ -191,6 +158,10 @@ class XWebClient:
             # The Cookie header is built from the session; httpx must not keep a jar of its own.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
+        self._healer = Healer(
+            self._http, self._session, api_base=self.api_base, web_base=self.web_base, overrides=overrides,
+            learned=learned, save_learned=save_learned, timeout=timeout, clock=clock,
+        )
 
     @property
     def cookies(self) -> Cookies:
@@ -200,16 +171,11 @@ class XWebClient:
     @property
     def query_ids(self) -> Mapping[str, str]:
         """The GraphQL query id used for each operation."""
-        return dict(self._query_ids)
+        return dict(self._healer.query_ids)
 
     def learned(self) -> dict[str, Any]:
         """What the client learned of X's web app, for the state file (see ``learned``)."""
-        return {
-            "found_at": self._found_at,
-            "query_ids": dict(self._found),
-            "features": dict(self._features),
-            "transaction": sorted(self._needs_transaction),
-        }
+        return self._healer.learned()
 
     def __repr__(self) -> str:
         return f"XWebClient(api_base={self.api_base!r}, user_id={self._session.cookies.user_id!r})"
@@ -301,163 +267,21 @@ class XWebClient:
     # -- internals -----------------------------------------------------------
 
     async def _graphql(self, operation: str, variables: Mapping[str, Any]) -> Any:
-        await self._refresh_old_ids()
+        healer = self._healer
+        await healer.refresh_old_ids()
         done: set[str] = set()
         tried: list[str] = []
         while True:
-            query_id = self._query_ids[operation]
+            query_id = healer.query_ids[operation]
             path = f"/graphql/{query_id}/{operation}"
-            headers = await self._transaction_headers(operation, path)
+            headers = await healer.transaction_headers(operation, path)
             try:
                 return await self._get(
-                    path, graphql.request_params(variables, self._features), headers, operation=operation
+                    path, graphql.request_params(variables, healer.features), headers, operation=operation
                 )
             except QueryRejectedError as exc:
-                if not await self._recover(operation, exc, done, tried):
+                if not await healer.recover(operation, exc, done, tried):
                     raise exc.with_tried(tuple(tried)) from None
-
-    async def _recover(self, operation: str, exc: QueryRejectedError, done: set[str], tried: list[str]) -> bool:
-        """Whether to ask again after ``exc``: each remedy is tried once per call, in this order."""
-        if exc.status_code == 400 and exc.features and "features" not in done:
-            done.add("features")
-            new = [name for name in exc.features if name not in self._features and name not in graphql.FEATURES]
-            if not new:
-                return False
-            # X only asks that they be set; false keeps the answer's layout as notifier knows it.
-            self._features.update(dict.fromkeys(new, False))
-            self._save()
-            log.warning("X wants the feature flags %s for %s: sending them from now on", ", ".join(new), operation,
-                        extra={"event": "graphql_features_learned", "operation": operation})
-            tried.append(f"added the feature flags X named ({', '.join(new)})")
-            return True
-        if exc.status_code != 404:
-            return False
-        if "ids" not in done:
-            done.add("ids")
-            if operation in self._overrides:
-                tried.append(f"kept the id account.graphql.{operation} of the rule file, which wins over x.com's web app")
-            else:
-                found = await self._read_web_app(f"{operation} answered 404", (operation, exc.query_id))
-                new_id = found.get(operation) if found is not None else None
-                if new_id is not None and new_id != exc.query_id:
-                    tried.append(f"read the current id {new_id} from x.com's web app")
-                    return True
-                if found is None:
-                    tried.append(f"could not read x.com's web app at {self.web_base} ({self._web_app_error})")
-                elif new_id is None:
-                    tried.append(f"x.com's web app at {self.web_base} names no id for {operation}")
-                else:
-                    tried.append(f"x.com's web app names the same id {new_id}")
-        if "transaction" not in done:
-            done.add("transaction")
-            if operation in self._needs_transaction:
-                return False
-            why = await self._transaction_unavailable()
-            if why is not None:
-                tried.append(f"could not compute the x-client-transaction-id header X may want ({why})")
-                return False
-            self._needs_transaction.add(operation)
-            self._save()
-            log.warning("X answers 404 to %s with a current id: asking with the x-client-transaction-id header",
-                        operation, extra={"event": "transaction_id_needed", "operation": operation})
-            tried.append("asked again with the x-client-transaction-id header")
-            done.add("transaction-added")
-            return True
-        if "transaction-added" in done:
-            self._needs_transaction.discard(operation)  # the header did not help: do not send it from now on
-            self._save()
-        return False
-
-    async def _refresh_old_ids(self) -> None:
-        """At the first query of a run: read the web app again when the ids in use are over a week old."""
-        if self._age_checked:
-            return
-        self._age_checked = True
-        found_at = self._found_at if self._found_at is not None else _BUILT_IN_IDS_FOUND_AT
-        age = self._clock() - found_at
-        if age > IDS_MAX_AGE:
-            await self._read_web_app(f"the query ids in use are {age / 86400:.0f} days old")
-
-    async def _read_web_app(self, why: str, trigger: tuple[str, str] | None = None) -> Mapping[str, str] | None:
-        """The query ids x.com's web app uses now; None if unreadable.
-
-        The first 404 of each (operation, id) reads at once (X rotated since the
-        last read); otherwise the app is read at most every _READ_WEB_APP_EVERY,
-        so a 404 nothing cures does not fetch x.com's page at every poll.
-        """
-        now = self._clock()
-        fresh = trigger is not None and trigger not in self._read_for
-        if fresh:
-            self._read_for.add(trigger)  # type: ignore[arg-type]
-        recent = self._web_app_read_at is not None and now - self._web_app_read_at < _READ_WEB_APP_EVERY
-        if recent and not fresh:
-            return self._web_app.query_ids if self._web_app is not None else None
-        self._web_app_read_at = now
-        try:
-            app = await read_web_app(
-                self._http, self.web_base, self._session.cookies, wanted=graphql.OPERATIONS, timeout=self._timeout
-            )
-        except WebAPIError as exc:
-            self._web_app_error = str(exc)
-            log.warning("cannot read the current query ids from x.com's web app (%s): %s", why, exc,
-                        extra={"event": "graphql_ids_unreadable"})
-            return None
-        self._web_app = app
-        self._transaction = None  # computed again from this reading when needed
-        known = {op: qid for op, qid in app.query_ids.items() if op in graphql.OPERATIONS}
-        changed = sorted(op for op, qid in known.items() if self._found.get(op, graphql.DEFAULT_QUERY_IDS[op]) != qid)
-        self._found.update(known)
-        self._found_at = now
-        self._query_ids = self._effective_ids()
-        self._save()
-        log.info(
-            "read the current query ids from x.com's web app (%s): %s", why,
-            f"new ids for {', '.join(changed)}" if changed else "no change",
-            extra={"event": "graphql_ids_read", "changed": changed},
-        )
-        stale = sorted(op for op in self._overrides if op in known and known[op] != self._overrides[op])
-        for op in stale:
-            log.warning("account.graphql.%s in the rule file (%s) is not the id x.com's web app uses now (%s); "
-                        "the rule file wins: update or remove it", op, self._overrides[op], known[op],
-                        extra={"event": "graphql_override_differs", "operation": op})
-        return known
-
-    async def _transaction_headers(self, operation: str, path: str) -> dict[str, str] | None:
-        """``x-client-transaction-id`` for operations known to need it; None otherwise."""
-        if operation not in self._needs_transaction or await self._transaction_unavailable() is not None:
-            return None
-        assert self._transaction is not None
-        value = self._transaction.make("GET", httpx.URL(self.api_base + path).path)
-        return {"x-client-transaction-id": value} if value else None
-
-    async def _transaction_unavailable(self) -> str | None:
-        """Why the x-client-transaction-id header cannot be computed; None when it can."""
-        if self._transaction is not None:
-            return None
-        if self._web_app is None and await self._read_web_app("to compute x-client-transaction-id") is None:
-            return self._web_app_error or "x.com's web app could not be read"
-        if self._web_app is None:
-            return "x.com's web app could not be read"
-        if self._transaction_error and self._transaction_tried_for is self._web_app:
-            return self._transaction_error
-        self._transaction_tried_for = self._web_app
-        from .transaction import TransactionIds  # noqa: PLC0415 - its third-party parts load only when needed
-
-        try:
-            self._transaction = await TransactionIds.from_web_app(self._web_app, self._http, self._timeout)
-        except WebAPIError as exc:
-            self._transaction_error = str(exc)
-            log.warning("cannot compute the x-client-transaction-id header: %s", exc,
-                        extra={"event": "transaction_id_unavailable"})
-            return self._transaction_error
-        self._transaction_error = ""
-        return None
-
-    def _effective_ids(self) -> dict[str, str]:
-        return {**graphql.DEFAULT_QUERY_IDS, **self._found, **self._overrides}
-
-    def _save(self) -> None:
-        self._save_learned(self.learned())
 
     async def _get(
         self,
@@ -541,7 +365,7 @@ class XWebClient:
             )
         if operation is not None and status in (400, 404):
             features = graphql.missing_features(detail) if status == 400 else ()
-            return QueryRejectedError(operation, self._query_ids[operation], status, detail, features=features)
+            return QueryRejectedError(operation, self._healer.query_ids[operation], status, detail, features=features)
         reason = f"{status} {response.reason_phrase}".strip()
         if body is None and content.strip():
             kind = unreadable_kind(content)
@@ -554,7 +378,7 @@ class XWebClient:
             # Wait for the reset X names; without one (or one already past), a minute.
             self._allowances[endpoint] = _Allowance(0, reset if reset > now else now + _DEFAULT_RATE_LIMIT_WAIT)
             return
-        remaining = _number(response.headers.get("x-rate-limit-remaining"))
+        remaining = finite_number(response.headers.get("x-rate-limit-remaining"))
         if remaining is not None and reset > 0:
             self._allowances[endpoint] = _Allowance(int(remaining), reset)
 
@@ -567,36 +391,7 @@ _KINDS = {
 }
 
 
-def _read_learned(entry: Mapping[str, Any] | None) -> tuple[dict[str, str], float | None, dict[str, bool], set[str]]:
-    """What :meth:`XWebClient.learned` saved; anything unreadable is left out (and learned again)."""
-    if not isinstance(entry, Mapping):
-        return {}, None, {}, set()
-    ids: dict[str, str] = {}
-    raw_ids = entry.get("query_ids")
-    for operation, query_id in (raw_ids.items() if isinstance(raw_ids, Mapping) else ()):
-        try:
-            ids.update({operation: graphql.query_ids({operation: query_id})[operation]})
-        except ValueError:
-            continue
-    found_at = _number(str(entry.get("found_at"))) if entry.get("found_at") is not None else None
-    raw_features = entry.get("features")
-    features = {
-        name: value for name, value in (raw_features.items() if isinstance(raw_features, Mapping) else ())
-        if isinstance(name, str) and isinstance(value, bool)
-    }
-    raw_ops = entry.get("transaction")
-    needs = {op for op in (raw_ops if isinstance(raw_ops, list) else ()) if op in graphql.OPERATIONS}
-    return ids, found_at, features, needs
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
 
 def _reset(response: httpx.Response) -> float:
     """``x-rate-limit-reset`` (epoch seconds), 0 when absent or unreadable."""
-    return _number(response.headers.get("x-rate-limit-reset")) or 0.0
+    return finite_number(response.headers.get("x-rate-limit-reset")) or 0.0

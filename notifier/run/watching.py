@@ -15,7 +15,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..account.watcher import Followed, WatchPlan
+from ..account.posts import Followed
+from ..account.watcher import WatchPlan
 from ..rulefile.account import inbox_interval
 from ..stream.session import URL_TOPIC_LIMIT
 from ..stream.topics import Topic

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from notifier.account import XWebClient
-from notifier.account.web import IDS_MAX_AGE
+from notifier.account.healing import IDS_MAX_AGE
 from notifier.exceptions import QueryRejectedError
 from notifier.stream.auth import Cookies
 from tests.fakes.x_web import FakeXWeb

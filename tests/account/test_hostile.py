@@ -8,7 +8,8 @@ import time
 import pytest
 
 from notifier.account import XWebClient, parse_timeline
-from notifier.account.watcher import AccountWatcher, Followed, WatchPlan
+from notifier.account.posts import Followed
+from notifier.account.watcher import AccountWatcher, WatchPlan
 from notifier.account.web import MAX_RATE_LIMIT_WAIT
 from notifier.exceptions import CredentialsError, RateLimitedError, UnreadableAnswerError
 from notifier.stream.auth import Cookies, load_cookies

@@ -11,7 +11,8 @@ import pytest
 from notifier.account import XWebClient
 from notifier.account.inbox import DirectMessage, Sender
 from notifier.account.timeline import Post
-from notifier.account.watcher import AccountWatcher, Followed, InboxMemory, WatchPlan
+from notifier.account.posts import Followed
+from notifier.account.watcher import AccountWatcher, InboxMemory, WatchPlan
 from notifier.stream.auth import Cookies
 from tests.fakes.x_web import FakeXWeb
 
