@@ -4,10 +4,11 @@ May import the leaves, `notifier.rules`, `rulefile.model` and (for typing) `run.
 """
 
 # :mod:`.discovery` builds the config payloads (pure), :mod:`.outgoing` keeps
-# what waits for the broker (bounded, counts throttled per post) and
-# :mod:`.bridge` is the one connection that publishes it and listens to Home
-# Assistant. The daemon's parts build a :class:`~.bridge.Bridge` only when the
-# rule file has a ``home_assistant:`` block; aiomqtt loads only then.
+# what waits for the broker (bounded, counts throttled per post), :mod:`.bridge`
+# decides what Home Assistant sees (who the account is, which entities) and
+# :mod:`.connection` is the one MQTT connection that publishes it and listens
+# to Home Assistant. The daemon's parts build a :class:`~.bridge.Bridge` only
+# when the rule file has a ``home_assistant:`` block; aiomqtt loads only then.
 #
 # It may import the leaves, ``notifier.rules`` (the rule set it shows) and the
 # rule file's :class:`~notifier.rulefile.model.HomeAssistantSpec`; never

@@ -1,43 +1,26 @@
-"""The bridge to Home Assistant: one MQTT connection that shows notifier as a device, for as long as it runs.
+"""The bridge to Home Assistant: notifier shown as a device over MQTT, for as long as it runs.
 
 The daemon feeds it without ever waiting: :meth:`Bridge.watch` with each new
 rule set (which posts and rules have entities), :meth:`Bridge.counts` with a
 post's counts after each event, :meth:`Bridge.alerts` with what the rules
 fired. Those only change memory (:mod:`.outgoing`, bounded) and wake
-:meth:`Bridge.run`, the one task that talks to the broker:
-
-* it first needs the account's user id, which names the device and every
-  entity: from the ``twid`` cookie, from the state file, or asked of X once
-  (``identify``). Until then nothing is announced, so that no entity ever
-  appears under an id that later moves;
-* it connects with a last will (``offline``, retained, on ``<base>/status``)
-  so that Home Assistant shows the device unavailable however notifier dies,
-  then publishes every config, then ``online`` and every state, retained,
-  paced (:class:`~.outgoing.Pace`);
-* it listens for Home Assistant's ``<prefix>/status`` (``online`` after a
-  restart of Home Assistant: everything is published again) and for the
-  "notifications muted" switch; a retained message on either is ignored (a
-  command is a moment: replayed at every connect it would turn the switch
-  back on after Home Assistant turned it off);
-* events are published with QoS 1 and leave the queue only once the broker
-  acknowledged them, so a broker restart loses none;
-* a lost connection is retried with :func:`~notifier.backoff.backoff_delay`
-  forever; an outage is logged once, when it starts, and shows in
-  ``notifier_mqtt_connected``.
+:meth:`Bridge.run`, the one task that talks to the broker. It first needs
+the account's user id, which names the device and every entity: from the
+``twid`` cookie, from the state file, or asked of X once (``identify``).
+Until then nothing is announced, so that no entity ever appears under an id
+that later moves. Then it hands over to :class:`~.connection.Connection`,
+which keeps the MQTT connection up, publishes what waits and tells the bridge
+what Home Assistant says; an outage shows in ``notifier_mqtt_connected``.
 
 What the bridge must remember across restarts (the switch, and which
 entities it announced, so that those no longer watched are removed even after
 a restart) is handed to ``save`` as one JSON object.
-
-aiomqtt is imported only in :meth:`Bridge.run`: a rule file without the block
-never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
 import random
 import time
@@ -48,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..alert import HEALTH_KIND, Alert
 from ..backoff import backoff_delay
 from ..rules.model import RuleSet
+from .connection import Connection
 from .discovery import (
     Device,
     Entities,
@@ -61,7 +45,7 @@ from .discovery import (
     post_name,
     post_state,
 )
-from .outgoing import Message, Outgoing, Pace, Throttle
+from .outgoing import Outgoing, Throttle
 
 if TYPE_CHECKING:
     from ..run.metrics import Metrics
@@ -74,23 +58,16 @@ log = logging.getLogger(__name__)
 # The bridge's entry in the state file, beside the engine's.
 STATE_KEY = "homeassistant"
 _TWEET_TOPIC = "/tweet_engagement/"
-# A publish the broker has not acknowledged after this long means the connection is gone.
-_PUBLISH_TIMEOUT = 10.0
 # How often the bridge looks at the stream's connection when nothing else wakes it.
 _TICK = 1.0
 # Entities announced by an earlier run wait this long for account watching to find
 # their posts again before they are removed: a restart must not make them flicker.
 _INHERITED_GRACE = 600.0
-_RECONNECT_INITIAL = 1.0
-_RECONNECT_MAX = 60.0
 # Asking X who is signed in, when the twid cookie does not say it.
 _IDENTIFY_INITIAL = 5.0
 _IDENTIFY_MAX = 300.0
 # Events wait this long after the last config: Home Assistant reads a config, then subscribes.
 _SETTLE = 1.0
-# At most this many messages a second after a burst: a re-announce must not flood the broker.
-_RATE = 100.0
-_BURST = 100
 
 
 class Bridge:
@@ -154,7 +131,6 @@ class Bridge:
         self._monotonic = monotonic
         self._started = monotonic()
         self._outgoing = Outgoing(max_events, settle=settle)
-        self._pace = Pace(_RATE, _BURST)
         self._throttle = Throttle(throttle)
         self._wake = asyncio.Event()
         # Events fired before the account's user id was known (their topics need it).
@@ -372,12 +348,10 @@ class Bridge:
         if self._metrics is not None:
             self._metrics.mqtt_connected.set(1 if connected else 0)
 
-    # ------------------------------------------------------------------ the connection
+    # ------------------------------------------------------------------ the run
 
     async def run(self) -> None:
         """Stay connected until cancelled; cancelled while connected, say ``offline`` first."""
-        import aiomqtt  # noqa: PLC0415 - only a run with a home_assistant block loads it
-
         self._set_connected(False)
         asked = self._device is None
         if asked and not await self._learn_identity():
@@ -385,122 +359,18 @@ class Bridge:
         self._persist()  # the user id, so that a later start without the twid cookie keeps the same ids
         wanted_name = self.handle is not None and not asked
         namer = asyncio.create_task(self._name_device(), name="notifier-ha-handle") if wanted_name else None
-        failures = 0
-        down_since: float | None = None
+        assert self._topics is not None
+        connection = Connection(
+            self._spec, self._topics, self._outgoing, self._wake, everything=self._everything,
+            set_muted=self.set_muted, tick=self._tick, idle=self._idle, set_connected=self._set_connected,
+            dropped=self._dropped, monotonic=self._monotonic,
+        )
         try:
-            while True:
-                try:
-                    async with self._client(aiomqtt) as client:
-                        failures = 0
-                        await self._connected(client, down_since)
-                        down_since = None
-                        await self._serve(client)
-                except (aiomqtt.MqttError, OSError) as exc:
-                    if self.connected or down_since is None:
-                        down_since = self._monotonic()
-                        log.warning(
-                            "Home Assistant: the MQTT broker %s cannot be reached (%s); trying again in the "
-                            "background, alerts still go to their targets", self._spec.shown, exc,
-                            extra={"event": "mqtt_down"},
-                        )
-                    self._set_connected(False)
-                except Exception:  # noqa: BLE001 - Home Assistant must never stop notifier
-                    log.exception("Home Assistant: the MQTT connection failed; trying again")
-                    down_since = down_since or self._monotonic()
-                    self._set_connected(False)
-                delay = backoff_delay(failures, initial=_RECONNECT_INITIAL, maximum=_RECONNECT_MAX,
-                                      jitter_from=0.5, jitter_span=0.5, draw=random.random())
-                failures += 1
-                await asyncio.sleep(delay)
+            await connection.run()
         finally:
             self._set_connected(False)
             if namer is not None:
                 namer.cancel()
-
-    def _client(self, aiomqtt: Any) -> Any:
-        spec = self._spec
-        return aiomqtt.Client(
-            spec.host, spec.port, username=spec.username, password=spec.password,
-            will=aiomqtt.Will(self._topics.status, b"offline", qos=1, retain=True),
-            tls_params=aiomqtt.TLSParameters() if spec.tls else None,
-            keepalive=30, timeout=_PUBLISH_TIMEOUT,
-        )
-
-    async def _connected(self, client: Any, down_since: float | None) -> None:
-        assert self._topics is not None
-        await client.subscribe([(self._topics.ha_status, 1), (self._topics.muted_set, 1)])
-        self._set_connected(True)
-        if down_since is None:
-            log.info("Home Assistant: connected to the MQTT broker %s", self._spec.shown,
-                     extra={"event": "mqtt_connected"})
-        else:
-            log.info("Home Assistant: the MQTT broker %s is back after %.0f s", self._spec.shown,
-                     self._monotonic() - down_since, extra={"event": "mqtt_connected"})
-        self._everything()
-
-    async def _serve(self, client: Any) -> None:
-        """Publish what waits and handle what comes until the connection fails (MqttError) or a cancel."""
-        receiver = asyncio.create_task(self._receive(client), name="notifier-ha-receive")
-        receiver.add_done_callback(lambda _: self._wake.set())
-        try:
-            await self._send(client, receiver)
-        except asyncio.CancelledError:
-            # An orderly stop: Home Assistant shows the device unavailable at once.
-            with contextlib.suppress(Exception):
-                await client.publish(self._topics.status, b"offline", qos=1, retain=True, timeout=2.0)
-            raise
-        finally:
-            receiver.cancel()
-            await asyncio.gather(receiver, return_exceptions=True)
-
-    async def _send(self, client: Any, receiver: asyncio.Task[None]) -> None:
-        while True:
-            if receiver.done():
-                receiver.result()  # the connection's error
-                raise _lost()
-            self._tick()
-            now = self._monotonic()
-            if (delay := self._pace.wait(now)) > 0:
-                await asyncio.sleep(delay)
-                continue
-            message = self._outgoing.take(now)
-            if message is None:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle()):
-                        await self._wake.wait()
-                continue
-            self._pace.spend(now)
-            await self._publish(client, message)
-
-    async def _publish(self, client: Any, message: Message) -> None:
-        try:
-            await client.publish(message.topic, message.payload, qos=1, retain=message.retain)
-        except BaseException as exc:
-            # Not acknowledged: it goes first on the next connection (an event may then come twice).
-            self._outgoing.put_back(message)
-            if not isinstance(exc, asyncio.CancelledError):
-                self._dropped("failed")
-            raise
-
-    async def _receive(self, client: Any) -> None:
-        assert self._topics is not None
-        async for message in client.messages:
-            topic, payload = str(message.topic), bytes(message.payload or b"").strip().upper()
-            if message.retain:
-                # Replayed by the broker at each connect, not said now: a retained ON would mute
-                # again at every start although Home Assistant turned the switch off since.
-                if topic == self._topics.muted_set:
-                    log.info("Home Assistant: ignored a retained %s on the mute switch's command topic; only "
-                             "commands sent now count (clear it: mosquitto_pub -r -n -t %s)",
-                             payload.decode("ascii", "replace")[:8], topic, extra={"event": "retained_command"})
-                continue
-            if topic == self._topics.ha_status and payload == b"ONLINE":
-                log.info("Home Assistant came online: announcing notifier's entities again",
-                         extra={"event": "ha_online"})
-                self._everything()
-            elif topic == self._topics.muted_set and payload in (b"ON", b"OFF"):
-                self.set_muted(payload == b"ON")
 
     async def _name_device(self) -> None:
         """Name the device by the account's @handle once X says it (one request; a failure keeps "notifier")."""
@@ -563,12 +433,6 @@ def _handle(handle: object) -> str | None:
         return None
     handle = "".join(char for char in handle.lstrip("@") if char.isprintable())[:50]
     return handle or None
-
-
-def _lost() -> Exception:
-    import aiomqtt  # noqa: PLC0415
-
-    return aiomqtt.MqttError("the connection to the broker was closed")
 
 
 def _event(alert: Alert, rule: RuleEntity) -> dict[str, object]:

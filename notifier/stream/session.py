@@ -1,10 +1,10 @@
 """One live_pipeline streaming session, kept alive for as long as it is open.
 
 A session owns one background task (the pump) that opens the stream, reads
-it and reopens it when it fails, and, per connection, a task that re-posts
-every topic before the subscriptions' time-to-live runs out. Readers take
-messages from a bounded queue, so a slow reader slows the pump instead of
-growing memory.
+it (:mod:`notifier.stream.connection`) and reopens it when it fails, and,
+per connection, a task that re-posts every topic before the subscriptions'
+time-to-live runs out. Readers take messages from a bounded queue, so a slow
+reader slows the pump instead of growing memory.
 
 Keeping the stream alive:
 
@@ -13,8 +13,8 @@ Keeping the stream alive:
   topics are posted again: ``ttl − 20 s`` like X's web client, but never less
   than half the TTL, so a short TTL still leaves half its length as margin
   (see :mod:`notifier.stream.subscriptions`).
-* **Watchdog.** The server writes at least every ``heartbeat_millis``. If no
-  byte arrives for twice that, the connection is dead and is reopened.
+* **Watchdog.** A connection silent for twice ``heartbeat_millis`` is dead
+  and is reopened (see :mod:`notifier.stream.connection`).
 * **Reconnect.** Connection errors, 5xx answers, a clean end of stream and
   error 392 on an update reopen the stream after a backoff delay (see
   :mod:`notifier.stream.backoff`); 429 waits for ``Retry-After`` when it asks
@@ -39,10 +39,9 @@ from dataclasses import dataclass
 
 from ..exceptions import AuthenticationError, RateLimitedError, SessionNotFoundError, StreamError
 from .backoff import Backoff, BackoffPolicy
+from .connection import URL_TOPIC_LIMIT, LineParser, Live, Message, close_quietly, connect, read
 from .events import ConfigEvent, Payload
-from .parse import parse_message
-from .sse import Lines, message_text
-from .subscriptions import Subscriptions, ordered, refresh_interval, topic_list
+from .subscriptions import Subscriptions, refresh_interval, topic_list
 from .topics import Topic
 from .transport import ConnectionListener, StreamConnection, Transport
 
@@ -61,12 +60,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CONFIG_TOPIC = "/system/config"
-# X's web client puts at most this many topics in the stream URL.
-URL_TOPIC_LIMIT = 20
 _QUEUE_SIZE = 256
-
-Message = tuple[str, str, Payload]
-"""``(raw, topic, payload)``: the message's JSON text and what it parsed to."""
 
 
 class _Reopen(StreamError):
@@ -98,18 +92,6 @@ class _Connected:
 
     message: Message
     shown: bool
-
-
-@dataclass(slots=True)
-class _Live:
-    """The connection being read."""
-
-    connection: StreamConnection
-    chunks: AsyncIterator[bytes]
-    lines: Lines
-    config: ConfigEvent
-    config_raw: str
-    early: list[Message]
 
 
 class StreamingSession:
@@ -151,9 +133,7 @@ class StreamingSession:
         self._waiters: list[asyncio.Future[tuple[str, Payload]]] = []
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
-        self._live: _Live | None = None
-        self._interrupt: StreamError | None = None
-        self._timer: asyncio.Timeout | None = None
+        self._live: Live | None = None
         self._pump: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._failures = 0
@@ -161,6 +141,7 @@ class StreamingSession:
         self._closed = False
         self._listener = listener
         self._subscriptions = Subscriptions(transport)
+        self._parse = LineParser(self.stats, self._subscriptions.log_refused)
 
     # -- public API ---------------------------------------------------------
 
@@ -373,49 +354,14 @@ class StreamingSession:
             waker.cancel()
             self.stats.retry_at = None
 
-    async def _connect(self) -> _Live:
-        topics = ordered(self.topics)
-        in_url, rest = topics[:URL_TOPIC_LIMIT], topics[URL_TOPIC_LIMIT:]
-        connection: StreamConnection | None = None
-        try:
-            async with asyncio.timeout(self._timeout):
-                connection = await self._transport.open_stream(in_url)
-                live = await self._await_config(connection)
-                if rest:
-                    payload = await self._subscriptions.post(live.config.session_id, rest, ())
-                    self._subscriptions.log_refused(payload)
-        except TimeoutError as exc:
-            if connection is not None:
-                await _close_quietly(connection)
-            raise StreamError(
-                f"the stream did not send its config within {self._timeout:g} s of connecting"
-            ) from exc
-        except BaseException:
-            if connection is not None:
-                await _close_quietly(connection)
-            raise
+    async def _connect(self) -> Live:
+        live = await connect(self._transport, self.topics, self._subscriptions, self._parse, self._timeout)
         self._failures = 0
         return live
 
-    async def _await_config(self, connection: StreamConnection) -> _Live:
-        chunks = aiter(connection.chunks())
-        lines = Lines()
-        early: list[Message] = []
-        async for chunk in chunks:
-            for line in lines.feed(chunk):
-                message = self._parse(line)
-                if message is None:
-                    continue
-                raw, _, payload = message
-                if payload.config is not None:
-                    return _Live(connection, chunks, lines, payload.config, raw, early)
-                early.append(message)  # liberal: keep what came before the config
-        raise StreamError("the stream ended before sending its config event")
-
-    async def _serve(self, live: _Live) -> StreamError | None:
+    async def _serve(self, live: Live) -> StreamError | None:
         """Announce, read and finally close one connection; return why it ended."""
         self._live = live
-        self._interrupt = None
         self.config = live.config
         self.stats.connected = True
         self._connections += 1
@@ -448,7 +394,7 @@ class StreamingSession:
             await self._queue.put(_Connected((live.config_raw, *event), shown=not waiters))
             for message in live.early:
                 await self._queue.put(message)
-            await self._read(live)
+            await read(live, self._parse, self._deliver)
             return None
         except StreamError as exc:
             return exc
@@ -465,62 +411,20 @@ class StreamingSession:
         if refresher is not None:
             refresher.cancel()
         if live is not None:
-            await _close_quietly(live.connection)
+            await close_quietly(live.connection)
 
-    async def _read(self, live: _Live) -> None:
-        silence = 2 * live.config.heartbeat_millis / 1000
-        while True:
-            if self._interrupt is not None:
-                raise self._interrupt
-            try:
-                async with asyncio.timeout(silence) as timer:
-                    self._timer = timer
-                    try:
-                        chunk = await anext(live.chunks, None)
-                    finally:
-                        self._timer = None
-            except TimeoutError:
-                if self._interrupt is not None:
-                    raise self._interrupt from None
-                raise StreamError(
-                    f"no data for {silence:g} s (twice the {live.config.heartbeat_millis} ms "
-                    "heartbeat): the connection is dead"
-                ) from None
-            if chunk is None:
-                return
-            for line in live.lines.feed(chunk):
-                message = self._parse(line)
-                if message is not None:
-                    if message[2].config is not None:
-                        self.config = message[2].config
-                    await self._queue.put(message)
-            self.stats.malformed += live.lines.overlong
-            live.lines.overlong = 0
-
-    def _parse(self, line: str) -> Message | None:
-        text = message_text(line)
-        if text is None:  # a keep-alive or an SSE field: not a message, not malformed
-            return None
-        parsed = parse_message(line)
-        if parsed is None:
-            self.stats.malformed += 1
-            log.debug("skipping a stream line that is not a usable message: %.200r", line)
-            return None
-        self.stats.last_message_at = time.time()
-        topic, payload = parsed
-        if payload.subscriptions is not None:
-            self._subscriptions.log_refused(payload)
-        return text, topic, payload
+    async def _deliver(self, message: Message) -> None:
+        """One message read: a config event mid-stream becomes the session's; all go to the queue."""
+        if message[2].config is not None:
+            self.config = message[2].config
+        await self._queue.put(message)
 
     def _interrupt_live(self, reason: StreamError, session_id: str | None = None) -> None:
         """Make the pump drop the current connection (if it is ``session_id``)."""
         live = self._live
         if live is None or (session_id is not None and live.config.session_id != session_id):
             return
-        self._interrupt = reason
-        timer = self._timer
-        if timer is not None and not timer.expired():
-            timer.reschedule(asyncio.get_running_loop().time())
+        live.interrupt(reason)
 
     def _fail_waiters(self, exc: BaseException) -> None:
         waiters, self._waiters = self._waiters, []
@@ -553,9 +457,3 @@ class StreamingSession:
                 "will be subscribed when it does"
             ) from exc
 
-
-async def _close_quietly(connection: StreamConnection) -> None:
-    try:
-        await connection.aclose()
-    except Exception:  # noqa: BLE001 - the connection is being discarded anyway
-        log.debug("error while closing a stream connection", exc_info=True)
