@@ -24,6 +24,7 @@ from apprise.plugins.telegram import NotifyTelegram
 
 from notifier.delivery import build_targets
 from notifier.rules import Engine
+from notifier.rules.discovery import with_discoveries
 from notifier.stream.events import DMUpdateEvent, Payload
 from notifier.stream.topics import Topic
 from tests.rules.helpers import CONV, OTHER, OWN, ruleset
@@ -57,7 +58,7 @@ def hostile_alert(tmp_path, targets, template=""):
           on: message
           {template}
     """)
-    engine = Engine(rules.with_discoveries({}, (CONV,), NOW), own_user_id=OWN)
+    engine = Engine(with_discoveries(rules, {}, (CONV,), NOW), own_user_id=OWN)
     event = DMUpdateEvent(CONV, OTHER, message_id="77", text=HOSTILE, sender="eve", sender_name=NAME)
     (alert,) = engine.process(Topic.dm_message(CONV), Payload(dm_update=event), NOW)
     return dataclasses.replace(alert, targets=tuple(targets))
@@ -167,7 +168,7 @@ async def test_a_10_mb_message_is_kept_to_xs_limit_and_each_services_own(tmp_pat
           preview: 10000
           message: "{sender}: {text}"
     """)
-    engine = Engine(rules.with_discoveries({}, (CONV,), NOW), own_user_id=OWN)
+    engine = Engine(with_discoveries(rules, {}, (CONV,), NOW), own_user_id=OWN)
     event = DMUpdateEvent(CONV, OTHER, message_id="78", text=dm.text, sender="eve", sender_name="Eve")
     (alert,) = engine.process(Topic.dm_message(CONV), Payload(dm_update=event), NOW)
     assert len(alert.message) <= 10_000 + 100
