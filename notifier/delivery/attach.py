@@ -15,9 +15,14 @@ each image not referenced yet, when the plugin's ``inline`` option is on
 on for a send with charts unless the URL says ``inline=`` itself.
 
 The PNGs are drawn here, at the edge, from the alert's stored samples (a
-retry draws them again) and written to a temporary folder that lives exactly
-as long as the send: Apprise's file attachments work with every plugin,
-while some plugins read a memory attachment's path as a file name.
+retry draws them again). Apprise's file attachments work with every plugin,
+while some plugins read a memory attachment's path as a file name: so the
+PNG is written to a temporary folder that lives exactly as long as the send,
+except for the services of :data:`MEMORY_SCHEMES`, whose plugins read an
+attachment only through its content (json:// and ntfy://, checked in
+Apprise's source and held to the same request as a file's by the tests): they
+get it from memory, which saves the folder, the write and the read (0.6 ms of
+an alert's 1.9 ms of chart, measured for issue 26).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any, Final
 
 from ..alert import Chart
 
-__all__ = ["FALLBACK_SCHEMES", "attached", "takes_attachments"]
+__all__ = ["FALLBACK_SCHEMES", "MEMORY_SCHEMES", "attached", "takes_attachments"]
 
 # Services that take attachments, for an Apprise whose plugins do not say.
 FALLBACK_SCHEMES: Final = frozenset(
@@ -39,6 +44,9 @@ FALLBACK_SCHEMES: Final = frozenset(
 )
 
 _EMAIL: Final = frozenset({"mailto", "mailtos"})
+# Plugins that read an attachment only through open()/base64()/name/mimetype, never its
+# path on disk: a memory attachment sends the very same request as a file would.
+MEMORY_SCHEMES: Final = frozenset({"json", "jsons", "ntfy", "ntfys"})
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +73,14 @@ def takes_attachments(plugin: Any) -> bool:
 
 
 @contextlib.contextmanager
-def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Iterator[tuple[str, Any]]:
+def attached(
+    plugin: Any, url: str, body: str, charts: tuple[Chart, ...], *, memory: bool = True
+) -> Iterator[tuple[str, Any]]:
     """The body and the Apprise attachments of a send with ``charts``; the files are gone after.
 
     Without charts: the body as it is and no attachments. A service without
     attachments: the body with one sparkline line per chart, no attachments.
+    ``memory=False`` writes the PNG to a file for every service (the tests' plain path).
     """
     if not charts:
         yield body, None
@@ -85,6 +96,9 @@ def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Ite
 
     if _schemes(plugin) & _EMAIL and "inline=" not in url.partition("?")[2]:
         plugin.inline = True
+    if _schemes(plugin) & MEMORY_SCHEMES and memory:
+        yield body, _in_memory(charts)
+        return
     with tempfile.TemporaryDirectory(prefix="notifier-chart-") as folder:
         attachment = AppriseAttachment()
         try:
@@ -98,6 +112,21 @@ def attached(plugin: Any, url: str, body: str, charts: tuple[Chart, ...]) -> Ite
             log.exception("cannot draw the chart of an alert; it is sent without it")
             attachment = None
         yield body, attachment
+
+
+def _in_memory(charts: tuple[Chart, ...]) -> Any:
+    """The one PNG as an Apprise memory attachment, named and typed as its file would be; None if it cannot be drawn."""
+    from apprise import AppriseAttachment
+    from apprise.attachment.memory import AttachMemory
+
+    from ..charts.png import draw, draw_grid
+
+    try:
+        png = draw(charts[0]) if len(charts) == 1 else draw_grid(charts)
+    except Exception:  # a chart is a picture on top of the alert, never a reason to lose it
+        log.exception("cannot draw the chart of an alert; it is sent without it")
+        return None
+    return AppriseAttachment(AttachMemory(content=png, name=_file_name(charts), mimetype="image/png"))
 
 
 def _split_by_caption(plugin: Any, body: str) -> bool:
