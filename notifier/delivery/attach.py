@@ -23,6 +23,13 @@ attachment only through its content (json:// and ntfy://, checked in
 Apprise's source and held to the same request as a file's by the tests): they
 get it from memory, which saves the folder, the write and the read (0.6 ms of
 an alert's 1.9 ms of chart, measured for issue 26).
+
+:func:`predraw` starts drawing an alert's PNG on a thread of its own just
+before the outbox writes the alert: most of a chart's time is Pillow's PNG
+encoder and zlib, which let go of the GIL, as SQLite does while it waits for
+the disk, so the two overlap and the send finds its PNG drawn. The send uses
+the very bytes :func:`draw` would give (it is the same call), and draws them
+itself when the drawing ahead failed or was evicted.
 """
 
 from __future__ import annotations
@@ -30,13 +37,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
 from ..alert import Chart
 
-__all__ = ["FALLBACK_SCHEMES", "MEMORY_SCHEMES", "attached", "takes_attachments"]
+__all__ = ["FALLBACK_SCHEMES", "MEMORY_SCHEMES", "attached", "predraw", "takes_attachments"]
 
 # Services that take attachments, for an Apprise whose plugins do not say.
 FALLBACK_SCHEMES: Final = frozenset(
@@ -49,6 +59,46 @@ _EMAIL: Final = frozenset({"mailto", "mailtos"})
 MEMORY_SCHEMES: Final = frozenset({"json", "jsons", "ntfy", "ntfys"})
 
 log = logging.getLogger(__name__)
+
+# PNGs drawn ahead (predraw), newest last: a few alerts' worth, each a few KB.
+_AHEAD = 16
+_ahead: OrderedDict[tuple[Chart, ...], Future[bytes]] = OrderedDict()
+_ahead_lock = threading.Lock()
+_painter: ThreadPoolExecutor | None = None
+
+
+def predraw(charts: tuple[Chart, ...]) -> None:
+    """Start drawing the PNG of ``charts`` on the chart thread, for the sends that follow."""
+    global _painter
+    if not charts:
+        return
+    with _ahead_lock:
+        if charts in _ahead:
+            _ahead.move_to_end(charts)
+            return
+        if _painter is None:
+            # One thread: drawing is CPU work, and it only has to be done before the send.
+            _painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifier-chart")
+        _ahead[charts] = _painter.submit(_draw, charts)
+        while len(_ahead) > _AHEAD:
+            _ahead.popitem(last=False)
+
+
+def _draw(charts: tuple[Chart, ...]) -> bytes:
+    from ..charts.png import draw, draw_grid
+
+    return draw(charts[0]) if len(charts) == 1 else draw_grid(charts)
+
+
+def _png_of(charts: tuple[Chart, ...], *, ahead: bool = True) -> bytes:
+    """The PNG of ``charts``: the one drawn ahead if there is one, else drawn now."""
+    if ahead:
+        with _ahead_lock:
+            future = _ahead.get(charts)
+        if future is not None:
+            with contextlib.suppress(Exception):  # drawn again below, where a failure is logged
+                return future.result()
+    return _draw(charts)
 
 
 def _schemes(plugin: Any) -> set[str]:
@@ -80,7 +130,7 @@ def attached(
 
     Without charts: the body as it is and no attachments. A service without
     attachments: the body with one sparkline line per chart, no attachments.
-    ``memory=False`` writes the PNG to a file for every service (the tests' plain path).
+    ``memory=False`` draws the PNG now and writes it to a file for every service (the tests' plain path).
     """
     if not charts:
         yield body, None
@@ -91,8 +141,6 @@ def attached(
         yield "\n".join([body, *(sparkline(chart) for chart in charts)]), None
         return
     from apprise import AppriseAttachment
-
-    from ..charts.png import draw, draw_grid
 
     if _schemes(plugin) & _EMAIL and "inline=" not in url.partition("?")[2]:
         plugin.inline = True
@@ -106,7 +154,7 @@ def attached(
             # notification of its own, seconds apart (Apprise's throttle), and a crash between
             # them sent the whole alert again. Several posts' charts become one grid.
             path = Path(folder) / _file_name(charts)
-            path.write_bytes(draw(charts[0]) if len(charts) == 1 else draw_grid(charts))
+            path.write_bytes(_png_of(charts, ahead=memory))
             attachment.add(str(path))
         except Exception:  # a chart is a picture on top of the alert, never a reason to lose it
             log.exception("cannot draw the chart of an alert; it is sent without it")
@@ -119,10 +167,8 @@ def _in_memory(charts: tuple[Chart, ...]) -> Any:
     from apprise import AppriseAttachment
     from apprise.attachment.memory import AttachMemory
 
-    from ..charts.png import draw, draw_grid
-
     try:
-        png = draw(charts[0]) if len(charts) == 1 else draw_grid(charts)
+        png = _png_of(charts)
     except Exception:  # a chart is a picture on top of the alert, never a reason to lose it
         log.exception("cannot draw the chart of an alert; it is sent without it")
         return None

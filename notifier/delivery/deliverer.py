@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING
 from ..alert import Alert
 from ..control.mute import FOREVER, Mute
 from ..exceptions import DeliveryError
+from . import console
 from .actions import buttons_for
+from .attach import predraw
 from .holding import apply_policies, fold_groups
 from .lanes import Lanes, Slot
 from .outbox import Outbox, OutboxWriteError
@@ -243,6 +245,9 @@ class Deliverer:
                 log.warning("alert %r of rule %r names no target; nothing to send", alert.title, alert.rule)
                 continue
             group_wait = alert.group_wait if alert.kind == "message" else 0.0
+            if alert.charts and any(_pictured(self._targets.get(key)) for key in keys):
+                # The PNG is drawn while the outbox waits for the disk (0.3 ms an alert); see .attach.
+                predraw(alert.charts)
             try:
                 rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
             except OutboxWriteError:
@@ -435,3 +440,8 @@ class Deliverer:
             log.exception("sending to %s raised", target)
             outcome = SendOutcome(False, f"internal error: {type(exc).__name__}", "FAILURE")
         self._settler.record(row, target, outcome, sent_at=self._clock())
+
+
+def _pictured(target: Target | None) -> bool:
+    # A console prints neither a PNG nor a sparkline.
+    return target is not None and target.chart and console.label_of(target.url) is None

@@ -190,3 +190,20 @@ def test_a_chart_from_memory_is_the_same_request_as_from_a_file(receiver):
                 request = receiver.requests[-1]
                 sent.append((request.method, request.path, request.body))
             assert sent[0] == sent[1]
+
+
+async def test_the_png_drawn_ahead_is_the_png_drawn_at_the_send(start_deliverer, receiver):
+    """enqueue draws the chart ahead on its own thread; the target gets exactly draw()'s bytes, and a console none."""
+    from notifier.charts.png import draw
+    from notifier.delivery import attach
+
+    chart = Chart(TWEET, "likes", tuple((1_767_100_000.0 + i * 60, 50.0 + i * i) for i in range(30)), line=900.0)
+    deliverer = await start_deliverer(build_targets({"hook": receiver.json_url(), "screen": "console://"}))
+    deliverer.enqueue([make_alert("screen", charts=(chart,))])
+    assert (chart,) not in attach._ahead  # nobody would look at the picture
+    deliverer.enqueue([make_alert("hook", charts=(chart,))])
+    assert (chart,) in attach._ahead
+    assert await deliverer.drain(timeout=10)
+    assert await wait_until(lambda: len(receiver.received) == 1)
+    [attached] = _attachments(receiver.received[0])
+    assert base64.b64decode(attached["base64"]) == draw(chart) == attach._png_of((chart,), ahead=False)
