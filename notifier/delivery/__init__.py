@@ -26,8 +26,10 @@ from .. import lazy_exports
 # the rule file's loader reads the target policies and must not start asyncio,
 # SQLite and the deliverer with them.
 _EXPORTS = {
-    **dict.fromkeys(("Deliverer", "DeliveryResult"), "notifier.delivery.deliverer"),
-    **dict.fromkeys(("Outbox", "OutboxRow"), "notifier.delivery.outbox"),
+    "Deliverer": "notifier.delivery.deliverer",
+    "DeliveryResult": "notifier.delivery.settle",
+    "Outbox": "notifier.delivery.outbox",
+    "OutboxRow": "notifier.delivery.outbox_rows",
     **dict.fromkeys(
         ("Budget", "PolicyError", "QuietWindow", "TargetPolicy"), "notifier.delivery.policy"
     ),
@@ -62,8 +64,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .deliverer import Deliverer, DeliveryResult
-    from .outbox import Outbox, OutboxRow
+    from .deliverer import Deliverer
+    from .outbox import Outbox
+    from .outbox_rows import OutboxRow
     from .policy import Budget, PolicyError, QuietWindow, TargetPolicy
     from .send import SendOutcome, retry_delay, send_once
+    from .settle import DeliveryResult
     from .targets import Target, TargetSet, build_targets, check_url, config_tags, mask_url

@@ -29,73 +29,23 @@ caller's clock: this module never reads a clock itself.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from ..alert import Alert, Chart, marked_texts
+from ..alert import Alert
 from ..exceptions import DeliveryError
 from ..sqlite import connect
-from ..untrusted import unmark
-from .outbox_schema import create_or_migrate, options_in_fields
+from .outbox_rows import ALERT_INSERT, ROW_COLUMNS, HeldFor, OutboxRow, RowState, alert_values, row_from
+from .outbox_schema import create_or_migrate
 
-__all__ = ["HeldFor", "Outbox", "OutboxRow", "OutboxWriteError", "RowState"]
-
-log = logging.getLogger(__name__)
-
-RowState = Literal["pending", "sent", "dead", "folded"]
-HeldFor = Literal["group", "quiet", "budget", "muted"]
-
-_ROW_COLUMNS = (
-    "o.id, o.target, o.state, o.attempts, o.created_at, o.next_at, o.not_before, "
-    "o.updated_at, o.last_error, o.digest_id, o.held, a.id, a.rule, a.topic, a.key, a.title, "
-    "a.message, a.targets, a.ts, a.kind, a.notify_type, a.urgent, a.fields, a.rules, a.titles, "
-    "a.catch_up, a.group_wait, a.charts"
-)
-_ALERT_INSERT = (
-    "INSERT INTO outbox_alerts (rule, topic, key, title, message, targets, ts, kind, "
-    "notify_type, urgent, fields, created_at, rules, titles, catch_up, group_wait, charts) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+__all__ = ["Outbox", "OutboxWriteError"]
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
 _DUE_AT = "MAX(o.next_at, COALESCE(o.not_before, o.next_at))"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """One (alert, target) pair and where its delivery stands."""
-
-    id: int
-    alert_id: int
-    alert: Alert
-    target: str
-    state: RowState
-    attempts: int
-    created_at: float
-    next_at: float
-    not_before: float | None
-    updated_at: float
-    last_error: str | None
-    digest_id: int | None
-    held: HeldFor | None = None
-
-    @property
-    def waited(self) -> bool:
-        """Whether a policy (quiet hours, budget, muted) held the row back at some point."""
-        return self.held in ("quiet", "budget", "muted")
-
-    @property
-    def due_at(self) -> float:
-        """When the row may be sent next (if pending)."""
-        return max(self.next_at, self.not_before if self.not_before is not None else self.next_at)
 
 
 class Outbox:
@@ -288,7 +238,7 @@ class Outbox:
         where, params = _pending_filter(exclude, exclude_targets)
         query = f"""
             SELECT * FROM (
-                SELECT {_ROW_COLUMNS}, {_DUE_AT} AS due_at,
+                SELECT {ROW_COLUMNS}, {_DUE_AT} AS due_at,
                        ROW_NUMBER() OVER (PARTITION BY o.target ORDER BY {_DUE_AT}, o.id) AS rank
                 FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id
                 WHERE {where} AND {_DUE_AT} <= ?
@@ -296,7 +246,7 @@ class Outbox:
         """
         with self._read() as db:
             found = db.execute(query, (*params, now, per_target, limit)).fetchall()
-        return [_row(values[:-2]) for values in found]
+        return [row_from(values[:-2]) for values in found]
 
     def due_for(self, target: str, now: float, *, exclude: Collection[int] = ()) -> list[OutboxRow]:
         """Every pending row of ``target`` that is due at ``now``, earliest due first."""
@@ -399,29 +349,7 @@ class Outbox:
 
     @staticmethod
     def _insert_alert(db: sqlite3.Connection, alert: Alert, now: float) -> int:
-        cursor = db.execute(
-            _ALERT_INSERT,
-            (
-                alert.rule,
-                alert.topic,
-                alert.key,
-                # Stored with values from X marked: a retry escapes them as the first send did.
-                *marked_texts(alert),
-                json.dumps(list(alert.targets)),
-                alert.ts,
-                alert.kind,
-                alert.notify_type,
-                int(alert.urgent),
-                json.dumps(alert.fields, default=str, sort_keys=True),
-                now,
-                json.dumps(list(alert.rules)),
-                json.dumps(list(alert.titles)),
-                alert.catch_up,
-                alert.group_wait,
-                _charts_json(alert.charts),
-            ),
-        )
-        return cursor.lastrowid
+        return db.execute(ALERT_INSERT, alert_values(alert, now)).lastrowid
 
     @staticmethod
     def _open_group(db: sqlite3.Connection, alert: Alert, target: str) -> float | None:
@@ -435,8 +363,8 @@ class Outbox:
 
     @staticmethod
     def _select(db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> list[OutboxRow]:
-        query = f"SELECT {_ROW_COLUMNS} FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id WHERE {where}"
-        return [_row(values) for values in db.execute(query, params).fetchall()]
+        query = f"SELECT {ROW_COLUMNS} FROM outbox o JOIN outbox_alerts a ON a.id = o.alert_id WHERE {where}"
+        return [row_from(values) for values in db.execute(query, params).fetchall()]
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -485,68 +413,3 @@ def _pending_filter(exclude: Collection[int], exclude_targets: Collection[str]) 
     if exclude_targets:
         where += f" AND o.target NOT IN ({','.join('?' * len(exclude_targets))})"
     return where, (*exclude, *exclude_targets)
-
-
-def _charts_json(charts: tuple[Chart, ...]) -> str | None:
-    # The samples, not the PNG: a retry draws the chart again, and the row stays a few KB.
-    return json.dumps([chart.to_json() for chart in charts], separators=(",", ":")) if charts else None
-
-
-def _charts_of(text: str | None) -> tuple[Chart, ...]:
-    if not text:
-        return ()
-    try:
-        return tuple(Chart.from_json(value) for value in json.loads(text))
-    except (ValueError, TypeError, KeyError, IndexError):
-        # A chart is a picture on top of the alert: a damaged one costs the picture, never the alert.
-        log.warning("an alert's chart in the outbox is unreadable; it is sent without it")
-        return ()
-
-
-def _row(values: tuple) -> OutboxRow:
-    (
-        row_id, target, state, attempts, created_at, next_at, not_before, updated_at,
-        last_error, digest_id, held, alert_id, rule, topic, key, title, message, targets, ts,
-        kind, notify_type, urgent, fields, rules, titles, catch_up, group_wait, charts,
-    ) = values  # fmt: skip
-    fields = json.loads(fields)
-    if rules is None:
-        rules, titles, catch_up = options_in_fields(fields)
-    else:
-        rules, titles = tuple(json.loads(rules)), tuple(json.loads(titles))
-    plain = (unmark(title), unmark(message))
-    alert = Alert(
-        rule=rule,
-        topic=topic,
-        key=key,
-        title=plain[0],
-        message=plain[1],
-        marked=(title, message) if plain != (title, message) else None,
-        targets=tuple(json.loads(targets)),
-        ts=ts,
-        kind=kind,
-        notify_type=notify_type,
-        urgent=bool(urgent),
-        fields=fields,
-        rules=rules,
-        titles=titles,
-        catch_up=catch_up,
-        group_wait=group_wait,
-        charts=_charts_of(charts),
-    )
-    return OutboxRow(
-        id=row_id,
-        alert_id=alert_id,
-        alert=alert,
-        target=target,
-        state=state,
-        attempts=attempts,
-        created_at=created_at,
-        next_at=next_at,
-        not_before=not_before,
-        updated_at=updated_at,
-        last_error=last_error,
-        digest_id=digest_id,
-        held=held,
-    )
-

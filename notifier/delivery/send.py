@@ -7,7 +7,10 @@ its plugins takes most of a second, which a dry run should not pay.
 Each Apprise send builds a fresh Apprise plugin from the URL. Apprise throttles
 per plugin object (5.5 s between requests for ntfy, email, Pushover and
 others): reusing one object would queue a burst of alerts behind that pause,
-while a fresh object has no previous request to wait for. Retries are the
+while a fresh object has no previous request to wait for. Only the plugins of
+:data:`REUSABLE_SCHEMES` (json, form, xml: Apprise never throttles them, and
+notifier changes nothing on them per send) are kept per URL and reused, one
+send at a time each, which saves building one (0.3 ms an alert). Retries are the
 outbox's job, so Apprise's own (off unless the URL asks for ``retry=``) are left
 as they are.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
     from .lanes import Slot
     from .tap import Tap
 
-__all__ = ["BODY_FORMAT", "NOTIFY_TYPES", "SendOutcome", "retry_delay", "send_once"]
+__all__ = ["BODY_FORMAT", "NOTIFY_TYPES", "REUSABLE_SCHEMES", "SendOutcome", "retry_delay", "send_once"]
 
 # Alerts are written in Markdown: Apprise turns it into HTML for email, into
 # Slack's mrkdwn for Slack, and passes it to services that speak Markdown.
@@ -57,6 +61,15 @@ BODY_FORMAT: Final = "markdown"
 # Apprise's NotifyType values; any other type is sent as info.
 NOTIFY_TYPES: Final = frozenset({"info", "success", "warning", "failure"})
 _MAX_REASON = 500
+
+# Services whose Apprise plugin has no throttle (request_rate_per_sec 0) and no
+# state a send leaves behind: an idle one is reused for the next send to its URL.
+REUSABLE_SCHEMES: Final = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+# At most this many URLs kept, each with at most _KEPT_PER_URL idle objects (a target's slots).
+_KEPT_URLS = 64
+_KEPT_PER_URL = 4
+_kept: dict[str, list[Any]] = {}
+_kept_lock = threading.Lock()
 
 
 async def send_once(
@@ -163,11 +176,38 @@ def _apprise_for(url: str, asset: Any) -> Any:
     return notifier
 
 
+def _take(url: str, asset: Any, *, reuse: bool) -> Any:
+    """An idle kept Apprise object for ``url``, else a fresh one (or the failed outcome)."""
+    if reuse:
+        with _kept_lock:
+            idle = _kept.get(url)
+            if idle:
+                return idle.pop()
+    return _apprise_for(url, asset)
+
+
+def _give_back(url: str, notifier: Any) -> None:
+    """Keep ``notifier`` for the next send to ``url`` if its service is never throttled."""
+    scheme = url.partition("://")[0].lower()
+    if scheme not in REUSABLE_SCHEMES or getattr(notifier[0], "request_rate_per_sec", 1) > 0:
+        return
+    with _kept_lock:
+        idle = _kept.get(url)
+        if idle is None and len(_kept) < _KEPT_URLS:
+            idle = _kept[url] = []
+        if idle is not None and len(idle) < _KEPT_PER_URL:
+            idle.append(notifier)
+
+
 def _notify_blocking(
     url: str, *, title: str, body: str, notify_type: str, body_format: str, charts: tuple[Chart, ...] = (),
+    reuse: bool = True,
 ) -> SendOutcome:
-    """One send, start to finish, in the calling thread (the charts' files live as long as it)."""
-    notifier = _apprise_for(url, _blocking_asset())
+    """One send, start to finish, in the calling thread (the charts' files live as long as it).
+
+    ``reuse=False`` builds a fresh Apprise object even where one is kept (the tests' plain path).
+    """
+    notifier = _take(url, _blocking_asset(), reuse=reuse)
     if isinstance(notifier, SendOutcome):
         return notifier
     try:
@@ -178,6 +218,8 @@ def _notify_blocking(
             )
     except Exception as exc:  # noqa: BLE001 - a failed send is a result, not an exception
         return SendOutcome(False, _clean(f"Apprise raised {type(exc).__name__}: {exc}"), "FAILURE")
+    # Only after a send that ended normally: an object that raised is not trusted again.
+    _give_back(url, notifier)
     with result:
         return outcome_of(result)
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .outbox import OutboxRow
+from .outbox_rows import OutboxRow
 from .outcome import SendOutcome
 from .targets import Target
 

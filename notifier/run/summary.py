@@ -24,7 +24,7 @@ from ..alert import Alert
 from ..delivery.digest import DIGEST_KIND
 
 if TYPE_CHECKING:
-    from ..delivery.outbox import OutboxRow
+    from ..delivery.outbox_rows import OutboxRow
 
 __all__ = ["Held", "Summary", "held_back", "rule_counts"]
 

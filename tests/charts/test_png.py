@@ -102,3 +102,21 @@ def test_draws_in_under_30_ms() -> None:
         draw(chart)
         best = min(best, time.perf_counter() - start)
     assert best < 0.030
+
+
+def test_kept_label_masks_and_one_call_dashes_draw_the_same_bytes_as_pillows_own_calls() -> None:
+    """The chart drawn with cached label masks and one-call dashes is byte for byte Pillow's text() and line() chart."""
+    from notifier.charts import png
+
+    charts = [
+        _surge(),
+        Chart("1850000000000000000", "views", ((T0, 5.0),), line=7.0),  # one sample, label from the count
+        Chart("2", "reposts", ((T0, 10.0), (T0 + 600, 10.0)), window=(T0 + 590, T0 + 600)),  # narrow window
+        Chart("3", "likes", tuple((T0 + i * 60, 1e6 + i * 9_000.0) for i in range(1440)), line=2e7,
+              line_label="20M likes"),
+    ]
+    for _ in range(2):  # cold, then with every mask kept
+        for chart in charts:
+            for post in (False, True):
+                cached = png._png(png._render(chart, post=post))
+                assert cached == png._png(png._render(chart, post=post, cached=False))

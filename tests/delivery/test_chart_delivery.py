@@ -167,3 +167,43 @@ def test_a_telegram_digest_longer_than_a_caption_gets_sparklines_not_a_second_me
     with attached(plugin, "tgram://", long_body, charts) as (body, attachment):
         assert attachment is None
         assert body.startswith(long_body) and body.count("likes ") >= 2
+
+
+def test_a_chart_from_memory_is_the_same_request_as_from_a_file(receiver):
+    """json:// and ntfy:// get the chart from memory (no temp file); the service sees byte for byte what a file sends."""
+    import apprise
+
+    from notifier.delivery.attach import MEMORY_SCHEMES, _schemes, attached
+
+    digest = tuple(
+        Chart(f"18500000000000000{n:02d}", "likes", ((1_767_000_000.0, n), (1_767_000_600.0, 9.0 * n))) for n in (1, 2)
+    )
+    for url in (receiver.json_url(), receiver.ntfy_url("alerts")):
+        for charts in ((CHART,), digest):
+            sent = []
+            for memory in (True, False):
+                plugin = apprise.Apprise.instantiate(url)
+                assert plugin is not None and _schemes(plugin) & MEMORY_SCHEMES
+                with attached(plugin, url, "Now 1,100", charts, memory=memory) as (body, attach):
+                    assert (type(attach[0]).__name__ == "AttachMemory") is memory
+                    assert plugin.notify(body=body, title="Passed 1,000 likes", attach=attach)
+                request = receiver.requests[-1]
+                sent.append((request.method, request.path, request.body))
+            assert sent[0] == sent[1]
+
+
+async def test_the_png_drawn_ahead_is_the_png_drawn_at_the_send(start_deliverer, receiver):
+    """enqueue draws the chart ahead on its own thread; the target gets exactly draw()'s bytes, and a console none."""
+    from notifier.charts.png import draw
+    from notifier.delivery import attach
+
+    chart = Chart(TWEET, "likes", tuple((1_767_100_000.0 + i * 60, 50.0 + i * i) for i in range(30)), line=900.0)
+    deliverer = await start_deliverer(build_targets({"hook": receiver.json_url(), "screen": "console://"}))
+    deliverer.enqueue([make_alert("screen", charts=(chart,))])
+    assert (chart,) not in attach._ahead  # nobody would look at the picture
+    deliverer.enqueue([make_alert("hook", charts=(chart,))])
+    assert (chart,) in attach._ahead
+    assert await deliverer.drain(timeout=10)
+    assert await wait_until(lambda: len(receiver.received) == 1)
+    [attached] = _attachments(receiver.received[0])
+    assert base64.b64decode(attached["base64"]) == draw(chart) == attach._png_of((chart,), ahead=False)

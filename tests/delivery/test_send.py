@@ -127,3 +127,23 @@ async def test_empty_body_sends_the_title(receiver):
     """Apprise needs a body: an alert with only a title still goes out."""
     assert (await send_once(receiver.json_url(), title="Only a title", body="")).ok
     assert receiver.received[-1].json["message"] == "Only a title"
+
+
+def test_a_kept_apprise_object_sends_the_same_request_as_a_fresh_one(receiver):
+    """json:// reuses its idle Apprise object; the request is byte for byte a fresh object's; ntfy's is never kept."""
+    from notifier.delivery import send
+
+    url = receiver.json_url()
+    sent = []
+    for reuse in (False, True, True):
+        outcome = send._notify_blocking(
+            url, title="Passed 1,000 likes", body="Now 1,100", notify_type="info", body_format="markdown", reuse=reuse,
+        )
+        assert outcome.ok, outcome.reason
+        request = receiver.requests[-1]
+        sent.append((request.method, request.path, request.headers, request.body))
+    assert sent[0] == sent[1] == sent[2]
+    assert len(send._kept[url]) == 1  # kept after the first send, taken and given back by the others
+    ntfy = receiver.ntfy_url("alerts")
+    assert send._notify_blocking(ntfy, title="t", body="b", notify_type="info", body_format="markdown").ok
+    assert ntfy not in send._kept  # Apprise throttles ntfy per object: a fresh one each send
