@@ -16,6 +16,7 @@ import argparse
 import json
 import time
 
+from common import per_call
 from notifier.account.timeline import parse_timeline
 from notifier.stream.http import parse_json
 
@@ -34,13 +35,6 @@ def timeline_page(posts: int) -> bytes:
     body = {"data": {"user": {"result": {"timeline": {"timeline": {"instructions": [
         {"type": "TimelineAddEntries", "entries": entries}]}}}}}}
     return json.dumps(body).encode()
-
-
-def per_call(work, count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        work()
-    return (time.perf_counter() - started) / count
 
 
 def main() -> None:

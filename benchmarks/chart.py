@@ -21,6 +21,7 @@ from array import array
 
 from PIL import Image
 
+from common import per_call
 from notifier.alert import Chart
 from notifier.charts.png import HEIGHT, WIDTH, draw
 from notifier.rules.history import INTERVAL, SPAN, add_sample, points
@@ -46,13 +47,6 @@ def blank_png() -> bytes:
     return out.getvalue()
 
 
-def best(work, count: int) -> float:
-    started = time.perf_counter()
-    for _ in range(count):
-        work()
-    return (time.perf_counter() - started) / count
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charts", type=int, default=200)
@@ -63,8 +57,8 @@ def main() -> None:
     blank_png()  # warm-up: fonts loaded, encoders ready
     chart_s = blank_s = math.inf
     for _ in range(args.repeat):
-        chart_s = min(chart_s, best(lambda: draw(chart), args.charts))
-        blank_s = min(blank_s, best(blank_png, args.charts))
+        chart_s = min(chart_s, per_call(lambda: draw(chart), args.charts))
+        blank_s = min(blank_s, per_call(blank_png, args.charts))
     print(f"chart of {len(chart.samples)} points, {WIDTH}x{HEIGHT}, {len(png) / 1024:.1f} KB (target: under 40 KB)")
     print(f"best of {args.repeat} rounds of {args.charts}:")
     print(f"blank {WIDTH}x{HEIGHT} PNG encode   {blank_s * 1000:7.2f} ms")

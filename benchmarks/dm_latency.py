@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import stop_child  # noqa: E402
 from tests.fakes.live_pipeline import FakeLivePipeline  # noqa: E402
 from tests.fakes.receiver import Receiver  # noqa: E402
 from tests.fakes.x_web import FakeXWeb  # noqa: E402
@@ -115,12 +116,7 @@ def measure(dms: int, new: int, folder: Path) -> tuple[list[float], list[float]]
                 time.sleep(pauses.uniform(0.0, 3.0))
             return rung, first
         finally:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-            log.close()
+            stop_child(child, log)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import stop_child  # noqa: E402
 from tests.fakes.live_pipeline import FakeLivePipeline  # noqa: E402
 from tests.fakes.receiver import Receiver  # noqa: E402
 
@@ -96,12 +97,7 @@ def measure_notifier(alerts: int, fake: FakeLivePipeline, receiver: Receiver, fo
             latencies.append(delivery.at - written)
         return latencies
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        log.close()
+        stop_child(child, log)
 
 
 def measure_floor(count: int, receiver: Receiver) -> list[float]:
