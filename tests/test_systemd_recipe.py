@@ -151,6 +151,16 @@ def reachable_install() -> Iterator[None]:
             folder.chmod(mode & 0o7777)
 
 
+def _root_only_cookies_and_rules(folder: Path) -> Path:
+    """A cookie file only root can read, as `notifier login` run by root writes it, and rules that read it."""
+    (folder / "cookies.json").write_text(f'{{"auth_token": "{AUTH_TOKEN}", "ct0": "{CT0}"}}\n')
+    (folder / "cookies.json").chmod(0o600)
+    rules = folder / "rules.yaml"
+    rules.write_text("version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  t: json://127.0.0.1:9/\n"
+                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 1, notify: [t]}\n")
+    return rules
+
+
 @pytest.fixture
 def fake_root() -> Iterator[Path]:
     """A folder an unprivileged uid can enter (pytest's own tmp_path is root's only), removed after."""
@@ -268,11 +278,7 @@ def test_a_root_only_cookie_file_says_what_helps_not_to_log_in_again(
     fake_root: Path, reachable_install: None,
 ) -> None:
     """Run as another user on the root-only file notifier login wrote: the fix named is LoadCredential=, not login."""
-    (fake_root / "cookies.json").write_text(f'{{"auth_token": "{AUTH_TOKEN}", "ct0": "{CT0}"}}\n')
-    (fake_root / "cookies.json").chmod(0o600)
-    rules = fake_root / "rules.yaml"
-    rules.write_text("version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  t: json://127.0.0.1:9/\n"
-                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 1, notify: [t]}\n")
+    rules = _root_only_cookies_and_rules(fake_root)
     state = fake_root / "state"
     state.mkdir()
     os.chown(state, NOBODY, NOBODY)
@@ -290,11 +296,7 @@ def test_check_on_a_root_only_cookie_file_does_not_send_the_user_to_log_in_again
     fake_root: Path, reachable_install: None,
 ) -> None:
     """check as another user warns of the unreadable file with the fix that helps (LoadCredential=), exit 0."""
-    (fake_root / "cookies.json").write_text(f'{{"auth_token": "{AUTH_TOKEN}", "ct0": "{CT0}"}}\n')
-    (fake_root / "cookies.json").chmod(0o600)
-    rules = fake_root / "rules.yaml"
-    rules.write_text("version: 1\naccount:\n  cookies: cookies.json\ntargets:\n  t: json://127.0.0.1:9/\n"
-                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 1, notify: [t]}\n")
+    rules = _root_only_cookies_and_rules(fake_root)
     done = _as_nobody(str(VENV_NOTIFIER), "check", str(rules))
     assert done.returncode == 0, done.stderr
     assert "Permission denied" in done.stderr and "LoadCredential=" in done.stderr, done.stderr
