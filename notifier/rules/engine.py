@@ -335,11 +335,16 @@ class Engine:
 
     def _sample(self, plan: TweetPlan, snap: dict, now: float) -> None:
         """Add the tweet's counts to its history (entered in the state on its first sample)."""
+        dirty = self._state.changes
         if plan.history is None:
             plan.history = array("d")
             self._state.store_history(plan.hkey, {"p": plan.history})
-        else:
-            self._state.changes.add(plan.hkey)
+            plan.hmarked = dirty
+        elif plan.hmarked is not dirty:
+            # Marked once a round, as the snapshot is: adding the key to the set
+            # again would fetch the key and the set's slot from memory each time.
+            plan.hmarked = dirty
+            dirty.add(plan.hkey)
         add_sample(plan.history, now, snap)
         plan.next_sample = now + INTERVAL
 

@@ -226,15 +226,17 @@ def _copy(entry: dict) -> dict:
 class EngineState:
     """The engine's memory: snapshots and per-(rule, key) trigger state."""
 
-    __slots__ = ("_dirty", "_entries")
+    __slots__ = ("_entries", "changes")
 
     def __init__(self) -> None:
         self._entries: dict[str, dict] = {}
-        # The keys changed since the last take_dirty. Each call starts a new
-        # set, so the set also names the current round: the engine notes in
-        # which set it last put an entry that changes on nearly every event (a
-        # snapshot, gain samples) and puts it there only once.
-        self._dirty: set[str] = set()
+        # The keys changed in this round (since the last take_dirty): the
+        # engine's side, a live set. Each take_dirty starts a new set, so the
+        # set's identity also names the round: the engine notes in which set it
+        # last put an entry that changes on nearly every event (a snapshot, gain
+        # samples) and puts it there only once a round. A plain attribute, not a
+        # property: every event reads it, and a property is a function call.
+        self.changes: set[str] = set()
 
     @classmethod
     def from_entries(cls, mapping: Mapping[str, Mapping]) -> EngineState:
@@ -258,10 +260,10 @@ class EngineState:
 
     def take_dirty(self) -> dict[str, dict | None]:
         """Copies of the entries changed since the last call; ``None`` for deleted ones."""
-        dirty = self._dirty
+        dirty = self.changes
         if not dirty:
             return {}
-        self._dirty = set()
+        self.changes = set()
         entries = self._entries
         changed = {key: (_copy(entries[key]) if key in entries else None) for key in dirty}
         dirty.clear()  # it may still be named as some entry's last round; it holds nothing
@@ -275,16 +277,6 @@ class EngineState:
     # ------------------------------------------------- the engine's side
     # Live entries, not copies: the engine keeps references to them.
 
-    @property
-    def changes(self) -> set[str]:
-        """The keys changed in this round (since the last take_dirty).
-
-        A new set each round, so the set's identity names the round: the
-        engine notes in which set it last put an entry that changes on nearly
-        every event and puts it there only once a round.
-        """
-        return self._dirty
-
     def snapshot(self, key: str) -> dict | None:
         return self._entries.get(key)
 
@@ -295,7 +287,7 @@ class EngineState:
     def store_history(self, key: str, entry: dict) -> None:
         """Enter a tweet's counts over time, marked changed."""
         self._entries[key] = entry
-        self._dirty.add(key)
+        self.changes.add(key)
 
     def rule_entry(self, key: str) -> RuleEntry | None:
         return self._entries.get(key)  # type: ignore[return-value]
@@ -303,7 +295,7 @@ class EngineState:
     def add_rule_entry(self, key: str, entry: RuleEntry) -> RuleEntry:
         """Enter a rule's new state, marked changed."""
         self._entries[key] = entry
-        self._dirty.add(key)
+        self.changes.add(key)
         return entry
 
     def retain(self, keep: Callable[[str, dict], bool]) -> None:
@@ -312,7 +304,7 @@ class EngineState:
         for key in list(entries):
             if not keep(key, entries[key]):
                 del entries[key]
-                self._dirty.add(key)
+                self.changes.add(key)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -321,4 +313,4 @@ class EngineState:
         return key in self._entries
 
     def __repr__(self) -> str:
-        return f"<EngineState {len(self._entries)} entries, {len(self._dirty)} unsaved>"
+        return f"<EngineState {len(self._entries)} entries, {len(self.changes)} unsaved>"

@@ -69,7 +69,9 @@ class Watch:
 class TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
-    __slots__ = ("has_gain", "history", "hkey", "key", "marked", "next_sample", "rules", "skey", "snap", "stored")
+    __slots__ = (
+        "has_gain", "history", "hkey", "hmarked", "key", "marked", "next_sample", "rules", "skey", "snap", "stored",
+    )
 
     def __init__(self, tweet_id: str) -> None:
         self.key = tweet_id
@@ -87,6 +89,7 @@ class TweetPlan:
         # sample is due: an event before then takes none.
         self.hkey = history_key(tweet_id)
         self.history: array | None = None
+        self.hmarked: set | None = None  # as ``marked``, for the history
         self.next_sample = 0.0
 
 

@@ -167,6 +167,30 @@ def test_take_dirty_at_any_pace_rebuilds_the_entries(rules, steps, takes):
     assert mirror == engine.state.entries()
 
 
+# Minutes apart: the charts' history takes a sample on most events (at most one a minute).
+_slow_steps = st.lists(
+    st.tuples(st.floats(0, 150, allow_nan=False), st.sampled_from([TWEET, TWEET2]), _event), max_size=50,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=_slow_steps, takes=st.lists(st.booleans(), min_size=50, max_size=50))
+def test_history_marked_once_a_round_is_saved_at_any_pace(rules, steps, takes):
+    """A post's history, marked changed once per take_dirty round, is saved whole however often changes are taken."""
+    engine = Engine(rules)
+    mirror: dict = {}
+    now = 0.0
+    for (gap, tweet, fields), take in zip(steps, takes):
+        now += gap
+        payload = engagement(**{name: value for name, value in fields.items() if value is not None})
+        engine.process(f"/tweet_engagement/{tweet}", payload, now)
+        if take:
+            take_dirty_into(engine, mirror)
+            assert mirror == engine.state.entries()
+    take_dirty_into(engine, mirror)
+    assert mirror == engine.state.entries()
+
+
 def test_a_condition_without_fields_never_runs_with_or_without_explain(tmp_path):
     """A when rule that reads no field is never run, so explaining does not change what it does."""
     rules = load_rules(write_rules(tmp_path, f'- name: Constant\n  tweets: ["{TWEET}"]\n  when: 1 < 2\n  initial: fire\n'), env={})
