@@ -1,7 +1,8 @@
 """The Deliverer: sends what the outbox holds, concurrently, until every row is sent or dead.
 
 ``enqueue`` writes alerts to the outbox (durably, before it returns) and wakes
-the scheduler. The scheduler, one asyncio task, picks due rows and starts one
+the scheduler; a row the scheduler would send as it is starts at once instead
+(:mod:`.straight`). The scheduler, one asyncio task, picks due rows and starts one
 task per (alert, target) send, within two bounds: ``max_in_flight`` sends in
 all and ``per_target`` per target. A slow or failing target therefore only ever
 occupies its own few slots; the others keep going. The blocking Apprise work of
