@@ -12,6 +12,9 @@ can drop to another uid.
 from __future__ import annotations
 
 import configparser
+import contextlib
+import fcntl
+import json
 import os
 import re
 import shlex
@@ -121,34 +124,84 @@ def _as_nobody(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextlib.contextmanager
+def _opened_for_others(*places: Path, ledger: Path) -> Iterator[None]:
+    """Search permission for others (x, not r: nothing can be listed) on each place and the folders above it.
+
+    Tests on both xdist workers open the same folders: the ledger, under an
+    exclusive lock, counts the holders and keeps the original modes, which go
+    back only when the last holder leaves. Each holder restoring its own
+    would close the folders under a test still running on the other worker.
+    """
+    with _ledger(ledger) as book:
+        if book["holders"] == 0:
+            book["modes"] = {}
+            for place in places:
+                for folder in (*reversed(place.absolute().parents), place):
+                    mode = folder.stat().st_mode
+                    if not mode & 0o001 and str(folder) not in book["modes"]:
+                        book["modes"][str(folder)] = mode & 0o7777
+                        folder.chmod((mode | 0o001) & 0o7777)
+        book["holders"] += 1
+    try:
+        yield
+    finally:
+        with _ledger(ledger) as book:
+            book["holders"] -= 1
+            if book["holders"] == 0:
+                for folder, mode in reversed(book["modes"].items()):
+                    Path(folder).chmod(mode)
+                book["modes"] = {}
+
+
+@contextlib.contextmanager
+def _ledger(path: Path) -> Iterator[dict]:
+    """The shared record of who holds the opened folders, read and written under an exclusive lock."""
+    with path.open("a+", encoding="utf-8") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        text = file.read()
+        book = json.loads(text) if text else {"holders": 0, "modes": {}}
+        yield book
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps(book))
+        file.flush()
+
+
 @pytest.fixture
-def reachable_install() -> Iterator[None]:
+def reachable_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """notifier as installed here, runnable by uid 65534, as /opt/notifier is for the service's user.
 
     A virtual environment made in a private folder (CI's mktemp -d is mode 700)
-    cannot be entered by another user: such folders get search permission for
-    others (x, not r: nothing can be listed) for the test's length, then their modes back.
+    cannot be entered by another user: such folders are opened for the test's length.
     """
     probe = [str(VENV_NOTIFIER), "--version"]
-    opened: list[tuple[Path, int]] = []
-    try:
-        if _as_nobody(*probe).returncode != 0:
-            for place in (VENV_NOTIFIER.parent, ROOT):
-                for folder in reversed(place.absolute().parents):
-                    mode = folder.stat().st_mode
-                    if not mode & 0o001 and all(folder != done for done, _ in opened):
-                        opened.append((folder, mode))
-                        folder.chmod((mode | 0o001) & 0o7777)
-                mode = place.stat().st_mode
-                if not mode & 0o001 and all(place != done for done, _ in opened):
-                    opened.append((place, mode))
-                    place.chmod((mode | 0o001) & 0o7777)
-            done = _as_nobody(*probe)
-            assert done.returncode == 0, f"uid {NOBODY} cannot run {VENV_NOTIFIER}: {done.stderr}"
+    ledger = tmp_path_factory.getbasetemp().parent / "opened-for-others.json"
+    with _opened_for_others(VENV_NOTIFIER.parent, ROOT, ledger=ledger):
+        done = _as_nobody(*probe)
+        assert done.returncode == 0, f"uid {NOBODY} cannot run {VENV_NOTIFIER}: {done.stderr}"
         yield
-    finally:
-        for folder, mode in reversed(opened):
-            folder.chmod(mode & 0o7777)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can run a program as another user (CI runs as root)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is not installed")
+def test_a_folder_opened_for_two_tests_stays_open_until_both_are_done(tmp_path: Path) -> None:
+    """Tests on two workers share the opened folders: the first to finish does not close them on the other."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    script = private / "hello"
+    script.write_text("#!/bin/sh\necho hello\n")
+    script.chmod(0o755)
+    ledger = tmp_path / "ledger.json"
+    with contextlib.ExitStack() as second:
+        with contextlib.ExitStack() as first:
+            first.enter_context(_opened_for_others(private, ledger=ledger))
+            second.enter_context(_opened_for_others(private, ledger=ledger))
+        assert _as_nobody(str(script)).stdout == "hello\n"
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert _as_nobody(str(script)).returncode != 0
 
 
 def _root_only_cookies_and_rules(folder: Path) -> Path:
