@@ -2,8 +2,10 @@
 
 The daemon keeps one database file: the delivery outbox owns the tables named
 ``outbox*``, this module owns ``rule_state``. Each event that changed the
-engine's state is saved at once, *after* its alerts were enqueued in the outbox:
-a crash between the two repeats an alert on restart instead of losing it.
+engine's state is saved at once. An event that fired alerts hands its changes
+to the outbox as :class:`Changes`, written in the very transaction that stores
+the alerts: killed at any moment, the file holds both or neither, so a restart
+neither loses an alert nor fires it again.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import logging
 import os
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .exceptions import StateError
 from .sqlite import connect
 
-__all__ = ["StateError", "StateStore"]
+__all__ = ["Changes", "StateError", "StateStore"]
 
 log = logging.getLogger(__name__)
 
@@ -82,25 +85,15 @@ class StateStore:
         """Write changed entries in one transaction; ``None`` deletes an entry."""
         if not changes:
             return
-        upserts = []
-        deletes = []
-        for key, value in changes.items():
-            if value is None:
-                deletes.append((key,))
-            else:
-                upserts.append((key, json.dumps(value, separators=(",", ":"), sort_keys=True)))
         try:
             with _transaction(self._db):
-                if upserts:
-                    self._db.executemany(
-                        "INSERT INTO rule_state (key, value) VALUES (?, ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        upserts,
-                    )
-                if deletes:
-                    self._db.executemany("DELETE FROM rule_state WHERE key = ?", deletes)
+                _write(self._db, changes)
         except sqlite3.Error as exc:
             raise StateError(f"cannot write the state database {self.path}: {exc}") from exc
+
+    def changes(self, entries: Mapping[str, dict | None]) -> Changes:
+        """Changed entries for the outbox to write in its own transaction (this file's, see :class:`Changes`)."""
+        return Changes(self.path, entries)
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM rule_state").fetchone()[0]
@@ -113,6 +106,42 @@ class StateStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The engine's changed entries, written by whoever commits to the state file next.
+
+    The outbox writes them with the alerts they caused, in one transaction on
+    its own connection to the same ``path`` (it checks): two commits would
+    leave a moment in which a kill keeps the alerts and loses the state that
+    says they fired.
+    """
+
+    path: Path
+    entries: Mapping[str, dict | None]
+
+    def write(self, db: sqlite3.Connection) -> None:
+        """Write the entries on ``db``, inside the caller's transaction; ``None`` deletes an entry."""
+        _write(db, self.entries)
+
+
+def _write(db: sqlite3.Connection, changes: Mapping[str, dict | None]) -> None:
+    upserts = []
+    deletes = []
+    for key, value in changes.items():
+        if value is None:
+            deletes.append((key,))
+        else:
+            upserts.append((key, json.dumps(value, separators=(",", ":"), sort_keys=True)))
+    if upserts:
+        db.executemany(
+            "INSERT INTO rule_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            upserts,
+        )
+    if deletes:
+        db.executemany("DELETE FROM rule_state WHERE key = ?", deletes)
 
 
 # SQLite's own words for a file that is not (or no longer) a sound database.

@@ -37,7 +37,7 @@ from .actions import buttons_for
 from .attach import predraw
 from .holding import apply_policies, fold_groups
 from .lanes import Lanes, Slot
-from .outbox import Outbox, OutboxWriteError
+from .outbox import NewAlert, Outbox, OutboxWriteError
 from .outbox_rows import OutboxRow
 from .render import texts_of
 from .send import SendOutcome, retry_delay, send_once
@@ -48,6 +48,7 @@ from .unrecorded import UnrecordedLedger
 
 if TYPE_CHECKING:
     from ..control.link import ControlLink
+    from ..state import Changes
 
 __all__ = ["Deliverer"]
 
@@ -226,13 +227,16 @@ class Deliverer:
 
     # -- intake ----------------------------------------------------------------------------
 
-    def enqueue(self, alerts: Iterable[Alert]) -> None:
-        """Write each alert to the outbox, one row per target, then wake the senders.
+    def enqueue(self, alerts: Iterable[Alert], state: Changes | None = None) -> None:
+        """Write the alerts to the outbox, one row per target, then wake the senders.
 
         Synchronous and durable: when it returns, the alerts survive any crash.
-        A name that matches no target is stored as a dead row and logged as an
-        ERROR. Raises DeliveryError only if the outbox cannot be written.
+        ``state``, the rule engine's changes that fired them, commits in the
+        same transaction (see :meth:`Outbox.add_all`). A name that matches no
+        target is stored as a dead row and logged as an ERROR. Raises
+        DeliveryError only if the outbox cannot be written.
         """
+        new: list[NewAlert] = []
         for alert in alerts:
             keys: list[str] = []
             dead: dict[str, str] = {}
@@ -248,18 +252,22 @@ class Deliverer:
             if alert.charts and any(_pictured(self._targets.get(key)) for key in keys):
                 # The PNG is drawn while the outbox waits for the disk (0.3 ms an alert); see .attach.
                 predraw(alert.charts)
-            try:
-                rows = self._outbox.add(alert, keys, now=self._clock(), dead=dead, group_wait=group_wait)
-            except OutboxWriteError:
-                self._unrecorded.write_failed()
-                raise
-            self._unrecorded.write_worked()
+            new.append(NewAlert(alert, tuple(keys), dead, group_wait))
+        if not new and state is None:
+            return
+        try:
+            stored = self._outbox.add_all(new, now=self._clock(), state=state)
+        except OutboxWriteError:
+            self._unrecorded.write_failed()
+            raise
+        self._unrecorded.write_worked()
+        for added, rows in zip(new, stored):
             for row in rows:
                 if row.state == "dead":
                     log.error(
                         "cannot deliver %r of rule %r: %s",
-                        alert.title,
-                        alert.rule,
+                        added.alert.title,
+                        added.alert.rule,
                         row.last_error,
                         extra={"event": "dead", "target": row.target},
                     )

@@ -32,9 +32,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..alert import Alert
 from ..exceptions import DeliveryError
@@ -42,10 +44,23 @@ from ..sqlite import connect
 from .outbox_rows import ALERT_INSERT, ROW_COLUMNS, HeldFor, OutboxRow, RowState, alert_values, row_from
 from .outbox_schema import create_or_migrate
 
-__all__ = ["Outbox", "OutboxWriteError"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..state import Changes
+
+__all__ = ["NewAlert", "Outbox", "OutboxWriteError"]
 
 # The moment a pending row may be sent: its retry time, or later if it is held back.
 _DUE_AT = "MAX(o.next_at, COALESCE(o.not_before, o.next_at))"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert to store, with its target keys (see :meth:`Outbox.add`)."""
+
+    alert: Alert
+    targets: tuple[str, ...]
+    dead: Mapping[str, str] = field(default_factory=dict)
+    group_wait: float = 0.0
 
 
 class Outbox:
@@ -64,6 +79,7 @@ class Outbox:
             self._db = connect(self.path, synchronous="FULL", check_same_thread=False)
             with self._transaction() as db:
                 create_or_migrate(db)
+            self._resolved = self.path.resolve()
         except (OSError, sqlite3.Error) as exc:
             raise DeliveryError(
                 f"cannot open the outbox database {self.path}: {exc}; check that its folder "
@@ -81,7 +97,7 @@ class Outbox:
         targets: Iterable[str],
         *,
         now: float,
-        dead: dict[str, str] | None = None,
+        dead: Mapping[str, str] | None = None,
         group_wait: float = 0.0,
     ) -> list[OutboxRow]:
         """Store ``alert`` with one pending row per target key, durably, in one transaction.
@@ -92,25 +108,43 @@ class Outbox:
         group of the same (rule, key, target), or open one that is due
         ``group_wait`` seconds from ``now``.
         """
-        keys = list(dict.fromkeys(targets))
-        dead = dict(dead or {})
+        return self.add_all([NewAlert(alert, tuple(targets), dead or {}, group_wait)], now=now)[0]
+
+    def add_all(
+        self, alerts: Sequence[NewAlert], *, now: float, state: Changes | None = None,
+    ) -> list[list[OutboxRow]]:
+        """Store each alert as :meth:`add` does, and ``state`` with them, all in one transaction.
+
+        ``state`` is the rule engine's changes that fired these alerts, for
+        the state file this outbox shares: committed together, a kill can never
+        keep the alerts without the state that says they fired (a restart
+        would fire them again), nor the state without the alerts.
+        """
+        if state is not None and Path(state.path).resolve() != self._resolved:
+            raise ValueError(f"the rule state of {state.path} cannot be written to the outbox of {self.path}")
         with self._write() as db:
-            alert_id = self._insert_alert(db, alert, now)
-            rows = []
-            for key in keys:
-                if key in dead:
-                    continue
-                held, until = None, None
-                if group_wait > 0:
-                    held, until = "group", self._open_group(db, alert, key) or now + group_wait
-                rows.append((alert_id, key, "pending", now, now, now, None, until, held))
-            rows += [(alert_id, key, "dead", now, now, now, reason, None, None) for key, reason in dead.items()]
-            db.executemany(
-                "INSERT INTO outbox (alert_id, target, state, created_at, next_at, updated_at, "
-                "last_error, not_before, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            return self._select(db, "o.alert_id = ? ORDER BY o.id", (alert_id,))
+            stored = [self._insert(db, new, now) for new in alerts]
+            if state is not None:
+                state.write(db)
+            return stored
+
+    def _insert(self, db: sqlite3.Connection, new: NewAlert, now: float) -> list[OutboxRow]:
+        alert_id = self._insert_alert(db, new.alert, now)
+        rows = []
+        for key in dict.fromkeys(new.targets):
+            if key in new.dead:
+                continue
+            held, until = None, None
+            if new.group_wait > 0:
+                held, until = "group", self._open_group(db, new.alert, key) or now + new.group_wait
+            rows.append((alert_id, key, "pending", now, now, now, None, until, held))
+        rows += [(alert_id, key, "dead", now, now, now, reason, None, None) for key, reason in new.dead.items()]
+        db.executemany(
+            "INSERT INTO outbox (alert_id, target, state, created_at, next_at, updated_at, "
+            "last_error, not_before, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return self._select(db, "o.alert_id = ? ORDER BY o.id", (alert_id,))
 
     def fold(self, row_ids: Collection[int], alert: Alert, target: str, *, now: float) -> OutboxRow:
         """Replace pending rows by one new pending row of ``alert`` for ``target``, atomically.

@@ -41,7 +41,7 @@ from .reload import RuleReloader
 from ..rulefile import RuleFile
 from ..rulefile.account import cost_warning, polling_cost
 from ..rules import Engine, EngineState
-from ..state import StateStore
+from ..state import Changes, StateStore
 from .startup import StartupFailure, check_rules, check_source, load_rule_file, lock_state
 from ..stream.auth import Cookies
 from ..stream.supervisor import StreamSupervisor
@@ -369,8 +369,8 @@ class _AlertsToo:
         self._deliverer = deliverer
         self._bridge = bridge
 
-    def enqueue(self, alerts: Sequence[Alert]) -> None:
-        self._deliverer.enqueue(alerts)
+    def enqueue(self, alerts: Sequence[Alert], state: Changes | None = None) -> None:
+        self._deliverer.enqueue(alerts, state)
         self._bridge.alerts(alerts)
 
 

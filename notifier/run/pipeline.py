@@ -7,10 +7,12 @@ now)`` goes the same way:
 
 1. the rule engine decides which alerts it causes (``now`` is its only clock);
 2. catch-up labels and folds them when they follow an outage;
-3. they are handed to the outbox (durable before ``enqueue`` returns);
-4. *then* the engine's changed state is saved.
+3. they are handed to the outbox with the engine's changed state, both
+   committed in one transaction before ``enqueue`` returns; an event without
+   alerts saves its state alone.
 
-A crash between 3 and 4 repeats an alert after a restart rather than losing it.
+Killed at any moment, the state file holds an event's alerts and the state
+that fired them, or neither: a restart neither loses an alert nor repeats it.
 The sources differ only in what they plug in: ``notifier replay`` has no outbox,
 no state file and no metrics.
 """
@@ -35,6 +37,7 @@ from ..stream.topics import Topic
 from ..times import format_time
 
 if TYPE_CHECKING:  # the metrics module loads prometheus_client: a replay has no use for it
+    from ..state import Changes
     from .metrics import Metrics
 
 __all__ = ["AlertSink", "LiveFeed", "Pipeline", "StateSink", "Step", "fill_in", "payload_kind"]
@@ -43,15 +46,17 @@ log = logging.getLogger(__name__)
 
 
 class AlertSink(Protocol):
-    """Where alerts go: the deliverer's outbox. Durable when ``enqueue`` returns."""
+    """Where alerts go: the deliverer's outbox. Durable, with ``state``, when ``enqueue`` returns."""
 
-    def enqueue(self, alerts: Sequence[Alert]) -> None: ...
+    def enqueue(self, alerts: Sequence[Alert], state: Changes | None = None) -> None: ...
 
 
 class StateSink(Protocol):
     """Where the engine's changed state goes: the state file."""
 
     def save(self, changes: Mapping[str, dict | None]) -> None: ...
+
+    def changes(self, entries: Mapping[str, dict | None]) -> Changes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +207,7 @@ class Pipeline:
         return outage
 
     def handle(self, topic: str, payload: Payload, now: float, *, explain: bool = False) -> Step:
-        """One event through the rules into the outbox; the engine's state saved after the alerts.
+        """One event through the rules into the outbox; the engine's state committed with the alerts.
 
         ``explain`` returns the engine's decision for every rule on the topic.
         """
@@ -277,14 +282,15 @@ class Pipeline:
         return Step(self._settle(topic, alerts, now), decisions if explain else None)
 
     def _settle(self, topic: str, alerts: list[Alert], now: float) -> list[Alert]:
-        """The engine's alerts through catch-up into the outbox, then the engine's state saved: in that order."""
+        """The engine's alerts through catch-up into the outbox, with the engine's state in the same commit."""
         alerts = self.catchup.event(topic, alerts, now)
+        store = self._store
+        dirty = self.engine.state.take_dirty() if store is not None else None
         if alerts:
-            self._hand_on(alerts)
-        if self._store is not None:
-            dirty = self.engine.state.take_dirty()
-            if dirty:
-                self._store.save(dirty)
+            if self._hand_on(alerts, store.changes(dirty) if store is not None and dirty else None):
+                return alerts
+        if dirty:
+            store.save(dirty)  # type: ignore[union-attr]
         return alerts
 
     def flush(self) -> None:
@@ -296,13 +302,16 @@ class Pipeline:
         if self._store is not None and not self._state_unsafe:
             self._store.save(self.engine.state.take_dirty())
 
-    def _hand_on(self, alerts: list[Alert]) -> None:
+    def _hand_on(self, alerts: list[Alert], state: Changes | None) -> bool:
+        """Log and count the alerts, and give them to the outbox with ``state``; whether it took the state."""
+        taken = False
         if self._outbox is not None:
             try:
-                self._outbox.enqueue(alerts)
+                self._outbox.enqueue(alerts, state)
             except BaseException:
                 self._state_unsafe = True
                 raise
+            taken = state is not None
         for alert in alerts:
             self.alerts += 1
             # A catch-up folds several rules' milestones into one alert; each rule counts.
@@ -318,6 +327,7 @@ class Pipeline:
                 "alert fired: %s — %s → %s%s", alert.rule, alert.title, ", ".join(alert.targets), when,
                 extra={"event": "alert", "rule": alert.rule, "key": alert.key, "title": alert.title},
             )
+        return taken
 
     def _note_initial(self, topic: str, decisions: list[Decision]) -> None:
         unknown = False

@@ -66,7 +66,7 @@ async def test_unloadable_rules_are_a_usage_error(tmp_path: Path, recording: Pat
     assert await daemon.run() == EXIT_USAGE
 
 
-def _broken_outbox(alerts: Iterable[Any]) -> None:
+def _broken_outbox(alerts: Iterable[Any], state: Any = None) -> None:
     """An outbox that cannot be written (a full disk)."""
     raise DeliveryError("cannot write the outbox database: disk I/O error")
 
@@ -74,7 +74,7 @@ def _broken_outbox(alerts: Iterable[Any]) -> None:
 async def test_state_is_not_saved_when_alerts_could_not_be_enqueued(
     rules: Path, tmp_path: Path, recording: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Alerts first, state second: if the outbox write fails the alert fires again after restart."""
+    """Alerts and state in one commit: if the outbox write fails the alert fires again after restart."""
     first = make(rules, tmp_path, replay=recording)
     assert await first.startup() == EXIT_OK
     handle = first.parts.pipeline.handle

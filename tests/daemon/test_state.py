@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from notifier.delivery import Deliverer, Outbox, build_targets
+from notifier.rulefile import load_rules
+from notifier.rules import Engine, EngineState
+from notifier.run.pipeline import Pipeline
 from notifier.state import StateError, StateStore
+from notifier.stream.events import Payload, TweetEngagementEvent
+from notifier.stream.topics import Topic
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
@@ -55,3 +62,44 @@ def test_unwritable_location_names_the_fix(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StateError, match="--state or NOTIFIER_STATE"):
         StateStore(blocker / "state.db")
+
+
+class _Killed(BaseException):
+    """The process dies here: nothing after this point runs."""
+
+
+class _KilledAfterTheOutbox:
+    """The deliverer's enqueue, then a SIGKILL: the moment right after the outbox committed."""
+
+    def __init__(self, deliverer: Deliverer) -> None:
+        self._deliverer = deliverer
+
+    def enqueue(self, alerts, *args, **kwargs) -> None:
+        self._deliverer.enqueue(alerts, *args, **kwargs)
+        raise _Killed
+
+
+def _run_once(path: Path, rules: Path, likes: list[int], *, killed: bool) -> None:
+    """One start of the daemon's parts on ``path``: events with these counts, perhaps killed after the outbox."""
+    ruleset = load_rules(rules, env={})
+    with StateStore(path) as store, Outbox(path) as outbox:
+        deliverer = Deliverer(outbox, build_targets({"t": "json://127.0.0.1:9/"}))
+        sink = _KilledAfterTheOutbox(deliverer) if killed else deliverer
+        engine = Engine(ruleset, EngineState.from_entries(store.load()))
+        pipeline = Pipeline(engine, outbox=sink, store=store)
+        with contextlib.suppress(_Killed):
+            for now, count in enumerate(likes, start=1000):
+                event = Payload(tweet_engagement=TweetEngagementEvent(like_count=count))
+                pipeline.handle(Topic.tweet_engagement("1"), event, float(now))
+
+
+def test_a_kill_right_after_the_outbox_commit_does_not_fire_the_alert_again(tmp_path: Path) -> None:
+    """The alert's rows and the rule state that fired it commit together: after a kill between, no second alert."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\ntargets:\n  t: json://127.0.0.1:9/\n"
+                     "rules:\n  - {name: A, tweets: [\"1\"], when: likes > 100, notify: [t]}\n", encoding="utf-8")
+    path = tmp_path / "state.db"
+    _run_once(path, rules, [99, 150], killed=True)
+    _run_once(path, rules, [150], killed=False)  # the restart: X sends the post's counts again
+    with Outbox(path) as outbox:
+        assert [row.alert.rule for row in outbox.rows()] == ["A"]

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from notifier.delivery import Outbox
+from notifier.delivery.outbox import NewAlert, OutboxWriteError
 from notifier.exceptions import DeliveryError
 from notifier.state import StateStore
 from tests.delivery.conftest import make_alert
@@ -186,3 +187,25 @@ def test_unopenable_path_is_a_delivery_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DeliveryError, match="cannot open the outbox database .*writable"):
         Outbox(blocker / "state.db")
+
+
+def test_alerts_and_the_rule_state_commit_together_or_not_at_all(tmp_path):
+    """add_all writes the alerts and the engine's changes in one transaction; a failing state write keeps neither."""
+    path = tmp_path / "state.db"
+    with StateStore(path) as store, Outbox(path) as outbox:
+        (rows,) = outbox.add_all([NewAlert(make_alert("a"), ("a",))], now=1.0, state=store.changes({"r:x:1": {"a": False}}))
+        assert [row.state for row in rows] == ["pending"] and store.load() == {"r:x:1": {"a": False}}
+        with sqlite3.connect(path) as other:
+            other.execute("DROP TABLE rule_state")
+        other.close()
+        with pytest.raises(OutboxWriteError):
+            outbox.add_all([NewAlert(make_alert("b"), ("b",))], now=2.0, state=store.changes({"r:x:1": {"a": True}}))
+        assert [row.target for row in outbox.rows()] == ["a"]
+
+
+def test_the_rule_state_of_another_file_is_refused(tmp_path):
+    """State changes belong to the file they were read from: the outbox of another file will not write them."""
+    with StateStore(tmp_path / "one.db") as store, Outbox(tmp_path / "two.db") as outbox:
+        with pytest.raises(ValueError, match="cannot be written"):
+            outbox.add_all([NewAlert(make_alert("a"), ("a",))], now=1.0, state=store.changes({"k": {"v": 1}}))
+        assert outbox.rows() == []
