@@ -56,6 +56,12 @@ class Slot:
         Raises TimeoutError when the deadline passes first; the thread runs on,
         holding the slot, until ``work`` returns.
         """
+        done = self.start(work)
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(done)
+
+    def start(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """Hand ``work`` to a thread of the target's now (on the event loop); its result arrives in the future."""
         if self._handed or self._freed:
             raise RuntimeError("a sending slot runs one send")
         self._handed = True
@@ -77,8 +83,7 @@ class Slot:
 
         # The thread frees the slot when ``work`` has returned, however long after the deadline.
         self._lanes._run_on_thread(self.key, thread, then=self._free)
-        async with asyncio.timeout(timeout):
-            return await asyncio.shield(done)
+        return done
 
     def release(self) -> None:
         """Free the slot, unless a thread took it over (that thread frees it when it ends)."""

@@ -282,6 +282,17 @@ class Outbox:
             found = db.execute(query, (*params, now, per_target, limit)).fetchall()
         return [row_from(values[:-2]) for values in found]
 
+    def pending_besides(self, target: str, row_id: int, *, exclude: Collection[int] = ()) -> bool:
+        """Whether ``target`` has a pending row other than ``row_id`` and those in ``exclude`` (due or not, held or not)."""
+        skip = (row_id, *exclude)
+        marks = ",".join("?" * len(skip))
+        with self._read() as db:
+            found = db.execute(
+                f"SELECT 1 FROM outbox WHERE state = 'pending' AND target = ? AND id NOT IN ({marks}) LIMIT 1",
+                (target, *skip),
+            ).fetchone()
+        return found is not None
+
     def due_for(self, target: str, now: float, *, exclude: Collection[int] = ()) -> list[OutboxRow]:
         """Every pending row of ``target`` that is due at ``now``, earliest due first."""
         where, params = _pending_filter(exclude, ())

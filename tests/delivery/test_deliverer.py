@@ -305,3 +305,53 @@ async def test_aclose_never_hangs_when_a_wake_up_races_the_stop(outbox):
                 await asyncio.sleep(0)
             async with asyncio.timeout(2):
                 await deliverer.aclose()
+
+
+@pytest.mark.parametrize("straight", [True, False])
+async def test_a_fresh_row_goes_straight_from_enqueue_or_through_the_scheduler_alike(
+    start_deliverer, receiver, straight
+):
+    """A row due as written is under way when enqueue returns (straight) or after the scheduler's round (plain); each alert arrives once either way."""
+    deliverer = await start_deliverer(build_targets({"hook": receiver.json_url()}))
+    deliverer.straight = straight
+    alerts = [make_alert("hook") for _ in range(3)]
+    for alert in alerts:
+        deliverer.enqueue([alert])
+        # Straight: the send was handed to its thread inside enqueue; plain: nothing runs before the round.
+        assert deliverer.in_flight == (1 if straight else 0)
+        assert await receiver.wait_for_async(lambda r, title=alert.title: title in r.titles)
+        assert await deliverer.drain(timeout=5)
+    assert receiver.titles == [alert.title for alert in alerts]
+    assert deliverer.results.count("sent") == 3 and deliverer.outbox.depth() == 0
+
+
+async def test_rows_with_something_in_their_way_are_left_to_the_scheduler(start_deliverer, receiver, tmp_path):
+    """Muted, a policy, or an older pending row of the target: enqueue starts no send itself."""
+    from notifier.delivery.policy import TargetPolicy, parse_budget
+    from tests.delivery.test_digest import Spec
+
+    with Outbox(tmp_path / "muted.db") as box:
+        muted = await start_deliverer(build_targets({"hook": receiver.json_url("/hook")}), box=box, muted=True)
+        muted.enqueue([make_alert("hook")])
+        assert muted.in_flight == 0
+        assert await wait_until(lambda: [r.held for r in box.rows()] == ["muted"])
+        await muted.aclose(grace=0.5)
+
+    limited = Spec(receiver.json_url("/limited"), TargetPolicy(budget=parse_budget("5/h")))
+    deliverer = await start_deliverer(
+        build_targets({"hook": receiver.json_url("/hook"), "limited": limited}), backoff=lambda attempt: 1.0
+    )
+    deliverer.enqueue([make_alert("limited", title="budgeted")])
+    assert deliverer.in_flight == 0  # the budget's plan decides, in the scheduler's round
+    assert await receiver.wait_for_async(lambda r: "budgeted" in r.titles)
+    assert await deliverer.drain(timeout=5)
+
+    receiver.fail(500)
+    deliverer.enqueue([make_alert("hook", title="first")])
+    assert await wait_until(lambda: any(r.attempts for r in deliverer.outbox.rows("pending")), timeout=5)
+    deliverer.enqueue([make_alert("hook", title="second")])  # "first" still waits for its retry
+    assert deliverer.in_flight == 0
+    receiver.recover()
+    assert await wait_until(lambda: deliverer.results.count("sent") == 3, timeout=10)
+    # The scheduler sent "second" at once, beside "first"'s retry, as it always did.
+    assert sorted(t for t in receiver.titles if t in ("first", "second")) == ["first", "second"]
