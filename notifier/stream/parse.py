@@ -275,9 +275,11 @@ def _parse(line: str | bytes) -> tuple[str, Payload] | None:
 #   structs. Any line it refuses, for whatever reason, goes to _parse. What it
 #   accepts it reads as json.loads does: the same strings and integers, and the
 #   last of duplicate keys.
-# * A count or a view state of any other type than the structs allow (a float,
-#   a bool, an integer past 64 bits, a list, ...) makes the decoder refuse the
-#   line, so the general helpers judge it.
+# * A count or a view state of any other type than a string (an integer, a
+#   float, a bool, a list, ...) makes the decoder refuse the line, so the
+#   general helpers judge it. X sends counts as strings.
+# * A count string of up to 12 ASCII digits is read here; any other string
+#   (spaces, a sign, other scripts' digits, too long) goes to the general helper.
 # * A JSON object may be surrounded by JSON whitespace, a subset of what
 #   str.strip() removes, so _decode would reach the same text.
 # * Fields the reading does not use are ignored, as _engagement ignores them.
@@ -290,15 +292,15 @@ def _parse(line: str | bytes) -> tuple[str, Payload] | None:
 
 
 class _Views(msgspec.Struct, gc=False):
-    count: str | int | None = None
+    count: str | None = None
     state: str | None = None
 
 
 class _Engagement(msgspec.Struct, gc=False):
-    like_count: str | int | None = None
-    retweet_count: str | int | None = None
-    quote_count: str | int | None = None
-    reply_count: str | int | None = None
+    like_count: str | None = None
+    retweet_count: str | None = None
+    quote_count: str | None = None
+    reply_count: str | None = None
     view_count_info: _Views | None = None
 
 
@@ -317,34 +319,7 @@ class _Line(msgspec.Struct, gc=False):
 _UNSET = msgspec.UNSET
 _decode_line = msgspec.json.Decoder(_Line).decode
 _new_payload = tuple.__new__
-
-
-class _Draft:
-    """A TweetEngagementEvent being filled: the same slots, but plain ones.
-
-    A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``, which costs more than all the rest of this path.
-    A draft is filled by ordinary attribute stores and then becomes the real
-    class (``__class__`` assignment, allowed between classes of the same
-    layout): the very same object as the constructor makes, at a fifth of
-    the cost.
-    """
-
-    __slots__ = TweetEngagementEvent.__slots__  # type: ignore[attr-defined]
-
-    like_count: int | None
-    retweet_count: int | None
-    view_count: int | None
-    view_count_state: str | None
-    quote_count: int | None
-    reply_count: int | None
-
-
-def _fast_count(value: str | int) -> int | None:
-    # The wire's "2604" without the general checks; anything else takes them.
-    if value.__class__ is str and len(value) <= _REAL_DIGITS and value.isascii() and value.isdecimal():  # type: ignore[union-attr]
-        return int(value)
-    return _engagement_count(value)
+_Event = TweetEngagementEvent
 
 
 def parse_message(line: str | bytes) -> tuple[str, Payload] | None:
@@ -358,23 +333,47 @@ def parse_message(line: str | bytes) -> tuple[str, Payload] | None:
         engagement = body.tweet_engagement
         if engagement is None or engagement is _UNSET or body.config is not _UNSET or body.subscriptions is not _UNSET:
             return _parse(line)
-        event = _Draft()
+        # Each count: the wire's "2604" read here, anything else by the general helper.
         value = engagement.like_count
-        event.like_count = None if value is None else _fast_count(value)
-        value = engagement.retweet_count
-        event.retweet_count = None if value is None else _fast_count(value)
-        value = engagement.quote_count
-        event.quote_count = None if value is None else _fast_count(value)
-        value = engagement.reply_count
-        event.reply_count = None if value is None else _fast_count(value)
-        views = engagement.view_count_info
-        if views is None:
-            event.view_count = event.view_count_state = None
+        if value is None:
+            likes = None
+        elif value.isdecimal() and value.isascii() and len(value) <= _REAL_DIGITS:
+            likes = int(value)
         else:
-            value = views.count
-            event.view_count = None if value is None else _fast_count(value)
-            event.view_count_state = views.state
-        event.__class__ = TweetEngagementEvent  # type: ignore[assignment]
+            likes = _engagement_count(value)
+        value = engagement.retweet_count
+        if value is None:
+            retweets = None
+        elif value.isdecimal() and value.isascii() and len(value) <= _REAL_DIGITS:
+            retweets = int(value)
+        else:
+            retweets = _engagement_count(value)
+        value = engagement.quote_count
+        if value is None:
+            quotes = None
+        elif value.isdecimal() and value.isascii() and len(value) <= _REAL_DIGITS:
+            quotes = int(value)
+        else:
+            quotes = _engagement_count(value)
+        value = engagement.reply_count
+        if value is None:
+            replies = None
+        elif value.isdecimal() and value.isascii() and len(value) <= _REAL_DIGITS:
+            replies = int(value)
+        else:
+            replies = _engagement_count(value)
+        info = engagement.view_count_info
+        views = state = None
+        if info is not None:
+            state = info.state
+            value = info.count
+            if value is None:
+                pass
+            elif value.isdecimal() and value.isascii() and len(value) <= _REAL_DIGITS:
+                views = int(value)
+            else:
+                views = _engagement_count(value)
+        event = _Event(likes, retweets, views, state, quotes, replies)
         return message.topic, _new_payload(Payload, (None, None, event, None, None, None))  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - total by contract: a bad line must never stop the stream
         return None

@@ -1,6 +1,5 @@
 """parse_message's engagement fast path gives exactly what the general reading gives."""
 
-import dataclasses
 import json
 import pickle
 
@@ -182,7 +181,7 @@ def test_fast_path_events_are_real_frozen_events():
     assert type(event) is TweetEngagementEvent
     assert event == TweetEngagementEvent(like_count=5) and hash(event) == hash(TweetEngagementEvent(like_count=5))
     assert pickle.loads(pickle.dumps(event)) == event
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):  # frozen
         event.like_count = 6
 
 
