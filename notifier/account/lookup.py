@@ -91,11 +91,17 @@ class PostLookup:
         self._paused_until = 0.0
         self._rejected = False
         self._wake = asyncio.Event()
+        self._idle = False
         self.lookups = 0
 
     def words(self) -> dict[str, str]:
         """The words known of the posts wanted now."""
         return {post_id: text for post_id, text in self._known.items() if text}
+
+    @property
+    def idle(self) -> bool:
+        """Nothing left to look up, waiting for more to be wanted: no request comes until then."""
+        return self._idle
 
     def pending(self) -> tuple[str, ...]:
         """The posts wanted whose words are not known yet."""
@@ -111,6 +117,7 @@ class PostLookup:
         if gone:
             self._save(dict.fromkeys(gone))
         self._wanted = wanted
+        self._idle = False
         self._wake.set()
 
     def set_retry(self, seconds: float) -> None:
@@ -132,10 +139,12 @@ class PostLookup:
             if post_id is not None:
                 await self._look_up(post_id)
                 continue
+            self._idle = wait is None
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 pass
+            self._idle = False
 
     def _next(self) -> tuple[str | None, float | None]:
         """The post to ask about now, or how long to wait (None: until more is wanted)."""

@@ -215,6 +215,8 @@ class AccountWatcher:
         due = max(self._last.get("inbox", -MIN_SPACING) + MIN_SPACING, self._hold.get("inbox", 0.0))
         if due < self._next.get("inbox", 0.0):
             self._next["inbox"] = due
+        log.debug("DM doorbell: the inbox is read in %.1f s", max(self._next.get("inbox", 0.0) - self._clock(), 0.0),
+                  extra={"event": "inbox_rung"})
         self._ring.set()
 
     def replace_plan(self, plan: WatchPlan) -> None:
@@ -382,7 +384,9 @@ class AccountWatcher:
         if page.cursor:
             memory.cursor = page.cursor
         self._save(memory.entry())
-        log.debug("inbox polled: %d messages", len(page.messages), extra={"event": "inbox_polled"})
+        next_in = self._next.get("inbox", 0.0) - self._clock()
+        log.debug("inbox polled: %d messages; next read in %.1f s", len(page.messages), next_in,
+                  extra={"event": "inbox_polled", "next_in": round(next_in, 3)})
 
     def _learn(self, page: InboxPage) -> None:
         self._senders.update(page.users)

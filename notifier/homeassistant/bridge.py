@@ -150,7 +150,12 @@ class Bridge:
         self.connected = False
 
     def __repr__(self) -> str:
-        return f"Bridge({self._spec.shown!r}, connected={self.connected}, waiting={len(self._outgoing)})"
+        return f"Bridge({self._spec.shown!r}, connected={self.connected}, waiting={self.waiting})"
+
+    @property
+    def waiting(self) -> int:
+        """Messages queued for the broker and not yet handed to it (paced, or waiting for a connection)."""
+        return len(self._outgoing)
 
     @property
     def muted(self) -> bool:

@@ -63,7 +63,7 @@ async def test_each_post_is_looked_up_once_and_a_restart_asks_nothing(x_web: Fak
     post_lookup.want([first, second])
     async with running(post_lookup):
         await until(lambda: len(memory.found) == 2)
-        await asyncio.sleep(0.1)  # room for a wrong second request to show
+        await until(lambda: post_lookup.idle)  # nothing more to ask: a wrong second request would have come
     assert memory.found[first] == "Launching today: the new thing"
     assert memory.found[second].startswith("A long post with many words") and len(memory.found[second]) == 1000
     assert x_web.lookups(first) == x_web.lookups(second) == 1
@@ -72,7 +72,7 @@ async def test_each_post_is_looked_up_once_and_a_restart_asks_nothing(x_web: Fak
     again.want([first, second])
     assert again.pending() == () and again.words() == memory.found
     async with running(again):
-        await asyncio.sleep(0.1)
+        await until(lambda: again.idle)
     assert x_web.lookups() == 2
 
 
@@ -85,7 +85,7 @@ async def test_a_post_x_does_not_show_is_remembered_as_such(x_web: FakeXWeb, cli
     post_lookup.want([post])
     async with running(post_lookup):
         await until(lambda: post in memory.saved)
-        await asyncio.sleep(0.1)
+        await until(lambda: post_lookup.idle)
     assert memory.saved == {post: {"text": None}} and memory.found == {}
     assert read_words(memory.kept()) == {post: None}
     assert x_web.lookups() == 1

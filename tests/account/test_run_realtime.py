@@ -12,6 +12,7 @@ import signal
 import time
 from pathlib import Path
 
+from notifier.account.watcher import MIN_SPACING
 from tests.account.runs import ME, Run
 from tests.daemon.process import NotifierProcess, wait_until
 from tests.fakes.live_pipeline import FakeLivePipeline
@@ -69,6 +70,17 @@ def subscribed(stream: FakeLivePipeline, topic: str) -> None:
     stream.wait_for(lambda f: any(topic in live for live in f.sessions.values()), timeout=15)
 
 
+def _regular_read_after(logs: list[dict], event: str, count: int) -> bool:
+    """Whether an inbox read logged after the ``count``-th ``event`` planned its next read further than a doorbell's."""
+    seen = 0
+    for entry in logs:
+        if entry.get("event") == event:
+            seen += 1
+        elif seen >= count and entry.get("event") == "inbox_polled" and entry.get("next_in", 0) > 2 * MIN_SPACING:
+            return True
+    return False
+
+
 def test_a_doorbell_reads_the_inbox_within_seconds_and_a_burst_reads_it_once_or_twice(
     run: Run, stream: FakeLivePipeline, web: FakeXWeb, receiver: Receiver
 ) -> None:
@@ -91,11 +103,15 @@ def test_a_doorbell_reads_the_inbox_within_seconds_and_a_burst_reads_it_once_or_
     # Ten doorbells at once: one read now, at most one more a second later; not ten.
     child.wait_for_event("inbox_polled", count=len(child.events("inbox_polled")) + 1, timeout=15)
     before = inbox_reads(web)
+    rung = len(child.events("inbox_rung"))
     web.add_message(conversation, "7", "hello?")
     for _ in range(10):
         stream.push_dm(conversation, "7")
     assert receiver.wait_for(lambda r: len(r.received) >= 2, timeout=5), child.stderr
-    time.sleep(1.5)  # room for the one read that may follow a burst: more would be a read per doorbell
+    # Every doorbell heard, then a read whose next one is the inbox's own poll: no rung read can follow.
+    child.wait_for_event("inbox_rung", count=rung + 10, timeout=15)
+    wait_until(lambda: _regular_read_after(child.logs, "inbox_rung", rung + 10), timeout=15,
+               what="a read after the burst with only the regular poll ahead")
     assert inbox_reads(web) - before <= 2
     run.stop(child)
     assert [d.message for d in receiver.received] == ["@alice: are you free tomorrow?", "@alice: hello?"]

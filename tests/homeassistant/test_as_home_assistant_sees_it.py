@@ -213,7 +213,8 @@ async def test_thousands_of_posts_are_capped_and_announced_paced(
         found = await until(lambda: len(c := live.configs()) >= 154 and c, what="the capped configs")
         posts = sorted(t.split("/")[3].split("_")[0] for t in found if t.split("/")[3][0].isdigit())
         assert posts == tweets[-150:]  # the newest
-        await asyncio.sleep(0.5)
+        # Nothing left to send: no config beyond these can follow.
+        await until(lambda: bridge.waiting == 0, what="the bridge's queue sent")
         assert len(live.configs()) == 154  # 150 sensors, one event, three of notifier's own
         capped = _logged(caplog, "ha_posts_capped")
         assert len(capped) == 1 and "5,000 posts" in capped[0].getMessage()
