@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +112,7 @@ class Outbox:
 
     def add_all(
         self, alerts: Sequence[NewAlert], *, now: float, state: Changes | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> list[list[OutboxRow]]:
         """Store each alert as :meth:`add` does, and ``state`` with them, all in one transaction.
 
@@ -119,6 +120,8 @@ class Outbox:
         the state file this outbox shares: committed together, a kill can never
         keep the alerts without the state that says they fired (a restart
         would fire them again), nor the state without the alerts.
+        ``before_commit`` is called when the rows are written, just before the
+        commit: work started there runs while the commit waits for the disk.
         """
         if state is not None and Path(state.path).resolve() != self._resolved:
             raise ValueError(f"the rule state of {state.path} cannot be written to the outbox of {self.path}")
@@ -126,6 +129,8 @@ class Outbox:
             stored = [self._insert(db, new, now) for new in alerts]
             if state is not None:
                 state.write(db)
+            if before_commit is not None:
+                before_commit()
             return stored
 
     def _insert(self, db: sqlite3.Connection, new: NewAlert, now: float) -> list[OutboxRow]:

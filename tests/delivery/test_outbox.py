@@ -209,3 +209,17 @@ def test_the_rule_state_of_another_file_is_refused(tmp_path):
         with pytest.raises(ValueError, match="cannot be written"):
             outbox.add_all([NewAlert(make_alert("a"), ("a",))], now=1.0, state=store.changes({"k": {"v": 1}}))
         assert outbox.rows() == []
+
+
+def test_before_commit_runs_when_the_rows_are_written_and_not_yet_committed(tmp_path):
+    """The hook for work that overlaps the commit's wait for the disk sees the rows written, not yet visible to others."""
+    path = tmp_path / "state.db"
+    seen = []
+    with Outbox(path) as outbox, sqlite3.connect(path) as other:
+        def look() -> None:
+            seen.append(other.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+        outbox.add_all([NewAlert(make_alert("a"), ("a",))], now=1.0, before_commit=look)
+        assert seen == [0]
+        assert other.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
+    other.close()
