@@ -123,7 +123,8 @@ class Outbox:
         ``before_commit`` is called when the rows are written, just before the
         commit: work started there runs while the commit waits for the disk.
         """
-        if state is not None and Path(state.path).resolve() != self._resolved:
+        # The same Path object as a rule: resolved (a few system calls) only when it differs.
+        if state is not None and state.path != self.path and Path(state.path).resolve() != self._resolved:
             raise ValueError(f"the rule state of {state.path} cannot be written to the outbox of {self.path}")
         with self._write() as db:
             stored = [self._insert(db, new, now) for new in alerts]
