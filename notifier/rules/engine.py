@@ -7,7 +7,9 @@ daemon saves and restores.
 Rules are indexed by topic when the engine is built, so an event only reaches
 the rules watching its topic; and a rule whose fields did not change in an
 event is not evaluated at all (its answer cannot have changed), which keeps
-the cost per event flat however many rules there are.
+the cost per event flat however many rules there are. A post's threshold and
+milestone rules are not even visited while its counts stay in their quiet
+bands (see :mod:`.plans`).
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class Engine:
                     plan.next_sample = math.inf
                 for watch in plan.rules:
                     watch.attach(memory.rule_entry(watch.rkey))
+                plan.seal()
         self._plans = plans
 
     @staticmethod
@@ -208,56 +211,73 @@ class Engine:
         dirty = memory.changes
         snap = plan.snap
         changed = 0
+        loud = False  # whether a count left its quiet band (see rules.plans)
         value = event.like_count
         if value is not None and snap.get("likes") != value:
             snap["likes"] = value
             changed = 1
+            if not plan.band_likes_lo <= value < plan.band_likes_hi:
+                loud = True
         value = event.retweet_count
         if value is not None and snap.get("retweets") != value:
             snap["retweets"] = value
             changed |= 2
+            if not plan.band_retweets_lo <= value < plan.band_retweets_hi:
+                loud = True
         value = event.reply_count
         if value is not None and snap.get("replies") != value:
             snap["replies"] = value
             changed |= 4
+            if not plan.band_replies_lo <= value < plan.band_replies_hi:
+                loud = True
         value = event.quote_count
         if value is not None and snap.get("quotes") != value:
             snap["quotes"] = value
             changed |= 8
+            if not plan.band_quotes_lo <= value < plan.band_quotes_hi:
+                loud = True
         value = event.view_count
         if value is not None and snap.get("views") != value:
             snap["views"] = value
             changed |= 16
+            if not plan.band_views_lo <= value < plan.band_views_hi:
+                loud = True
         value = event.view_count_state
         if value is not None and snap.get("view_state") != value:
             snap["view_state"] = value
             changed |= 32
+            loud = loud or plan.shrill
         if changed:
-            if not plan.stored:
-                memory.store_snapshot(plan.skey, snap)
-                plan.stored = True
-            if plan.marked is not dirty:
+            if plan.marked is not dirty:  # once a round; the first time, enter the snapshot too
                 plan.marked = dirty
                 dirty.add(plan.skey)
+                if not plan.stored:
+                    memory.store_snapshot(plan.skey, snap)
+                    plan.stored = True
             if now >= plan.next_sample:  # at most once a minute: see rules.history
                 self._sample(plan, snap, now)
         elif not plan.has_gain and explain is None:
             return []
         # A rule runs when one of its fields changed; gain rules (bit 64) on
         # every event; with explain, all of them.
-        bits = ALL if explain is not None else changed | ALWAYS
         alerts = []
         key = plan.key
         if explain is not None:
             for watch in plan.rules:
-                if watch.mask & bits:
+                if watch.mask & ALL:
                     alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, explain)
                     if alert is not None:
                         if watch.rule.chart_field is not None:
                             alert = self._charted(alert, watch.rule, plan, snap, now)
                         alerts.append(alert)
+            plan.reband()
             return alerts
-        for watch in plan.rules:
+        # Within the quiet bands only the always-visited rules can act (gain,
+        # conditions on several counts or on text): the others are not even
+        # fetched from memory. A test holds this to running every rule.
+        watches = plan.rules if loud else plan.always
+        bits = changed | ALWAYS
+        for watch in watches:
             if watch.mask & bits:
                 # Most events change nothing for most rules: an armed when
                 # rule whose condition is false, a disarmed one whose
@@ -284,6 +304,8 @@ class Engine:
                     if watch.rule.chart_field is not None:
                         alert = self._charted(alert, watch.rule, plan, snap, now)
                     alerts.append(alert)
+        if loud:
+            plan.reband()
         return alerts
 
     # -- a post's first observation by each rule (account watching; never on the event path)
@@ -310,6 +332,7 @@ class Engine:
                 zero = watch.rule.zero_state()
                 if zero is not None:
                     watch.attach(self._state.add_rule_entry(watch.rkey, zero))
+        plan.reband()  # type: ignore[union-attr]
 
     def observe(self, topic: str, rkeys: frozenset[str], now: float, explain: list | None = None) -> list[Alert]:
         """Run the rules ``rkeys`` on what is known of the tweet's counts: their first look at it.
@@ -331,6 +354,7 @@ class Engine:
                     if watch.rule.chart_field is not None:
                         alert = self._charted(alert, watch.rule, plan, plan.snap, now)  # type: ignore[arg-type]
                     alerts.append(alert)
+        plan.reband()  # type: ignore[union-attr]
         return alerts
 
     def _sample(self, plan: TweetPlan, snap: dict, now: float) -> None:

@@ -3,14 +3,23 @@
 A :class:`TweetPlan` holds a tweet's snapshot and one :class:`Watch` per rule
 on it; a :class:`DMPlan` holds the rules of one conversation's messages or
 typing.
+
+A tweet's plan also keeps, per count, the *quiet band*: the range of values
+in which an event changes nothing for any of its threshold and milestone
+rules (the rules whose answer depends on one count alone). An event whose
+counts stay within their bands does not visit those rules at all; only gain
+rules and conditions on several counts or on text run. The bands are worked
+out again after every event that left one, from the rules' new state.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from typing import Any
 
 from .engine_state import RuleEntry, history_key, snapshot_key
+from .model import COUNT_FIELDS
 from .triggers import CompiledRule, MilestoneRule, WhenRule
 
 __all__ = ["DMPlan", "TweetPlan", "Watch"]
@@ -26,7 +35,9 @@ class Watch:
     objects as it can.
     """
 
-    __slots__ = ("armed", "fast", "field", "mark", "marked", "mask", "next", "rkey", "rule", "samples", "state")
+    __slots__ = (
+        "armed", "column", "fast", "field", "mark", "marked", "mask", "next", "rkey", "rule", "samples", "state",
+    )
 
     def __init__(self, rule: CompiledRule, rkey: str, mask: int) -> None:
         self.rule: Any = rule
@@ -38,6 +49,12 @@ class Watch:
         self.fast = rule.fast if isinstance(rule, WhenRule) else None
         self.field = rule.field if isinstance(rule, MilestoneRule) else None
         self.marked: set | None = None  # as TweetPlan.marked
+        # The one count the pair's answer depends on, when there is one (a
+        # milestone's, a condition that compares one count with a number): the
+        # pair then has a quiet band on it (see the module's docstring).
+        truth = rule.truth if isinstance(rule, WhenRule) else None
+        banded = self.field if self.field is not None else truth[0] if truth is not None else None
+        self.column = COUNT_FIELDS.index(banded) if banded is not None else None
         self.attach(None)
 
     def attach(self, state: RuleEntry | None) -> None:
@@ -65,12 +82,47 @@ class Watch:
         self.state.mark = self.mark = mark  # type: ignore[union-attr]
         self.next = self.rule.next_above(mark)
 
+    def quiet(self, value: int | None) -> tuple[float, float] | None:
+        """The values of count :attr:`column` for which an event changes nothing for the pair, ``(lo, hi)``.
+
+        Exactly where :meth:`Engine.process <notifier.rules.engine.Engine.process>`'s
+        own shortcut skips the pair. None when the pair must run: no state
+        yet, a damaged one, or ``value`` (the count now; None if unknown)
+        outside the range already, as for a rule waiting for its ``rearm_when``.
+        """
+        if self.field is not None:
+            # A milestone rule: quiet below the next milestone, and while the count is unknown.
+            if self.next is None:
+                return None
+            band = (-math.inf, self.next)
+            unknown_quiet = True
+        else:
+            armed = self.armed
+            if armed is None:
+                return None
+            _, lo, hi = self.rule.truth
+            if armed:
+                # Waiting for the condition: quiet while it is false, or unknown (read as false).
+                band = (hi, math.inf) if lo == -math.inf else (-math.inf, lo)
+                unknown_quiet = True
+            else:
+                # Fired: quiet while it still holds; unknown, it runs to re-arm.
+                band = (lo, hi)
+                unknown_quiet = False
+        if value is None:
+            return band if unknown_quiet else None
+        return band if band[0] <= value < band[1] else None
+
 
 class TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
     __slots__ = (
-        "has_gain", "history", "hkey", "hmarked", "key", "marked", "next_sample", "rules", "skey", "snap", "stored",
+        "always", "bandable", "has_gain", "history", "hkey", "hmarked", "key", "marked", "next_sample", "rules",
+        "shrill", "skey", "snap", "stored",
+        # The quiet band of each count, [lo, hi): see the module's docstring.
+        "band_likes_lo", "band_likes_hi", "band_retweets_lo", "band_retweets_hi", "band_replies_lo",
+        "band_replies_hi", "band_quotes_lo", "band_quotes_hi", "band_views_lo", "band_views_hi",
     )
 
     def __init__(self, tweet_id: str) -> None:
@@ -91,6 +143,46 @@ class TweetPlan:
         self.history: array | None = None
         self.hmarked: set | None = None  # as ``marked``, for the history
         self.next_sample = 0.0
+        # The rules an event visits even within the bands, and those with a
+        # band; ``shrill`` while one of these has none (no state yet, or its
+        # count outside its own band): then every change visits every rule.
+        self.always: tuple[Watch, ...] = ()
+        self.bandable: tuple[Watch, ...] = ()
+        self.make_shrill()
+
+    def make_shrill(self) -> None:
+        """Every band empty: any change of a count visits every rule."""
+        self.shrill = True
+        self.band_likes_lo = self.band_retweets_lo = self.band_replies_lo = math.inf
+        self.band_quotes_lo = self.band_views_lo = math.inf
+        self.band_likes_hi = self.band_retweets_hi = self.band_replies_hi = -math.inf
+        self.band_quotes_hi = self.band_views_hi = -math.inf
+
+    def seal(self) -> None:
+        """The rule list is complete: sort the rules into banded and always visited, work out the bands."""
+        self.rules = tuple(self.rules)
+        self.always = tuple(watch for watch in self.rules if watch.column is None)
+        self.bandable = tuple(watch for watch in self.rules if watch.column is not None)
+        self.reband()
+
+    def reband(self) -> None:
+        """Work out the quiet bands again from the rules' state and the counts now."""
+        lows = [-math.inf] * 5
+        highs = [math.inf] * 5
+        snap = self.snap
+        for watch in self.bandable:
+            column = watch.column
+            band = watch.quiet(snap.get(COUNT_FIELDS[column]))
+            if band is None:
+                self.make_shrill()
+                return
+            if band[0] > lows[column]:
+                lows[column] = band[0]
+            if band[1] < highs[column]:
+                highs[column] = band[1]
+        self.shrill = False
+        self.band_likes_lo, self.band_retweets_lo, self.band_replies_lo, self.band_quotes_lo, self.band_views_lo = lows
+        self.band_likes_hi, self.band_retweets_hi, self.band_replies_hi, self.band_quotes_hi, self.band_views_hi = highs
 
 
 class DMPlan:

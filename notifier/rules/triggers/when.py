@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -16,10 +17,29 @@ from .base import FIELD_BITS, CompiledRule
 if TYPE_CHECKING:  # pragma: no cover
     from ..plans import Watch
 
-__all__ = ["ZERO_COUNTS", "WhenRule", "threshold_of"]
+__all__ = ["ZERO_COUNTS", "WhenRule", "threshold_of", "true_range"]
 
 # A post just made: every count zero (its view state is not known).
 ZERO_COUNTS: Mapping[str, int] = MappingProxyType({name: 0 for name in COUNT_FIELDS})
+
+
+def _count_comparison(node: ast.AST) -> tuple[str, type[ast.cmpop], float] | None:
+    """``likes >= 1000`` (or ``1000 <= likes``) as ``("likes", ast.GtE, 1000)``, count on the left; else None."""
+    if not (isinstance(node, ast.Compare) and len(node.comparators) == 1):
+        return None
+    left, right, op = node.left, node.comparators[0], type(node.ops[0])
+    if isinstance(right, ast.Name):
+        left, right, op = right, left, _MIRRORED.get(op, op)
+    if (
+        isinstance(left, ast.Name) and left.id in COUNT_FIELDS
+        and isinstance(right, ast.Constant) and isinstance(right.value, (int, float))
+        and not isinstance(right.value, bool)
+    ):
+        return left.id, op, right.value
+    return None
+
+
+_MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
 
 def threshold_of(canonical: str) -> tuple[str, float] | None:
@@ -30,22 +50,41 @@ def threshold_of(canonical: str) -> tuple[str, float] | None:
     condition on text, or on a sum of counts): the alert then has no chart.
     """
     for node in ast.walk(ast.parse(canonical, mode="eval")):
-        if isinstance(node, ast.Compare) and len(node.comparators) == 1:
-            left, right = node.left, node.comparators[0]
-            if isinstance(right, ast.Name):
-                left, right = right, left
-            if (
-                isinstance(left, ast.Name) and left.id in COUNT_FIELDS
-                and isinstance(right, ast.Constant) and isinstance(right.value, (int, float))
-                and not isinstance(right.value, bool)
-            ):
-                return left.id, float(right.value)
+        comparison = _count_comparison(node)
+        if comparison is not None:
+            return comparison[0], float(comparison[2])
     return None
 
 
+def true_range(canonical: str) -> tuple[str, float, float] | None:
+    """Where a condition that is one comparison of a count with a number holds: ``(count, lo, hi)``.
+
+    True exactly for the whole counts in ``[lo, hi)`` (one end infinite):
+    ``likes > 999.5`` -> ``("likes", 1000, inf)``. None for any other condition
+    (``==``, a sum, two comparisons, text). Counts are always whole numbers,
+    which is what lets ``>`` and ``<=`` be written as half-open ranges.
+    """
+    comparison = _count_comparison(ast.parse(canonical, mode="eval").body)
+    if comparison is None:
+        return None
+    field, op, number = comparison
+    if not math.isfinite(number):
+        return None
+    # The least whole count above the number, and the least one at or above it.
+    above, at_or_above = math.floor(number) + 1, math.ceil(number)
+    if op is ast.Gt:
+        return field, above, math.inf
+    if op is ast.GtE:
+        return field, at_or_above, math.inf
+    if op is ast.Lt:
+        return field, -math.inf, at_or_above
+    if op is ast.LtE:
+        return field, -math.inf, above
+    return None
+
 
 class WhenRule(CompiledRule):
-    __slots__ = ("condition", "fast", "rearm", "threshold")
+    __slots__ = ("condition", "fast", "rearm", "threshold", "truth")
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule, "when", "info")
@@ -56,6 +95,9 @@ class WhenRule(CompiledRule):
         names = set(self.condition.names) | (set(self.rearm.names) if self.rearm else set())
         self.mask = sum(FIELD_BITS[name] for name in names)
         self.threshold = threshold_of(self.condition.canonical) if rule.chart else None
+        # Where the condition holds, when that is one range of one count: the
+        # engine then knows without calling it which events change nothing.
+        self.truth = true_range(self.condition.canonical)
         if self.threshold is not None:
             self.chart_field = self.threshold[0]
 
