@@ -72,14 +72,15 @@ class Slot:
             if not done.done():
                 outcome()
 
-        def thread() -> None:
+        def thread() -> Callable[[], None]:
+            # The answer is handed back, not posted: the worker posts it once
+            # it is idle again, so the caller's next send finds this thread.
             try:
                 value = work()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
                 error = exc
-                _call(loop, settle, lambda: done.set_exception(error))
-            else:
-                _call(loop, settle, lambda: done.set_result(value))
+                return lambda: _call(loop, settle, lambda: done.set_exception(error))
+            return lambda: _call(loop, settle, lambda: done.set_result(value))
 
         # The thread frees the slot when ``work`` has returned, however long after the deadline.
         self._lanes._run_on_thread(self.key, thread, then=self._free)
@@ -134,8 +135,13 @@ class Lanes:
             self._busy[key] += 1
         return Slot(self, key)
 
-    def _run_on_thread(self, key: str, job: Callable[[], None], *, then: Callable[[], None]) -> None:
-        """Run ``job`` on an idle thread of ``key``, or on a new one; ``then`` once the thread is idle again."""
+    def _run_on_thread(
+        self, key: str, job: Callable[[], Callable[[], None]], *, then: Callable[[], None],
+    ) -> None:
+        """Run ``job`` on an idle thread of ``key``, or on a new one; ``then`` once the thread is idle again.
+
+        ``job`` returns what announces its result, called after ``then``.
+        """
         with self._lock:
             idle = self._idle.get(key)
             worker = idle.pop() if idle and self.reuse else None
@@ -176,7 +182,7 @@ class _Worker:
 
     def __init__(self, lanes: Lanes, key: str) -> None:
         self.key = key
-        self.jobs: queue.SimpleQueue[tuple[Callable[[], None], Callable[[], None]]] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Callable[[], None]], Callable[[], None]]] = queue.SimpleQueue()
         self._lanes = lanes
         # A daemon thread: a service that drips forever must not keep the process alive.
         self.thread = threading.Thread(target=self._loop, name=f"notifier-send-{key}", daemon=True)
@@ -190,12 +196,17 @@ class _Worker:
                 if self._lanes._retire(self):
                     return
                 continue  # handed a job as the wait ended: it is in the queue
+            announce = None
             try:
-                job()
+                announce = job()
             finally:
-                # Idle before the slot is free: the send the freed slot lets start finds this thread.
+                # Idle before the slot is free, and both before the result is
+                # announced: the send that the freed slot or the answer lets
+                # start finds this thread.
                 self._lanes._rest(self)
                 then()
+                if announce is not None:
+                    announce()
             if not self._lanes.reuse:
                 return
 

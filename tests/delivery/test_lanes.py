@@ -50,3 +50,25 @@ async def test_a_thread_still_running_an_abandoned_send_is_not_handed_the_next()
     assert lanes.busy("hook") == 0
     assert dripping[0] in [worker.thread for worker in lanes._idle["hook"]]  # done now: kept for the next send
     assert len(lanes._idle["hook"]) == 2
+
+
+async def test_a_send_is_answered_only_once_its_thread_is_idle_again(monkeypatch):
+    """The caller learns a send's result after its thread is back among the idle: the next send finds it."""
+    lanes = Lanes(2)
+    rested: list[threading.Thread] = []
+    resumed = threading.Event()
+    rest = Lanes._rest
+
+    def slow_rest(self, worker) -> None:
+        # Holds the thread between its work and its rest, as a busy machine may:
+        # until the caller has its answer (or, when the answer waits for the rest, briefly).
+        resumed.wait(0.3)
+        rested.append(worker.thread)
+        rest(self, worker)
+
+    monkeypatch.setattr(Lanes, "_rest", slow_rest)
+    first = await _thread_of(lanes)
+    idle_when_answered = list(rested)
+    resumed.set()
+    assert idle_when_answered == [first]
+    assert await _thread_of(lanes) is first

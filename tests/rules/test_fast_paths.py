@@ -146,7 +146,9 @@ def test_shortcuts_give_the_alerts_and_state_of_running_every_rule(rules, steps,
     for rule, mark in zip(milestone_rules, marks):
         saved[f"r:{rule.identity}:{TWEET}"] = {"m": mark}
     # Saved when-rule states, with no snapshot: armed, or fired with nothing known yet.
-    restored = ["Views above, written backwards", "Few replies", "Exactly 300", "At least 250.5 likes, re-armed by retweets"]
+    restored = [
+        "Views above, written backwards", "Few replies", "Exactly 300", "At least 250.5 likes, re-armed by retweets",
+    ]
     for name, state in zip(restored, armed):
         rule = next(rule for rule in rules.rules if rule.name == name)
         if state is not None and (state or rule.rearm_when is not None):
@@ -293,7 +295,7 @@ _banded_steps = st.lists(
 # Restored as fired, likes not known: a change of retweets alone re-arms it.
 @example(steps=[(1.0, {"views": 0, "retweets": 50})], armed=False)
 def test_quiet_bands_skip_only_what_the_rules_would_skip(tmp_path_factory, steps, armed):
-    """Counts known, or left out of an event: the plain path (bands) and running every rule agree on alerts and state."""
+    """Counts known or left out: the plain path (bands) and running every rule agree on alerts and state."""
     rules = load_rules(write_rules(tmp_path_factory.mktemp("rules"), BANDED), env={})
     saved = {}
     if armed is not None:  # a restart with the rearm_when rule's count not known yet
