@@ -26,6 +26,7 @@ import copy
 import difflib
 import operator
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -168,7 +169,12 @@ def compile_condition(
         )
     parsed = scanned.text
     try:
-        tree = ast.parse(parsed, mode="eval")
+        with warnings.catch_warnings():
+            # "1and", "2if": Python's tokenizer warns on stderr in its own words,
+            # which would reach the user's terminal. Accepted or refused, the
+            # condition speaks through ConditionError only.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(parsed, mode="eval")
     except SyntaxError as exc:
         # Python's own wording ("invalid syntax. Perhaps you forgot a comma?") is never shown.
         where = _char_offset(parsed, exc.offset - 1) if exc.lineno == 1 and exc.offset else len(parsed)

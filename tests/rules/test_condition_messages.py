@@ -152,3 +152,17 @@ def test_template_errors_show_no_python_wording(text):
     for _, what, fix in caught.value.problems:
         message = f"{what} — {fix}"
         assert not any(word in message for word in ("encountered", "Invalid format", "Unknown format", "format code"))
+
+
+@pytest.mark.parametrize("text", ["likes > 1 and views > 2if", "likes > 1and views > 2", "likes > 0x1for"])
+def test_python_never_speaks_for_itself_while_a_condition_is_read(text):
+    """A number run into a word makes Python's parser warn; none of its warnings reaches the user's terminal."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            compile(text)
+        except ConditionError:
+            pass  # refused in our words (tested above); the point here is the silence
+    assert [str(warning.message) for warning in caught] == []
