@@ -169,10 +169,7 @@ def compile_condition(
         )
     parsed = scanned.text
     try:
-        with warnings.catch_warnings():
-            # "1and", "2if": Python's tokenizer warns on stderr in its own words,
-            # which would reach the user's terminal. Accepted or refused, the
-            # condition speaks through ConditionError only.
+        with warnings.catch_warnings():  # "2if": Python's tokenizer would warn on stderr in its own words
             warnings.simplefilter("ignore", SyntaxWarning)
             tree = ast.parse(parsed, mode="eval")
     except SyntaxError as exc:
@@ -487,11 +484,7 @@ def _any(parts: list[Callable[[Snapshot], object]], s: Snapshot) -> bool | None:
     return None if unknown else False
 
 
-def _chain(
-    operands: list[Callable[[Snapshot], object]],
-    funcs: list[Callable[[object, object], bool]],
-    s: Snapshot,
-) -> bool | None:
+def _chain(operands: list[Callable[[Snapshot], object]], funcs: list[Callable[..., bool]], s: Snapshot) -> bool | None:
     # a < b < c is (a < b) and (b < c), each part three-valued.
     values = [operand(s) for operand in operands]
     unknown = False
