@@ -89,7 +89,10 @@ class Watch:
         own shortcut skips the pair. None when the pair must run: no state
         yet, a damaged one, or ``value`` (the count now; None if unknown)
         outside the range already, as for a rule waiting for its ``rearm_when``.
+        A ``once: true`` rule that has fired never acts again: quiet everywhere.
         """
+        if self.state is not None and self.state.fired_once:
+            return (-math.inf, math.inf)
         if self.field is not None:
             # A milestone rule: quiet below the next milestone, and while the count is unknown.
             if self.next is None:

@@ -269,6 +269,10 @@ BANDED = f"""
 - name: Milestones
   tweets: ["{TWEET}"]
   milestones: {{views: [200, 400, 600]}}
+- name: Over 200 once
+  tweets: ["{TWEET}"]
+  when: likes > 200
+  once: true
 - name: Surge
   tweets: ["{TWEET}"]
   gain: {{likes: 150, within: 20s}}
@@ -315,7 +319,8 @@ def test_a_tweet_whose_rules_all_have_state_is_banded(tmp_path):
     engine.process(f"/tweet_engagement/{TWEET}", engagement(likes=260, views=450, retweets=150), 1.0)
     plan = engine._plans[f"/tweet_engagement/{TWEET}"]
     assert not plan.shrill
-    # likes: over 300 waits for 301; >= 250.5 holds (quiet from 251); every 100 waits for 300.
+    # likes: over 300 waits for 301; >= 250.5 holds (quiet from 251); every 100 waits for 300;
+    # over 200 once has fired and never acts again.
     assert (plan.band_likes_lo, plan.band_likes_hi) == (251, 300)
     # views: above 500 waits for 501; the milestones for 600.
     assert (plan.band_views_lo, plan.band_views_hi) == (-math.inf, 501)
@@ -335,6 +340,21 @@ def test_a_fired_rule_with_its_count_unknown_has_no_quiet_band(tmp_path):
     assert every.quiet(None) is None  # no state yet: it must run
     every.attach(RuleEntry.milestone(200))
     assert every.quiet(None) == (-math.inf, 300) and every.quiet(299) == (-math.inf, 300) and every.quiet(300) is None
+
+
+def test_a_once_rule_that_fired_is_quiet_whatever_the_count(tmp_path):
+    """Fired once, a rule never acts again: it keeps no post visiting every rule on every event."""
+    rules = load_rules(write_rules(tmp_path, BANDED), env={})
+    engine = Engine(rules)
+    topic = f"/tweet_engagement/{TWEET}"
+    engine.process(topic, engagement(likes=150, views=100, retweets=50), 1.0)
+    fired = engine.process(topic, engagement(likes=260), 2.0)
+    assert "Over 200 once" in [alert.rule for alert in fired]
+    engine.process(topic, engagement(likes=150), 3.0)  # false again: a plain once rule would wait to re-arm
+    plan = engine._plans[topic]
+    assert not plan.shrill
+    once = next(watch for watch in plan.rules if watch.rule.name == "Over 200 once")
+    assert once.quiet(150) == once.quiet(999) == (-math.inf, math.inf)
 
 
 @settings(max_examples=300, deadline=None)
