@@ -133,7 +133,8 @@ class Engine:
                     plan.next_sample = math.inf
                 for watch in plan.rules:
                     watch.attach(memory.rule_entry(watch.rkey))
-                plan.seal()
+                plan.rules = tuple(plan.rules)
+                plan.reband()
         self._plans = plans
 
     @staticmethod
@@ -246,7 +247,6 @@ class Engine:
         if value is not None and snap.get("view_state") != value:
             snap["view_state"] = value
             changed |= 32
-            loud = loud or plan.shrill
         if changed:
             if plan.marked is not dirty:  # once a round; the first time, enter the snapshot too
                 plan.marked = dirty
@@ -300,6 +300,10 @@ class Engine:
                         if value is None or value < threshold:
                             continue
                 alert = watch.rule.run(watch, memory, dirty, topic, key, snap, now, None)
+                if watch.column is not None:
+                    # A rule with a band that changed state (armed, next milestone) changed its band too.
+                    if watch.armed is not armed if fast is not None else watch.next != threshold:
+                        loud = True
                 if alert is not None:
                     if watch.rule.chart_field is not None:
                         alert = self._charted(alert, watch.rule, plan, snap, now)

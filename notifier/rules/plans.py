@@ -7,9 +7,11 @@ typing.
 A tweet's plan also keeps, per count, the *quiet band*: the range of values
 in which an event changes nothing for any of its threshold and milestone
 rules (the rules whose answer depends on one count alone). An event whose
-counts stay within their bands does not visit those rules at all; only gain
-rules and conditions on several counts or on text run. The bands are worked
-out again after every event that left one, from the rules' new state.
+counts stay within their bands does not visit those rules at all; only the
+rules in :attr:`TweetPlan.always` run: gain rules, conditions on several
+counts or on text, and a rule that has no band for now. The bands are worked
+out again after an event that left one, or that changed the state of a rule
+that has a band.
 """
 
 from __future__ import annotations
@@ -121,8 +123,8 @@ class TweetPlan:
     """Everything an engagement event on one tweet's topic touches."""
 
     __slots__ = (
-        "always", "bandable", "has_gain", "history", "hkey", "hmarked", "key", "marked", "next_sample", "rules",
-        "shrill", "skey", "snap", "stored",
+        "always", "has_gain", "history", "hkey", "hmarked", "key", "marked", "next_sample", "rules", "skey", "snap",
+        "stored",
         # The quiet band of each count, [lo, hi): see the module's docstring.
         "band_likes_lo", "band_likes_hi", "band_retweets_lo", "band_retweets_hi", "band_replies_lo",
         "band_replies_hi", "band_quotes_lo", "band_quotes_hi", "band_views_lo", "band_views_hi",
@@ -146,44 +148,33 @@ class TweetPlan:
         self.history: array | None = None
         self.hmarked: set | None = None  # as ``marked``, for the history
         self.next_sample = 0.0
-        # The rules an event visits even within the bands, and those with a
-        # band; ``shrill`` while one of these has none (no state yet, or its
-        # count outside its own band): then every change visits every rule.
+        # The rules an event visits even within the bands: gain rules,
+        # conditions on several counts or on text, and rules with no band now
+        # (no state yet, or a count outside their own range). Until the first
+        # reband, every band is empty and every rule visited.
         self.always: tuple[Watch, ...] = ()
-        self.bandable: tuple[Watch, ...] = ()
-        self.make_shrill()
-
-    def make_shrill(self) -> None:
-        """Every band empty: any change of a count visits every rule."""
-        self.shrill = True
         self.band_likes_lo = self.band_retweets_lo = self.band_replies_lo = math.inf
         self.band_quotes_lo = self.band_views_lo = math.inf
         self.band_likes_hi = self.band_retweets_hi = self.band_replies_hi = -math.inf
         self.band_quotes_hi = self.band_views_hi = -math.inf
 
-    def seal(self) -> None:
-        """The rule list is complete: sort the rules into banded and always visited, work out the bands."""
-        self.rules = tuple(self.rules)
-        self.always = tuple(watch for watch in self.rules if watch.column is None)
-        self.bandable = tuple(watch for watch in self.rules if watch.column is not None)
-        self.reband()
-
     def reband(self) -> None:
-        """Work out the quiet bands again from the rules' state and the counts now."""
+        """Work out the quiet bands and the rules visited on every event from the rules' state and the counts now."""
         lows = [-math.inf] * 5
         highs = [math.inf] * 5
+        always = []
         snap = self.snap
-        for watch in self.bandable:
+        for watch in self.rules:
             column = watch.column
-            band = watch.quiet(snap.get(COUNT_FIELDS[column]))
+            band = watch.quiet(snap.get(COUNT_FIELDS[column])) if column is not None else None
             if band is None:
-                self.make_shrill()
-                return
+                always.append(watch)  # in the rules' order, so alerts keep theirs
+                continue
             if band[0] > lows[column]:
                 lows[column] = band[0]
             if band[1] < highs[column]:
                 highs[column] = band[1]
-        self.shrill = False
+        self.always = tuple(always)
         self.band_likes_lo, self.band_retweets_lo, self.band_replies_lo, self.band_quotes_lo, self.band_views_lo = lows
         self.band_likes_hi, self.band_retweets_hi, self.band_replies_hi, self.band_quotes_hi, self.band_views_hi = highs
 

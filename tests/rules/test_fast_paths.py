@@ -318,7 +318,6 @@ def test_a_tweet_whose_rules_all_have_state_is_banded(tmp_path):
     engine = Engine(rules)
     engine.process(f"/tweet_engagement/{TWEET}", engagement(likes=260, views=450, retweets=150), 1.0)
     plan = engine._plans[f"/tweet_engagement/{TWEET}"]
-    assert not plan.shrill
     # likes: over 300 waits for 301; >= 250.5 holds (quiet from 251); every 100 waits for 300;
     # over 200 once has fired and never acts again.
     assert (plan.band_likes_lo, plan.band_likes_hi) == (251, 300)
@@ -343,7 +342,7 @@ def test_a_fired_rule_with_its_count_unknown_has_no_quiet_band(tmp_path):
 
 
 def test_a_once_rule_that_fired_is_quiet_whatever_the_count(tmp_path):
-    """Fired once, a rule never acts again: it keeps no post visiting every rule on every event."""
+    """Fired once, a rule never acts again: it is not visited on every event of its post."""
     rules = load_rules(write_rules(tmp_path, BANDED), env={})
     engine = Engine(rules)
     topic = f"/tweet_engagement/{TWEET}"
@@ -352,7 +351,7 @@ def test_a_once_rule_that_fired_is_quiet_whatever_the_count(tmp_path):
     assert "Over 200 once" in [alert.rule for alert in fired]
     engine.process(topic, engagement(likes=150), 3.0)  # false again: a plain once rule would wait to re-arm
     plan = engine._plans[topic]
-    assert not plan.shrill
+    assert [watch.rule.name for watch in plan.always] == ["Surge"]
     once = next(watch for watch in plan.rules if watch.rule.name == "Over 200 once")
     assert once.quiet(150) == once.quiet(999) == (-math.inf, math.inf)
 
@@ -385,3 +384,18 @@ def test_conditions_on_more_than_one_comparison_have_no_true_range():
     """Sums, two comparisons, text and chains are run by the rule, never banded."""
     for text in ("likes + retweets > 5", "likes > 5 and views > 5", 'view_state == "x"', "1 < likes < 5", "1 < 2"):
         assert true_range(text) is None
+
+
+def test_a_rule_waiting_for_its_rearm_when_is_visited_alone(tmp_path):
+    """Fired and false again, a rule waits for rearm_when on every event; the post's other rules keep their bands."""
+    rules = load_rules(write_rules(tmp_path, BANDED), env={})
+    engine = Engine(rules)
+    topic = f"/tweet_engagement/{TWEET}"
+    engine.process(topic, engagement(likes=150, views=100, retweets=150), 1.0)
+    engine.process(topic, engagement(likes=260), 2.0)  # >= 250.5 fires
+    engine.process(topic, engagement(likes=240), 3.0)  # false again, and 150 retweets: it waits
+    plan = engine._plans[topic]
+    assert [watch.rule.name for watch in plan.always] == ["At least 250.5, re-armed by retweets", "Surge"]
+    assert (plan.band_likes_lo, plan.band_likes_hi) == (121, 300)  # <= 120.5 is armed; every 100 waits for 300
+    engine.process(topic, engagement(retweets=50), 4.0)  # rearm_when holds: armed, and banded again
+    assert [watch.rule.name for watch in plan.always] == ["Surge"]
