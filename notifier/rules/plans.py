@@ -26,6 +26,11 @@ from .triggers import CompiledRule, MilestoneRule, WhenRule
 
 __all__ = ["DMPlan", "TweetPlan", "Watch"]
 
+# The open ends of the quiet bands, one object each: every event compares its
+# counts with its post's bounds, and a shared object is one already in cache.
+_LOWEST = -math.inf
+_HIGHEST = math.inf
+
 
 
 class Watch:
@@ -94,12 +99,12 @@ class Watch:
         A ``once: true`` rule that has fired never acts again: quiet everywhere.
         """
         if self.state is not None and self.state.fired_once:
-            return (-math.inf, math.inf)
+            return (_LOWEST, _HIGHEST)
         if self.field is not None:
             # A milestone rule: quiet below the next milestone, and while the count is unknown.
             if self.next is None:
                 return None
-            band = (-math.inf, self.next)
+            band = (_LOWEST, self.next)
             unknown_quiet = True
         else:
             armed = self.armed
@@ -108,11 +113,11 @@ class Watch:
             _, lo, hi = self.rule.truth
             if armed:
                 # Waiting for the condition: quiet while it is false, or unknown (read as false).
-                band = (hi, math.inf) if lo == -math.inf else (-math.inf, lo)
+                band = (hi, _HIGHEST) if lo == _LOWEST else (_LOWEST, lo)
                 unknown_quiet = True
             else:
                 # Fired: quiet while it still holds; unknown, it runs to re-arm.
-                band = (lo, hi)
+                band = (_LOWEST, hi) if lo == _LOWEST else (lo, _HIGHEST)
                 unknown_quiet = False
         if value is None:
             return band if unknown_quiet else None
@@ -153,15 +158,15 @@ class TweetPlan:
         # (no state yet, or a count outside their own range). Until the first
         # reband, every band is empty and every rule visited.
         self.always: tuple[Watch, ...] = ()
-        self.band_likes_lo = self.band_retweets_lo = self.band_replies_lo = math.inf
-        self.band_quotes_lo = self.band_views_lo = math.inf
-        self.band_likes_hi = self.band_retweets_hi = self.band_replies_hi = -math.inf
-        self.band_quotes_hi = self.band_views_hi = -math.inf
+        self.band_likes_lo = self.band_retweets_lo = self.band_replies_lo = _HIGHEST
+        self.band_quotes_lo = self.band_views_lo = _HIGHEST
+        self.band_likes_hi = self.band_retweets_hi = self.band_replies_hi = _LOWEST
+        self.band_quotes_hi = self.band_views_hi = _LOWEST
 
     def reband(self) -> None:
         """Work out the quiet bands and the rules visited on every event from the rules' state and the counts now."""
-        lows = [-math.inf] * 5
-        highs = [math.inf] * 5
+        lows = [_LOWEST] * 5
+        highs = [_HIGHEST] * 5
         always = []
         snap = self.snap
         for watch in self.rules:
