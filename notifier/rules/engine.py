@@ -273,8 +273,9 @@ class Engine:
             plan.reband()
             return alerts
         # Within the quiet bands only the always-visited rules can act (gain,
-        # conditions on several counts or on text): the others are not even
-        # fetched from memory. A test holds this to running every rule.
+        # conditions on several counts or on text, rules with no band for
+        # now): the others are not even fetched from memory. A test holds
+        # this to running every rule.
         watches = plan.rules if loud else plan.always
         bits = changed | ALWAYS
         for watch in watches:
