@@ -247,6 +247,14 @@ def syntax_problem(text: str, where: int) -> tuple[int, str, str]:
     stripped = text.rstrip()
     if where >= len(stripped):
         last = stripped.split()[-1][-20:] if stripped.split() else ""
+        # Python waits for more after "if" (or a number run into it, "2if");
+        # the language has no such word, so that word is the fault, not the end.
+        foreign = re.search(r"(?:\b|(?<=\d))(?:if|else|in|is|lambda|for|from|await|yield)$", last)
+        if foreign:
+            word = re.search(r"[\w.]*$", last[:foreign.start()]).group() + foreign.group()  # type: ignore[union-attr]
+            word = word if word[:1].isdigit() else foreign.group()
+            return (len(stripped) - len(word), f"this is not a valid condition: '{word}' cannot come here",
+                    _SYNTAX_FIX)
         return (len(stripped), f"this is not a valid condition: it ends after '{last}'",
                 "finish it, such as likes > 1000")
     token = re.match(r"\w+|\S", text[where:].lstrip())

@@ -83,6 +83,10 @@ def test_commas_inside_brackets_still_separate_values():
         ("view_state == 'abc", 14, "the quote opened here is never closed"),
         ("likes 1000", 6, "'1000' cannot come here"),
         ("likes > 1kk", 8, "'1kk' cannot come here"),
+        # Python waits for more after "if"; the language has no such word: it is the fault.
+        ("likes > 1 and views > 2if", 22, "'2if' cannot come here"),
+        ("likes > 5 if", 10, "'if' cannot come here"),
+        ("likes > 5 and", 13, "it ends after 'and'"),
         ("likes >\x00 1", 7, "invisible control character (U+0000)"),
         ("-" * 480 + "1 > 0", 0, "nested too deeply"),
     ],
