@@ -149,6 +149,7 @@ def test_broker_restart_mid_run_loses_no_event_and_announces_again(
     assert titles == ["Every 1000", "Threshold 1500"]
     stop(child)
     assert PASSWORD not in child.stderr
+    assert "Exception ignored" not in child.stderr and "Traceback" not in child.stderr, child.stderr
 
 
 def test_a_broker_that_hangs_does_not_hold_the_exit(
@@ -163,6 +164,7 @@ def test_a_broker_that_hangs_does_not_hold_the_exit(
         child.send_signal(signal.SIGTERM)
         # The offline message gets 2 s; the last will covers a broker that never answers.
         assert child.wait(timeout=9) == 0, child.stderr
+        assert "Exception ignored" not in child.stderr and "Traceback" not in child.stderr, child.stderr
     finally:
         broker.thaw()
 
